@@ -1,0 +1,165 @@
+"""From text cells to typed columns, reporting every cell that cannot be read.
+
+Numbers follow Indonesian habits as well as English ones:
+- ``3,5`` is 3.5 (decimal comma); ``1.500.000`` is 1,500,000 (thousands dots);
+- when a value has both, the last separator is the decimal one
+  (``1.234,5`` and ``1,234.5`` are both 1234.5);
+- a single dot followed by exactly three digits (``1.500``) is a thousands
+  separator in money columns, and in any column whose other values use decimal
+  commas; elsewhere it is a decimal point;
+- ``Rp``, spaces and non-breaking spaces are ignored; ``%`` is dropped.
+Dates are ISO (``2024-03-15``) or day first (``15/03/2024``, ``15-03-2024``,
+``15.03.2024``), or Excel serial day numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import codes, nip, periods
+from .tables import Column, Table
+
+_BOOL = {
+    "true": True, "false": False, "ya": True, "tidak": False, "y": True, "t": False,
+    "yes": True, "no": False, "1": True, "0": False, "benar": True, "salah": False,
+    "ada": True, "tidak_ada": False, "1_0": True, "0_0": False,
+}
+_THOUSANDS_DOTS = r"^-?\d{1,3}(?:\.\d{3})+$"
+_THOUSANDS_COMMAS = r"^-?\d{1,3}(?:,\d{3})+$"
+
+
+def _problems(table: str, column: str, rows: pd.Index, values: pd.Series, check: str,
+              message: str, severity: str = "error") -> pd.DataFrame:
+    return pd.DataFrame({
+        "severity": severity, "table": table, "row": rows.to_numpy(), "column": column,
+        "check": check, "value": values.to_numpy(), "message": message,
+    })
+
+
+def parse_number(values: pd.Series, money: bool = False) -> pd.Series:
+    """Float values of text cells; NaN where a cell is not a number (or is empty)."""
+    s = values.astype("object")
+    present = s.notna()
+    if not present.any():
+        return pd.Series(np.nan, index=s.index, dtype="float64")
+    t = s[present].astype(str)
+    t = t.str.replace(r"(?i)^\s*rp\.?", "", regex=True).str.replace(r"[\s\u00a0%]", "", regex=True)
+    has_comma = t.str.contains(",", regex=False)
+    has_dot = t.str.contains(".", regex=False)
+    both = has_comma & has_dot
+    comma_last = t.str.rfind(",") > t.str.rfind(".")
+    out = t.copy()
+    # both separators: the last one is the decimal separator
+    m = both & comma_last
+    out[m] = t[m].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    m = both & ~comma_last
+    out[m] = t[m].str.replace(",", "", regex=False)
+    # only commas
+    only_comma = has_comma & ~has_dot
+    grouped = t.str.match(_THOUSANDS_COMMAS)
+    m = only_comma & grouped & money
+    out[m] = t[m].str.replace(",", "", regex=False)
+    m = only_comma & ~(grouped & money)
+    multi = t.str.count(",") > 1
+    out[m & ~multi] = t[m & ~multi].str.replace(",", ".", regex=False)
+    out[m & multi] = t[m & multi].str.replace(",", "", regex=False).where(
+        t[m & multi].str.match(_THOUSANDS_COMMAS), "x")
+    # only dots: several, or one with three digits in money (or comma-decimal) columns
+    comma_decimals = bool((only_comma & ~grouped).any() or (both & comma_last).any())
+    only_dot = has_dot & ~has_comma
+    dotted = t.str.match(_THOUSANDS_DOTS)
+    several = t.str.count(r"\.") > 1
+    thousands_ok = money or comma_decimals
+    m = only_dot & dotted & (several | thousands_ok)
+    out[m] = t[m].str.replace(".", "", regex=False)
+    m = only_dot & several & ~dotted
+    out[m] = "x"  # '1.2.3' is not a number
+    result = pd.Series(np.nan, index=s.index, dtype="float64")
+    result[present] = pd.to_numeric(out, errors="coerce").astype("float64")
+    return result
+
+
+def parse_date(values: pd.Series) -> pd.Series:
+    """Dates from ISO, day-first or Excel-serial text; NaT where unreadable."""
+    s = values.astype("object")
+    result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    present = s.notna()
+    if not present.any():
+        return result
+    t = s[present].astype(str).str.strip()
+    todo = pd.Series(True, index=t.index)
+    for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y",
+                "%Y/%m/%d", "%Y%m%d", "%d/%m/%y"):
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(t[todo], format=fmt, errors="coerce")
+        ok = parsed.notna()
+        result[parsed[ok].index] = parsed[ok]
+        todo[parsed[ok].index] = False
+    if todo.any():
+        # Excel serial day numbers (1955-2064), as a typed Excel cell may arrive
+        serial = pd.to_numeric(t[todo], errors="coerce")
+        ok = serial.between(20000, 60000) & (serial == serial.round())
+        if ok.any():
+            result[serial[ok].index] = pd.Timestamp("1899-12-30") + pd.to_timedelta(serial[ok], unit="D")
+    return result
+
+
+def parse_bool(values: pd.Series) -> pd.Series:
+    s = values.astype("object")
+    keys = codes.normalise_key(s)
+    return keys.map(_BOOL).astype("boolean")
+
+
+def parse_column(table: Table, column: Column, values: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
+    """Typed values of one column, and the problems with cells that could not be read."""
+    name, kind = column.name, column.kind
+    present = values.notna()
+    empty = pd.DataFrame()
+
+    def failures(parsed_missing: pd.Series, check: str, message: str) -> pd.DataFrame:
+        bad = present & parsed_missing
+        if not bad.any():
+            return empty
+        return _problems(table.name, name, values.index[bad], values[bad], check, message)
+
+    if kind in ("id", "text"):
+        return values.astype("object"), empty
+    if kind == "nip":
+        return nip.clean(values), empty
+    if kind == "key":
+        if column.allow_star:
+            star = values.astype("object").eq("*")
+            keyed = codes.normalise_key(values)
+            return keyed.where(~star, "*"), empty
+        return codes.normalise_key(values), empty
+    if kind == "competency":
+        return codes.normalise_competency_code(values), empty
+    if kind == "code":
+        allowed = codes.CODE_LISTS[column.codes]
+        parsed = codes.normalise(values, column.codes)
+        return parsed, failures(parsed.isna(), "unknown_code",
+                                f"{name} must be one of: {', '.join(allowed)}")
+    if kind == "period":
+        parsed = periods.normalise_periods(values)
+        return parsed, failures(parsed.isna(), "wrong_type",
+                                f"{name} must be a period such as 2024, 2024Q1, 2024S1 or 2024-03")
+    if kind in ("float", "money"):
+        parsed = parse_number(values, money=kind == "money")
+        return parsed, failures(parsed.isna(), "wrong_type", f"{name} must be a number")
+    if kind == "int":
+        num = parse_number(values)
+        not_int = num.notna() & (num != num.round())
+        parsed = num.where(~not_int).round().astype("Int64")
+        probs = [failures(num.isna(), "wrong_type", f"{name} must be a whole number"),
+                 failures(not_int, "wrong_type", f"{name} must be a whole number, not a decimal")]
+        return parsed, pd.concat([p for p in probs if len(p)]) if any(len(p) for p in probs) else empty
+    if kind == "date":
+        parsed = parse_date(values)
+        return parsed, failures(parsed.isna(), "wrong_type",
+                                f"{name} must be a date (YYYY-MM-DD or DD/MM/YYYY)")
+    if kind == "bool":
+        parsed = parse_bool(values)
+        return parsed, failures(parsed.isna(), "wrong_type", f"{name} must be yes/no (ya/tidak, true/false, 1/0)")
+    raise ValueError(f"unknown column kind {kind}")
