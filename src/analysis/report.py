@@ -93,6 +93,21 @@ class ValidationReport:
             ],
         }
 
+    def print_summary(self, echo, limit: int = 15) -> None:
+        """A few lines for the terminal: counts by check, then the first errors with their rows."""
+        echo(f"Validation: {self.n_errors} error(s), {self.n_warnings} warning(s).")
+        summary = self.summary()
+        for rec in summary.itertuples(index=False):
+            col = "" if rec.column == "-" else f".{rec.column}"
+            echo(f"  {rec.severity:7s} {rec.table}{col}: {rec.check} x{rec.count} - {rec.example}")
+        frame = self.to_frame()
+        shown = frame[frame["severity"] == "error"].head(limit)
+        if len(shown):
+            echo("First errors (table, row, column: problem):")
+            for rec in shown.itertuples(index=False):
+                row = "-" if pd.isna(rec.row) else rec.row
+                echo(f"  {rec.table}, row {row}, {rec.column or '-'}: {rec.message}")
+
     def write_csv(self, path: Path) -> None:
         self.to_frame().to_csv(path, index=False)
 

@@ -1,0 +1,102 @@
+"""The ``workbench`` command: synth, validate, run.
+
+Exit codes: 0 success; 1 a validation error (validate) or a failed notebook
+(run); 2 bad parameters or bad data given to ``run``, or bad usage.
+Every expected failure is reported as a sentence, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validation import load_dataset
+
+    dataset = load_dataset(Path(args.data))
+    report_path = Path(args.report)
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    dataset.report.write_csv(report_path)
+    dataset.report.print_summary(print)
+    for name, rows in dataset.row_counts().items():
+        print(f"  {name}: {rows} rows")
+    print(f"Full report: {report_path}")
+    return EXIT_OK if dataset.ok else EXIT_FAILED
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    import time
+
+    from . import synth
+
+    if args.employees < 100:
+        print("--employees must be at least 100 (a regional government has more units than that)")
+        return EXIT_BAD_INPUT
+    t0 = time.perf_counter()
+    config = synth.SynthConfig(employees=args.employees, seed=args.seed)
+    tables, truth = synth.generate(config)
+    out = Path(args.out)
+    synth.write(tables, truth, out, fmt=args.format)
+    rows = ", ".join(f"{name} {len(df):,}" for name, df in tables.items())
+    print(f"Sample dataset written to {out} in {time.perf_counter() - t0:.1f} s ({rows}).")
+    print(f"Planted truths: {out / 'truth.json'}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .run import run_pipeline
+
+    outcome = run_pipeline(args.params, data=args.data, out_root=args.out, only=args.only,
+                           argv=["workbench", *sys.argv[1:]])
+    if outcome.exit_code == EXIT_OK and outcome.run_dir is not None:
+        print(f"Run folder: {outcome.run_dir.resolve()}")
+        print(f"Latest run: {(Path(args.out) / 'latest').resolve()}")
+    return outcome.exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="ASN appraisal and training-needs workbench.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check a dataset folder against the data contract")
+    p.add_argument("--data", required=True, help="dataset folder (one file per table)")
+    p.add_argument("--report", default="validation_report.csv",
+                   help="where to write the full report (CSV); default ./validation_report.csv")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("synth", help="generate the sample dataset of a regional government")
+    p.add_argument("--out", required=True, help="dataset folder to write (replaced when complete)")
+    p.add_argument("--employees", type=int, default=6000, help="number of employees (default 6000)")
+    p.add_argument("--seed", type=int, default=20261122, help="random seed (same seed, same data)")
+    p.add_argument("--format", choices=("csv", "xlsx", "parquet"), default="csv", help="file format")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("run", help="validate the data and run the notebooks into a run folder")
+    p.add_argument("--params", default="params/default.yaml", help="params file (YAML)")
+    p.add_argument("--data", default=None, help="dataset folder (overrides the params' dataset)")
+    p.add_argument("--out", default="outputs", help="folder that holds the run folders")
+    p.add_argument("--only", default=None,
+                   help="comma-separated notebooks to run (names or numbers, e.g. 01)")
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

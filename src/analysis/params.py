@@ -1,0 +1,262 @@
+"""Run parameters: a YAML file, validated before anything runs.
+
+A scenario file may start with ``extends: default.yaml`` (a path relative to
+the file) and override only what differs; mappings are merged key by key.
+Unknown keys, wrong types and impossible values are errors naming the key.
+Defaults marked [U] in the domain notes (JP credits, required levels…) are
+agency conventions, kept here so that an agency can replace them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import codes, periods
+
+
+class ParamsError(Exception):
+    """Invalid parameters; ``problems`` lists (key, message)."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {key}: {msg}" if key else f"{source}: {msg}" for key, msg in problems]
+        super().__init__("\n".join(lines))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Privacy(_Strict):
+    pseudonymise: bool = True
+    min_cell: int = Field(5, ge=1, le=100, description="smallest group shown in circulated tables")
+    key_file: str = Field(".workbench/pseudonym.key",
+                          description="secret key of the pseudonyms (kept out of outputs)")
+
+
+class Weights(_Strict):
+    skp: float = Field(ge=0, le=1)
+    behaviour: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum_to_one(self):
+        if abs(self.skp + self.behaviour - 1) > 1e-9:
+            raise ValueError(f"skp + behaviour must be 1 (got {self.skp + self.behaviour:g})")
+        return self
+
+
+class Appraisal(_Strict):
+    """PP 30/2019 numeric scheme and the achievement-based (capaian) view."""
+
+    achievement_cap: float = Field(1.2, ge=1.0, le=2.0, description="cap on realisation/target")
+    weights: Weights = Weights(skp=0.7, behaviour=0.3)
+    weights_360: Weights = Weights(skp=0.6, behaviour=0.4)
+    behaviour_points: dict[str, float] = Field(
+        default_factory=lambda: {"di_atas": 110.0, "sesuai": 90.0, "di_bawah": 70.0},
+        description="perilaku_kerja rating -> behaviour points when there is no 360 input")
+    feedback_points: dict[int, float] = Field(
+        default_factory=lambda: {1: 50.0, 2: 70.0, 3: 90.0, 4: 105.0, 5: 120.0},
+        description="360 mean score -> behaviour points (linear between the given scores)")
+    bands: dict[str, float] = Field(
+        default_factory=lambda: {"sangat_baik": 110.0, "baik": 90.0, "cukup": 70.0, "kurang": 50.0},
+        description="lower bounds of the PP 30/2019 bands (Sangat Baik also needs an innovation)")
+    innovation_required: bool = Field(True, description="Sangat Baik needs a recognised innovation")
+    capaian_thresholds: dict[str, float] = Field(
+        default_factory=lambda: {"di_atas": 110.0, "sesuai": 90.0},
+        description="SKP achievement (points) at or above which hasil kerja counts as di_atas / sesuai")
+
+    @field_validator("behaviour_points")
+    @classmethod
+    def _ratings(cls, v):
+        if set(v) != set(codes.RATINGS):
+            raise ValueError(f"needs exactly the ratings {', '.join(codes.RATINGS)}")
+        if not v["di_atas"] >= v["sesuai"] >= v["di_bawah"]:
+            raise ValueError("points must not decrease from di_bawah to di_atas")
+        return v
+
+    @field_validator("feedback_points")
+    @classmethod
+    def _feedback(cls, v):
+        keys = sorted(v)
+        if keys[0] != 1 or keys[-1] != 5 or any(k < 1 or k > 5 for k in keys):
+            raise ValueError("needs scores from 1 to 5")
+        if any(v[a] > v[b] for a, b in zip(keys, keys[1:])):
+            raise ValueError("points must not decrease as the score grows")
+        return v
+
+    @field_validator("bands")
+    @classmethod
+    def _bands(cls, v):
+        need = ("sangat_baik", "baik", "cukup", "kurang")
+        if set(v) != set(need):
+            raise ValueError(f"needs exactly {', '.join(need)}")
+        if not v["sangat_baik"] > v["baik"] > v["cukup"] > v["kurang"] > 0:
+            raise ValueError("lower bounds must decrease from sangat_baik to kurang")
+        return v
+
+    @field_validator("capaian_thresholds")
+    @classmethod
+    def _capaian(cls, v):
+        if set(v) != {"di_atas", "sesuai"} or not v["di_atas"] > v["sesuai"] > 0:
+            raise ValueError("needs di_atas > sesuai > 0")
+        return v
+
+
+class Raters(_Strict):
+    min_ratees: int = Field(10, ge=2, description="raters with fewer ratees are not flagged")
+    method: Literal["reml", "ml"] = "reml"
+
+
+class Clustering(_Strict):
+    k_min: int = Field(2, ge=2)
+    k_max: int = Field(10, ge=2, le=50)
+    n_bootstrap: int = Field(50, ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.k_max < self.k_min:
+            raise ValueError(f"k_max ({self.k_max}) must be at least k_min ({self.k_min})")
+        return self
+
+
+class Workshops(_Strict):
+    budget: float = Field(750_000_000, ge=0, description="IDR available for the workshop plan")
+    max_cohort: int = Field(30, ge=1, description="largest class a trainer takes")
+    jp_per_day: float = Field(8, gt=0, le=12)
+    min_jp: float = Field(20, ge=0, description="JP of development owed to each PNS a year (PP 11/2017)")
+
+
+class Costs(_Strict):
+    """Local cost conventions (IDR) used beside the catalogue's cost per participant."""
+
+    trainer_day: float = Field(2_500_000, ge=0)
+    venue_day: float = Field(1_500_000, ge=0)
+
+
+def _default_jp() -> dict[str, float]:
+    # [U] local convention from the domain notes: JP credited per activity.
+    return {"coaching": 2, "mentoring": 2, "e_learning": 3, "seminar": 4, "bimtek": 4,
+            "workshop": 5, "patok_banding": 10, "magang": 20, "detasering": 20}
+
+
+def _default_levels() -> dict[str, int]:
+    # [U] PermenPANRB 38/2017 practice; replaced by the competency_standards table when given.
+    return {"jpt_utama": 5, "jpt_madya": 5, "jpt_pratama": 4, "administrator": 3, "pengawas": 2,
+            "pelaksana": 1, "ahli_utama": 4, "ahli_madya": 3, "ahli_muda": 2, "ahli_pertama": 1,
+            "penyelia": 1, "mahir": 1, "terampil": 1, "pemula": 1}
+
+
+class Params(_Strict):
+    name: str = Field("default", pattern=r"^[A-Za-z0-9_\-]+$")
+    dataset: str = "data/sample"
+    periods: str | list[str] = Field("all", description="'all' or a list of periods to analyse")
+    language: Literal["id", "en"] = "id"
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    fdr: float = Field(0.10, gt=0, lt=0.5)
+    seed: int = Field(20261122, ge=0)
+    kernel: str = "asn-workbench"
+    privacy: Privacy = Privacy()
+    appraisal: Appraisal = Appraisal()
+    raters: Raters = Raters()
+    clustering: Clustering = Clustering()
+    workshops: Workshops = Workshops()
+    costs: Costs = Costs()
+    jp_table: dict[str, float] = Field(default_factory=_default_jp)
+    required_levels: dict[str, int] = Field(default_factory=_default_levels)
+
+    @field_validator("periods", mode="before")
+    @classmethod
+    def _periods(cls, v):
+        if v == "all":
+            return v
+        if isinstance(v, (str, int)):
+            v = [v]
+        if not isinstance(v, list):
+            raise ValueError("must be 'all' or a list of periods")
+        if not v:
+            raise ValueError("give at least one period, or 'all'")
+        out = []
+        for p in v:
+            parsed = periods.parse_period(p)
+            if parsed is None:
+                raise ValueError(f"{p!r} is not a period (2024, 2024Q1, 2024S1, 2024-03)")
+            out.append(str(parsed))
+        return out
+
+    @field_validator("jp_table")
+    @classmethod
+    def _jp(cls, v):
+        unknown = set(v) - set(codes.TRAINING_FORMS)
+        if unknown:
+            raise ValueError(f"unknown forms {sorted(unknown)}; forms are {', '.join(codes.TRAINING_FORMS)}")
+        if any(x <= 0 for x in v.values()):
+            raise ValueError("JP credits must be positive")
+        return v
+
+    @field_validator("required_levels")
+    @classmethod
+    def _levels(cls, v):
+        unknown = set(v) - set(codes.POSITION_CLASSES)
+        if unknown:
+            raise ValueError(f"unknown position classes {sorted(unknown)}")
+        if any(not 1 <= x <= 5 for x in v.values()):
+            raise ValueError("levels must be between 1 and 5")
+        return v
+
+    def dump(self) -> dict:
+        return self.model_dump(mode="json")
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    if path.resolve() in chain:
+        raise ParamsError(str(path), [("extends", "files extend each other in a loop")])
+    if not path.is_file():
+        raise ParamsError(str(path), [("", "file not found")])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" (line {where.line + 1})" if where else ""
+        raise ParamsError(str(path), [("", f"not valid YAML{at}: {getattr(exc, 'problem', exc)}")]) from None
+    if not isinstance(data, dict):
+        raise ParamsError(str(path), [("", "must be a mapping of keys to values")])
+    parent = data.pop("extends", None)
+    if parent is not None:
+        base = _read_yaml((path.parent / str(parent)), chain + (path.resolve(),))
+        data = _merge(base, data)
+    return data
+
+
+def load_params(path: Path | str | None = None, overrides: dict | None = None) -> Params:
+    """Read, merge and validate a params file (defaults only when ``path`` is None)."""
+    source = str(path) if path else "defaults"
+    data = _read_yaml(Path(path)) if path else {}
+    if path and "name" not in data:
+        data["name"] = Path(path).stem
+    if overrides:
+        data = _merge(data, overrides)
+    try:
+        return Params(**data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(x) for x in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            elif "input" in err and err["type"] not in ("missing",) and not isinstance(err["input"], dict):
+                msg += f" (got {err['input']!r})"
+            problems.append((key, msg))
+        raise ParamsError(source, problems) from None

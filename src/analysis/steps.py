@@ -1,0 +1,44 @@
+"""The pipeline's notebooks, in order, with the tables each needs.
+
+Only notebooks that exist are listed. A step whose required tables are absent
+is skipped with the reason; a step whose predecessor failed is skipped too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    requires: tuple[str, ...]  # tables without which the notebook cannot say anything
+    after: tuple[str, ...] = ()  # steps whose results it reads
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.name}.ipynb"
+
+    @property
+    def number(self) -> str:
+        return self.name.split("_", 1)[0]
+
+
+STEPS: tuple[Step, ...] = (
+    Step("01_appraisal_outcomes", requires=("units", "employees", "appraisals")),
+)
+
+
+def select(only: str | None) -> list[Step]:
+    """Steps named by ``--only`` (comma-separated names, numbers or name endings)."""
+    if not only:
+        return list(STEPS)
+    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    chosen = []
+    for w in wanted:
+        match = [s for s in STEPS if w in (s.name, s.number, s.name.split("_", 1)[1])]
+        if not match:
+            names = ", ".join(s.name for s in STEPS)
+            raise ValueError(f"--only: no notebook called {w!r}; the notebooks are: {names}")
+        chosen.extend(m for m in match if m not in chosen)
+    return [s for s in STEPS if s in chosen]
