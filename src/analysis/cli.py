@@ -8,6 +8,7 @@ Every expected failure is reported as a sentence, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -33,14 +34,18 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
     from . import synth
 
-    if args.employees < 100:
-        print("--employees must be at least 100 (a regional government has more units than that)")
+    if args.employees < synth.MIN_EMPLOYEES:
+        print(f"--employees must be at least {synth.MIN_EMPLOYEES}: fewer cannot fill the units of a "
+              "regional government with realistic teams")
         return EXIT_BAD_INPUT
     t0 = time.perf_counter()
-    config = synth.SynthConfig(employees=args.employees, seed=args.seed)
-    tables, truth = synth.generate(config)
     out = Path(args.out)
-    synth.write(tables, truth, out, fmt=args.format)
+    try:
+        tables, truth = synth.generate(synth.SynthConfig(employees=args.employees, seed=args.seed))
+        synth.write(tables, truth, out, fmt=args.format)
+    except ValueError as exc:  # e.g. a table too long for one Excel sheet
+        print(f"Cannot write the sample: {exc}")
+        return EXIT_BAD_INPUT
     rows = ", ".join(f"{name} {len(df):,}" for name, df in tables.items())
     print(f"Sample dataset written to {out} in {time.perf_counter() - t0:.1f} s ({rows}).")
     print(f"Planted truths: {out / 'truth.json'}")
@@ -96,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` or similar, which stopped reading
+        # Python's documented remedy: point stdout at devnull so the flush at exit does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

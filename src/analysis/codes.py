@@ -82,7 +82,7 @@ _EXTRA_ALIASES: dict[str, dict[str, str]] = {
         "rekan": "peer", "rekan_kerja": "peer", "sejawat": "peer", "colleague": "peer",
         "bawahan": "subordinate", "direct_report": "subordinate",
     },
-    "employment_type": {"pns": "PNS", "pppk": "PPPK", "cpns": "PNS"},
+    "employment_type": {"pns": "PNS", "pppk": "PPPK", "cpns": "PNS", "p3k": "PPPK"},
     "gender": {
         "l": "L", "p": "P", "laki_laki": "L", "lakilaki": "L", "pria": "L",
         "perempuan": "P", "wanita": "P", "m": "L", "male": "L", "f": "P", "female": "P",
@@ -145,14 +145,20 @@ def normalise(values: pd.Series, code_list: str) -> pd.Series:
     table = aliases(code_list)
     uniques = pd.unique(values.dropna())
     mapping = {u: table.get(fold(u)) for u in uniques}
-    return values.map(mapping).astype("object").where(values.notna(), None)
+    return _none_for_missing(values.map(mapping))
 
 
 def normalise_key(values: pd.Series) -> pd.Series:
     """Free-text category (job family, scheme…) as a folded snake-case key."""
     uniques = pd.unique(values.dropna())
     mapping = {u: fold(u) or None for u in uniques}
-    return values.map(mapping).astype("object").where(values.notna(), None)
+    return _none_for_missing(values.map(mapping))
+
+
+def _none_for_missing(values: pd.Series) -> pd.Series:
+    """Object column with None (not NaN) wherever a value is missing or matched nothing."""
+    out = values.astype("object")
+    return out.where(out.notna(), None)
 
 
 _COMPETENCY = re.compile(r"^(M|SK)\.?\s*0*(\d{1,2})$", re.IGNORECASE)
@@ -176,7 +182,7 @@ def normalise_competency_code(values: pd.Series) -> pd.Series:
 
     uniques = pd.unique(values.dropna())
     mapping = {u: one(u) for u in uniques}
-    return values.map(mapping).astype("object").where(values.notna(), None)
+    return _none_for_missing(values.map(mapping))
 
 
 def competency_kind_of(code: str) -> str | None:

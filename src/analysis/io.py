@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io as _io
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -60,6 +59,8 @@ class RawTable:
     separator: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     blank_rows: int = 0
+    # problems with single rows found while reading (the rest of the file is read)
+    problems: list[Problem] = field(default_factory=list)
 
     def info(self) -> dict:
         return {
@@ -164,25 +165,61 @@ def _read_csv(spec: Table, path: Path) -> RawTable:
     if best is None:
         raise ReadError(_no_header(spec, path))
     _, header_idx, sep = best
+    problems: list[Problem] = []
     try:
         df = pd.read_csv(
             _io.StringIO(text), sep=sep, header=None, skiprows=header_idx, dtype=str,
             keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c",
             quotechar='"', skipinitialspace=False,
         )
+        header = [str(v) for v in df.iloc[0].tolist()]
+        body = df.iloc[1:]
+        # spreadsheet row numbers: header on line header_idx+1, data right below
+        body.index = pd.RangeIndex(header_idx + 2, header_idx + 2 + len(body))
     except pd.errors.ParserError as exc:
-        m = re.search(r"line (\d+), saw (\d+)", str(exc))
-        row = header_idx + int(m.group(1)) if m else None
-        raise ReadError(Problem(spec.name, row, None, "malformed_row", None,
-                                f"{path.name}: row {row} has more fields than the header"
-                                if m else f"{path.name}: {_short(exc)}")) from exc
-    header = [str(v) for v in df.iloc[0].tolist()]
-    body = df.iloc[1:]
-    # spreadsheet row numbers: header on line header_idx+1, data right below
-    body.index = pd.RangeIndex(header_idx + 2, header_idx + 2 + len(body))
+        # Rows of unequal length: the fast parser gives up, so read row by row.
+        header, body, problems = _read_ragged(spec, path, text, sep, header_idx, exc)
     table = _assemble(spec, path, header, body, header_idx + 1, "csv")
     table.encoding, table.separator = encoding, sep
+    table.problems = problems
     return table
+
+
+def _read_ragged(spec: Table, path: Path, text: str, sep: str, header_idx: int,
+                 exc: Exception) -> tuple[list[str], pd.DataFrame, list[Problem]]:
+    """Header, body and row problems of a CSV whose rows are not all as wide as its header.
+
+    Empty fields beyond the header (``;;;`` left by Excel) are export debris and
+    are dropped. A row with *filled* fields beyond the header cannot be matched
+    to the columns: it is reported (with its spreadsheet row) and left out, and
+    the rest of the file is read so that its other problems are reported too.
+    """
+    records = list(csv.reader(_io.StringIO(text), delimiter=sep, quotechar='"'))
+    if "EOF inside string" in str(exc):
+        # an opening quote that is never closed swallows the rest of the file
+        row = next((i + 1 for i in range(len(records) - 1, header_idx, -1)
+                    if any("\n" in f for f in records[i])), len(records))
+        raise ReadError(Problem(spec.name, row, None, "malformed_row", None,
+                                f"{path.name}: row {row} opens a quote (\") that is never closed"))
+    header = records[header_idx]
+    width = len(header)
+    rows: list[list[str]] = []
+    index: list[int] = []
+    problems: list[Problem] = []
+    for i in range(header_idx + 1, len(records)):
+        fields = records[i]
+        extra = fields[width:]
+        if any(f.strip() for f in extra):
+            row = i + 1
+            problems.append(Problem(
+                spec.name, row, None, "malformed_row", sep.join(extra),
+                f"{path.name}: row {row} has {len(fields)} fields but the header (row {header_idx + 1}) "
+                f"has {width}; the row is not read"))
+            continue
+        rows.append(fields[:width] + [""] * (width - len(fields)))
+        index.append(i + 1)
+    body = pd.DataFrame(rows, columns=range(width), index=pd.Index(index, dtype="int64"), dtype="object")
+    return header, body, problems
 
 
 # --- Excel -------------------------------------------------------------------
@@ -215,7 +252,12 @@ def _read_xlsx(spec: Table, path: Path) -> RawTable:
         names = wb.sheetnames
         sheet = next((n for n in names if fold(n) == spec.name), names[0])
         ws = wb[sheet]
-        first_row = ws.min_row or 1
+        # The dimension a file declares may be wrong (some exporters write 'A1'):
+        # read every row and cell that is there, not only the declared range.
+        ws.reset_dimensions()
+        # iter_rows starts at row 1 and yields the empty rows above the data too,
+        # so rows[i] is Excel row i + 1 whatever the declared dimension says.
+        first_row = 1
         rows = [[_cell_text(v) for v in r] for r in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
@@ -316,11 +358,15 @@ def _assemble(spec: Table, path: Path, header: list[str], body: pd.DataFrame,
 
 
 def _strip(s: pd.Series) -> pd.Series:
-    s = s.astype("object")
-    mask = s.notna()
-    out = s.copy()
-    out[mask] = s[mask].astype(str).str.replace("\u00a0", " ", regex=False).str.strip()
-    return out.where(out.ne("") & out.notna(), None)
+    """Cells without surrounding whitespace (non-breaking spaces included); '' becomes None."""
+    return pd.Series([_strip_one(v) for v in s.astype("object").to_numpy()], index=s.index, dtype="object")
+
+
+def _strip_one(v: object) -> str | None:
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return None
+    text = str(v).replace("\u00a0", " ").strip()
+    return text or None
 
 
 def _short(exc: Exception) -> str:

@@ -64,7 +64,7 @@ def check(values: pd.Series, today: date | None = None) -> pd.Series:
 
     ok = text[shape_ok]
     if ok.empty:
-        return result
+        return result.where(result.notna(), None)
     y = ok.str.slice(0, 4).astype(int)
     m = ok.str.slice(4, 6).astype(int)
     d = ok.str.slice(6, 8).astype(int)
@@ -91,7 +91,7 @@ def check(values: pd.Series, today: date | None = None) -> pd.Series:
     for mask, msg in reversed(checks):
         msgs[mask.to_numpy()] = msg
     result[msgs.index] = msgs
-    return result
+    return result.where(result.notna(), None)  # None (not NaN) for a valid NIP, as documented
 
 
 def parts(nip: str) -> NipParts:

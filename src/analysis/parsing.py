@@ -14,6 +14,8 @@ Dates are ISO (``2024-03-15``) or day first (``15/03/2024``, ``15-03-2024``,
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -38,46 +40,65 @@ def _problems(table: str, column: str, rows: pd.Index, values: pd.Series, check:
 
 
 def parse_number(values: pd.Series, money: bool = False) -> pd.Series:
-    """Float values of text cells; NaN where a cell is not a number (or is empty)."""
+    """Float values of text cells; NaN where a cell is not a number (or is empty).
+
+    Each distinct text is read once (a column repeats few values), by the
+    rules of the module docstring.
+    """
     s = values.astype("object")
     present = s.notna()
-    if not present.any():
-        return pd.Series(np.nan, index=s.index, dtype="float64")
-    t = s[present].astype(str)
-    t = t.str.replace(r"(?i)^\s*rp\.?", "", regex=True).str.replace(r"[\s\u00a0%]", "", regex=True)
-    has_comma = t.str.contains(",", regex=False)
-    has_dot = t.str.contains(".", regex=False)
-    both = has_comma & has_dot
-    comma_last = t.str.rfind(",") > t.str.rfind(".")
-    out = t.copy()
-    # both separators: the last one is the decimal separator
-    m = both & comma_last
-    out[m] = t[m].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    m = both & ~comma_last
-    out[m] = t[m].str.replace(",", "", regex=False)
-    # only commas
-    only_comma = has_comma & ~has_dot
-    grouped = t.str.match(_THOUSANDS_COMMAS)
-    m = only_comma & grouped & money
-    out[m] = t[m].str.replace(",", "", regex=False)
-    m = only_comma & ~(grouped & money)
-    multi = t.str.count(",") > 1
-    out[m & ~multi] = t[m & ~multi].str.replace(",", ".", regex=False)
-    out[m & multi] = t[m & multi].str.replace(",", "", regex=False).where(
-        t[m & multi].str.match(_THOUSANDS_COMMAS), "x")
-    # only dots: several, or one with three digits in money (or comma-decimal) columns
-    comma_decimals = bool((only_comma & ~grouped).any() or (both & comma_last).any())
-    only_dot = has_dot & ~has_comma
-    dotted = t.str.match(_THOUSANDS_DOTS)
-    several = t.str.count(r"\.") > 1
-    thousands_ok = money or comma_decimals
-    m = only_dot & dotted & (several | thousands_ok)
-    out[m] = t[m].str.replace(".", "", regex=False)
-    m = only_dot & several & ~dotted
-    out[m] = "x"  # '1.2.3' is not a number
     result = pd.Series(np.nan, index=s.index, dtype="float64")
-    result[present] = pd.to_numeric(out, errors="coerce").astype("float64")
+    if not present.any():
+        return result
+    uniques = pd.unique(s[present])
+    cleaned = [_JUNK.sub("", _RP.sub("", str(u), count=1)) for u in uniques]
+    # does this column write decimals with a comma anywhere? then '1.500' is 1500
+    comma_decimals = any(_decimal_comma(t) for t in cleaned)
+    thousands_ok = money or comma_decimals
+    texts = [_number_text(t, money, thousands_ok) for t in cleaned]
+    numbers = pd.to_numeric(pd.Series(texts, dtype="object"), errors="coerce").astype("float64")
+    mapping = dict(zip(uniques, numbers.to_numpy()))
+    result[present] = s[present].map(mapping).astype("float64")
     return result
+
+
+_RP = re.compile(r"(?i)^\s*rp\.?")
+_JUNK = re.compile(r"[\s\u00a0%]")
+_DOTS_RE = re.compile(_THOUSANDS_DOTS)
+_COMMAS_RE = re.compile(_THOUSANDS_COMMAS)
+
+
+def _decimal_comma(t: str) -> bool:
+    """A value that can only be read with a decimal comma ('3,5', '1.234,5')."""
+    if "," not in t:
+        return False
+    if "." in t:
+        return t.rfind(",") > t.rfind(".")
+    return not _COMMAS_RE.match(t)
+
+
+def _number_text(t: str, money: bool, thousands_ok: bool) -> str:
+    """A cleaned cell rewritten with '.' as the only (decimal) separator; 'x' if impossible."""
+    has_comma, has_dot = "," in t, "." in t
+    if has_comma and has_dot:  # both: the last one is the decimal separator
+        if t.rfind(",") > t.rfind("."):
+            return t.replace(".", "").replace(",", ".")
+        return t.replace(",", "")
+    if has_comma:
+        grouped = bool(_COMMAS_RE.match(t))
+        if grouped and money:
+            return t.replace(",", "")
+        if t.count(",") > 1:
+            return t.replace(",", "") if grouped else "x"
+        return t.replace(",", ".")
+    if has_dot:  # several dots, or one with three digits in money (or comma-decimal) columns
+        dotted = bool(_DOTS_RE.match(t))
+        several = t.count(".") > 1
+        if dotted and (several or thousands_ok):
+            return t.replace(".", "")
+        if several:
+            return "x"  # '1.2.3' is not a number
+    return t
 
 
 def parse_date(values: pd.Series) -> pd.Series:

@@ -23,6 +23,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+_MIN_YEAR, _MAX_YEAR = 1900, 2200
+
+
 @dataclass(frozen=True, order=True)
 class Period:
     """A period as (year, first month, kind); ordered by start, then by length."""
@@ -61,15 +64,20 @@ def parse_period(text: object) -> Period | None:
             continue
         if kind == "Y":
             year = int(m.group(1))
-            return Period(year, 1, "Y") if 1900 <= year <= 2200 else None
-        if kind in ("Q", "Qr"):
+            period = Period(year, 1, "Y")
+        elif kind in ("Q", "Qr"):
             year, q = (int(m.group(1)), int(m.group(2))) if kind == "Q" else (int(m.group(2)), int(m.group(1)))
-            return Period(year, 3 * (q - 1) + 1, "Q")
-        if kind in ("S", "Sr"):
+            period = Period(year, 3 * (q - 1) + 1, "Q")
+        elif kind in ("S", "Sr"):
             year, h = (int(m.group(1)), int(m.group(2))) if kind == "S" else (int(m.group(2)), int(m.group(1)))
-            return Period(year, 6 * (h - 1) + 1, "S")
-        year, month = (int(m.group(1)), int(m.group(2))) if kind == "M" else (int(m.group(2)), int(m.group(1)))
-        return Period(year, month, "M") if 1 <= month <= 12 else None
+            period = Period(year, 6 * (h - 1) + 1, "S")
+        else:
+            year, month = (int(m.group(1)), int(m.group(2))) if kind == "M" else (int(m.group(2)), int(m.group(1)))
+            if not 1 <= month <= 12:
+                return None
+            period = Period(year, month, "M")
+        # the same plausible years for every kind ('0000Q1' and '1024-03' are typos)
+        return period if _MIN_YEAR <= period.year <= _MAX_YEAR else None
     return None
 
 
@@ -80,13 +88,17 @@ def normalise_periods(values: pd.Series) -> pd.Series:
     for u in uniques:
         p = parse_period(u)
         mapping[u] = str(p) if p else None
-    return values.map(mapping).astype("object").where(values.notna(), None)
+    out = values.map(mapping).astype("object")
+    return out.where(out.notna(), None)
 
 
 def sort_periods(periods) -> list[str]:
-    """Canonical period strings in time order."""
-    parsed = [(parse_period(p), str(p)) for p in set(periods)]
-    return [s for p, s in sorted(parsed, key=lambda x: (x[0] is None, x[0] or Period(0, 0, "Y")))]
+    """Canonical period strings in time order (each period once); what is not a period goes last."""
+    parsed = {}
+    for text in set(periods):
+        p = parse_period(text)
+        parsed[str(p) if p else str(text)] = p
+    return [s for s, p in sorted(parsed.items(), key=lambda x: (x[1] is None, x[1] or Period(0, 0, "Y"), x[0]))]
 
 
 def quarter_of(date: pd.Timestamp) -> str:

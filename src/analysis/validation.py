@@ -48,7 +48,8 @@ def load_dataset(folder: Path | str) -> Dataset:
     files, folder_problems = find_files(folder)
     for p in folder_problems:
         report.add(p)
-    ambiguous = {p.table for p in folder_problems if p.check == "ambiguous_file"}
+    # tables whose file is there but cannot be used (two files, an .xls) are already reported
+    ambiguous = {p.table for p in folder_problems if p.severity == "error" and p.table in TABLES}
 
     raw: dict[str, RawTable] = {}
     for name in TABLES:
@@ -82,6 +83,8 @@ def load_dataset(folder: Path | str) -> Dataset:
 def _type_table(spec: Table, table: RawTable, report: ValidationReport) -> pd.DataFrame | None:
     data = table.data
     fname = table.path.name
+    for problem in table.problems:  # rows the reader could not match to the header
+        report.add(problem)
     for col in table.ignored_columns:
         report.add(Problem(spec.name, table.header_row, col, "unknown_column", col,
                            f"{fname}: column '{col}' is not part of table {spec.name} and is ignored",

@@ -1,0 +1,1 @@
+"""Fixture builders for the data-loading tests (the broken-input corpus)."""

@@ -1,0 +1,172 @@
+"""A minimal valid dataset of all twelve tables, and helpers to write it.
+
+``base_tables()`` returns every table as a DataFrame of text cells, exactly as
+a clean export would hold them; tests change one thing and write the result
+with ``write_dataset``. The base dataset loads with no error and no warning
+(``tests/test_broken_inputs.py`` checks that).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+# Eight employees; every NIP agrees with the gender and birth_date beside it.
+# NIP = birth date (8) + appointment year and month (6) + sex digit + sequence (3)
+NIPS = {
+    "kadis": "198001012005011001",      # 1980-01-01, appointed 2005-01, male
+    "sekretaris": "198503152010012002",  # 1985-03-15, 2010-01, female
+    "guru": "199007202015031003",       # 1990-07-20, 2015-03, male
+    "perawat": "199212302019022004",    # 1992-12-30, 2019-02, female
+    "kasi": "198811112012041005",       # 1988-11-11, 2012-04, male
+    "staf": "199502282020011006",       # 1995-02-28, 2020-01, male
+    "bidan": "198706052011102007",      # 1987-06-05, 2011-10, female
+    "operator": "199109092016061008",   # 1991-09-09, 2016-06, male
+}
+N = NIPS  # short alias for the case table
+
+
+def _df(rows: list[list[str]], columns: str) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns.split(), dtype="object")
+
+
+def base_tables() -> dict[str, pd.DataFrame]:
+    """The valid base dataset, one DataFrame of strings per table (fresh copies)."""
+    t: dict[str, pd.DataFrame] = {}
+    t["units"] = _df([
+        ["U01", "Dinas Pendidikan", "Kota", "dinas"],
+        ["U02", "Dinas Kesehatan", "Kota", "dinas"],
+        ["U03", "Kecamatan Selatan", "Selatan", "kecamatan"],
+    ], "unit_id unit_name region unit_type")
+    t["employees"] = _df([
+        [N["kadis"], "U01", "jpt_pratama", "administrasi", "PNS", "L", "1980-01-01", "2005-01-01", "IV/c", "S2", "Budi Santoso"],
+        [N["sekretaris"], "U01", "administrator", "administrasi", "PNS", "P", "1985-03-15", "2010-01-01", "IV/a", "S2", "Siti Aminah"],
+        [N["guru"], "U01", "ahli_pertama", "guru", "PNS", "L", "1990-07-20", "2015-03-01", "III/b", "S1", "Agus Salim"],
+        [N["perawat"], "U02", "ahli_muda", "kesehatan", "PNS", "P", "1992-12-30", "2019-02-01", "III/c", "S1", "Dewi Lestari"],
+        [N["kasi"], "U02", "pengawas", "administrasi", "PNS", "L", "1988-11-11", "2012-04-01", "III/d", "S1", "Rudi Hartono"],
+        [N["staf"], "U03", "pelaksana", "administrasi", "PPPK", "L", "1995-02-28", "2020-01-01", "IX", "D3", "Andi Wijaya"],
+        [N["bidan"], "U03", "terampil", "kesehatan", "PPPK", "P", "1987-06-05", "2011-10-01", "VII", "D3", "Rina Marlina"],
+        [N["operator"], "U03", "pelaksana", "administrasi", "PNS", "L", "1991-09-09", "2016-06-01", "II/c", "SMA", "Joko Susilo"],
+    ], "employee_id unit_id position_class job_family employment_type gender birth_date hire_date grade education name")
+    t["org_ratings"] = _df([
+        ["U01", "2024", "baik"],
+        ["U02", "2024", "istimewa"],
+        ["U03", "2024", "butuh_perbaikan"],
+    ], "unit_id period org_predikat")
+    t["appraisals"] = _df([
+        [N["sekretaris"], "2024", N["kadis"], "di_atas", "sesuai", "baik", "false"],
+        [N["guru"], "2024", N["sekretaris"], "sesuai", "sesuai", "baik", "false"],
+        [N["perawat"], "2024", N["kasi"], "di_atas", "di_atas", "sangat_baik", "true"],
+        [N["kasi"], "2024", N["kadis"], "sesuai", "di_bawah", "butuh_perbaikan", "false"],
+        [N["staf"], "2024", N["kasi"], "di_bawah", "di_bawah", "sangat_kurang", "false"],
+        [N["bidan"], "2024", N["kasi"], "sesuai", "sesuai", "baik", "false"],
+        [N["operator"], "2024", N["kasi"], "sesuai", "di_atas", "baik", "false"],
+    ], "employee_id period rater_id hasil_kerja perilaku_kerja predikat_reported innovation")
+    t["targets"] = _df([
+        [N["guru"], "2024", "IKI-01", "Ketuntasan belajar", "80", "85", "60", "higher", "true"],
+        [N["guru"], "2024", "IKI-02", "Keterlambatan laporan", "5", "3", "40", "lower", "false"],
+        [N["perawat"], "2024", "IKI-01", "Pasien terlayani", "1200", "1150", "100", "higher", "true"],
+        [N["staf"], "2024", "IKI-01", "Dokumen diproses", "300", "0", "100", "higher", "true"],
+    ], "employee_id period indicator_id indicator_name target realization weight direction is_main")
+    fb = []
+    for aspect, scores in (("akuntabel", "4 3 5"), ("kolaboratif", "3 4 4")):
+        s_self, s_sup, s_peer = scores.split()
+        fb += [
+            ["2024", N["guru"], N["guru"], "self", aspect, s_self],
+            ["2024", N["guru"], N["sekretaris"], "supervisor", aspect, s_sup],
+            ["2024", N["guru"], N["kadis"], "peer", aspect, s_peer],
+        ]
+    fb.append(["2024", N["kasi"], N["perawat"], "subordinate", "loyal", "4"])
+    t["feedback_360"] = _df(fb, "period ratee_id rater_id rater_role aspect score")
+    t["competencies"] = _df([
+        ["M.01", "Integritas", "Integrity", "manajerial"],
+        ["M.02", "Kerja Sama", "Teamwork", "manajerial"],
+        ["SK.01", "Perekat Bangsa", "National unity", "sosial_kultural"],
+        ["T.guru.1", "Perencanaan pembelajaran", "Lesson planning", "teknis"],
+    ], "competency_code name_id name_en kind")
+    t["competency_standards"] = _df([
+        ["administrator", "*", "M.01", "4"],
+        ["ahli_pertama", "guru", "T.guru.1", "2"],
+        ["pelaksana", "*", "SK.01", "1"],
+        ["pengawas", "*", "M.02", "3"],
+    ], "position_class job_family competency_code required_level")
+    t["competency_assessments"] = _df([
+        [N["guru"], "2024-02-10", "T.guru.1", "1.5", "uji_kompetensi"],
+        [N["sekretaris"], "2024-03-05", "M.01", "3", "assessment_center"],
+        [N["staf"], "2024-03-05", "SK.01", "2", "uji_kompetensi"],
+        [N["kasi"], "2023-11-20", "M.02", "2.5", "assessment_center"],
+    ], "employee_id assessed_on competency_code level method")
+    t["rollout"] = _df([
+        ["U01", "2024Q1", "skp_2022"],
+        ["U02", "2024Q3", "skp_2022"],
+        ["U03", "", ""],
+    ], "unit_id adopted_period scheme")
+    t["service_outcomes"] = _df([
+        ["U01", "2024Q1", "78.5", "95", "3", "4.5"],
+        ["U01", "2024Q2", "80.1", "101.5", "2", "4"],
+        ["U02", "2024Q1", "82", "88", "10", "6"],
+        ["U03", "2024Q1", "70", "75", "0", "2"],
+    ], "unit_id period ikm iku_attainment complaints processing_days")
+    t["training_catalog"] = _df([
+        ["P01", "M.01", "Pelatihan integritas", "klasikal", "pelatihan", "24", "1500000", "10", "30", "BPSDM Provinsi"],
+        ["P02", "T.guru.1", "Coaching perencanaan", "nonklasikal", "coaching", "8", "0", "1", "5", "Internal"],
+        ["P03", "SK.01", "Seminar kebangsaan", "klasikal", "seminar", "4", "250000", "20", "200", ""],
+    ], "program_id competency_code name mode form jp cost_per_participant min_participants max_participants provider")
+    return t
+
+
+TABLE_NAMES = tuple(base_tables())
+
+
+def write_table(folder: Path, name: str, df: pd.DataFrame, fmt: str = "csv", **kw) -> Path:
+    """Write one table as <name>.<fmt>: csv (UTF-8, comma), xlsx (text cells) or parquet (strings)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.{fmt}"
+    if fmt == "csv":
+        df.to_csv(path, index=False, **kw)
+    elif fmt == "xlsx":
+        df.to_excel(path, index=False, sheet_name=name, **kw)
+    elif fmt == "parquet":
+        df.to_parquet(path, index=False, **kw)
+    else:
+        raise ValueError(fmt)
+    return path
+
+
+def write_dataset(folder: Path, tables: dict[str, pd.DataFrame] | None = None,
+                  fmt: str = "csv", skip: tuple[str, ...] = ()) -> Path:
+    """Write every table (the base dataset unless given) to ``folder``; returns the folder."""
+    folder = Path(folder)
+    tables = base_tables() if tables is None else tables
+    for name, df in tables.items():
+        if name not in skip:
+            write_table(folder, name, df, fmt)
+    return folder
+
+
+def run_cli(data: Path, report: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m analysis validate --data DATA --report REPORT`` in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", "validate", "--data", str(data), "--report", str(report)],
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def report_rows(frame: pd.DataFrame, columns=("table", "row", "column", "check")) -> list[list]:
+    """Rows of a report frame as plain lists: rows as int, missing cells as None."""
+    out = []
+    for rec in frame[list(columns)].itertuples(index=False):
+        vals = []
+        for name, v in zip(columns, rec):
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                vals.append(None)
+            elif name == "row":
+                vals.append(int(v))
+            else:
+                vals.append(v)
+        out.append(vals)
+    return out

@@ -1,0 +1,195 @@
+"""The broken-input corpus: one broken thing each, one precise report row each.
+
+Every case starts from the valid base dataset of ``tests/corpus/builders.py``
+and breaks exactly one thing (``tests/corpus/cases.py``). For each, loading
+must not raise, the report must name the problem by (severity, table, row,
+column, check), no error of another check may be reported, and the
+``validate`` command must exit 1 (0 when the case is only a warning), print
+no traceback and write the same row to its report CSV.
+
+The command runs in a fresh interpreter per case; those runs are started
+together (module fixture) so the corpus stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import pytest
+
+from analysis.validation import load_dataset
+from corpus.builders import NIPS, base_tables, run_cli, write_dataset
+from corpus.cases import CASES, Case, make_case
+
+CASE_IDS = [c.id for c in CASES]
+
+
+def _matches(frame: pd.DataFrame, case: Case) -> pd.DataFrame:
+    """Rows of a report frame that are exactly the case's expected problem."""
+    e = case.expect
+    rows = [None if pd.isna(r) else int(r) for r in frame["row"].astype("object")]
+    cols = [None if c is None or (isinstance(c, float) and pd.isna(c)) else c for c in frame["column"]]
+    same_place = pd.Series([r == e.row and c == e.column for r, c in zip(rows, cols)],
+                           index=frame.index, dtype=bool)
+    return frame[same_place & (frame["severity"] == e.severity) & (frame["table"] == e.table)
+                 & (frame["check"] == e.check)]
+
+
+# --- the base dataset --------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+def test_base_dataset_is_clean(tmp_path, fmt):
+    write_dataset(tmp_path, fmt=fmt)
+    ds = load_dataset(tmp_path)
+    frame = ds.report.to_frame()
+    assert frame.empty, frame.to_string()
+    assert ds.report.n_errors == 0 and ds.report.n_warnings == 0
+    assert ds.row_counts() == {name: len(df) for name, df in base_tables().items()}
+    # spreadsheet rows: header on row 1, data from row 2
+    assert list(ds.tables["employees"].index) == list(range(2, 10))
+
+
+def test_base_dataset_cli_exits_0(tmp_path):
+    data = write_dataset(tmp_path / "data")
+    proc = run_cli(data, tmp_path / "report.csv")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert pd.read_csv(tmp_path / "report.csv").empty
+
+
+def test_corpus_is_large_and_ids_unique():
+    assert len(CASES) >= 30
+    assert len(set(CASE_IDS)) == len(CASE_IDS)
+
+
+# --- the corpus ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def corpus_runs(request, tmp_path_factory):
+    """Build the selected cases and run the command on each, several at a time."""
+    wanted = {
+        item.callspec.params["case"].id
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_broken_input" and hasattr(item, "callspec")
+    }
+    root = tmp_path_factory.mktemp("corpus")
+
+    def one(case: Case):
+        folder = make_case(case, root / case.id / "data")
+        report = root / case.id / "validation.csv"
+        return folder, report, run_cli(folder, report)
+
+    # the runs go on in the background while the in-process checks run
+    pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1))
+    futures = {c.id: pool.submit(one, c) for c in CASES if c.id in wanted}
+    yield futures
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_broken_input(case: Case, corpus_runs):
+    folder, report_path, proc = corpus_runs[case.id].result()
+
+    # 1. in process: no exception, the precise report row, no other kind of error
+    ds = load_dataset(folder)
+    frame = ds.report.to_frame()
+    hit = _matches(frame, case)
+    assert len(hit) >= 1, f"expected {case.expect} in\n{frame.to_string()}"
+    assert hit["message"].str.len().gt(0).all()
+    errors = frame[frame["severity"] == "error"]
+    if case.expect.severity == "warning":
+        assert errors.empty, errors.to_string()
+    else:  # one thing broken: no error of another kind
+        unexpected = errors[errors["check"] != case.expect.check]
+        assert unexpected.empty, unexpected.to_string()
+    assert ds.ok is (case.expect.severity == "warning")
+
+    # 2. the command: exit code, no traceback, the same row in its report file
+    out = proc.stdout + proc.stderr
+    assert "Traceback" not in out, out
+    assert proc.returncode == case.exit_code, out
+    written = pd.read_csv(report_path, dtype=str, keep_default_na=False)
+    e = case.expect
+    same = written[(written["severity"] == e.severity) & (written["table"] == e.table)
+                   & (written["row"] == ("" if e.row is None else str(e.row)))
+                   & (written["column"] == (e.column or "")) & (written["check"] == e.check)]
+    assert len(same) >= 1, written.to_string()
+
+
+# --- details some cases promise -------------------------------------------------
+
+def _case(case_id: str) -> Case:
+    return next(c for c in CASES if c.id == case_id)
+
+
+def test_appraisal_of_unknown_employee_is_set_aside_and_named(tmp_path):
+    ds = load_dataset(make_case(_case("appraisal_of_unknown_employee_is_warning"), tmp_path))
+    assert 9 not in ds.tables["appraisals"].index  # set aside ...
+    assert len(ds.tables["appraisals"]) == len(base_tables()["appraisals"])
+    frame = ds.report.to_frame()
+    named = frame[(frame["check"] == "dangling_reference") & (frame["row"] == 9)]
+    assert named["value"].tolist() == ["199404042021012009"]  # ... and named
+    assert "set aside" in named["message"].iloc[0]
+    assert ds.report.summary_dict()["warnings"] == 1
+
+
+def test_unknown_rater_row_is_kept(tmp_path):
+    ds = load_dataset(make_case(_case("unknown_rater_is_warning"), tmp_path))
+    assert 2 in ds.tables["appraisals"].index
+
+
+def test_malformed_row_leaves_the_rest_of_the_file_read(tmp_path):
+    ds = load_dataset(make_case(_case("csv_row_with_extra_field"), tmp_path))
+    emp = ds.tables["employees"]
+    assert 4 not in emp.index and len(emp) == 7
+    frame = ds.report.to_frame()
+    bad = frame[frame["check"] == "malformed_row"]
+    assert bad["value"].tolist() == ["surplus"]
+
+
+def test_two_problems_in_one_file_are_both_reported(tmp_path):
+    t = base_tables()
+    t["employees"].loc[1, "position_class"] = "kepala"
+    t["employees"].loc[6, "gender"] = "L"
+    ds = load_dataset(write_dataset(tmp_path, t))
+    got = set(map(tuple, ds.report.to_frame()[["row", "column", "check"]].astype(str).to_numpy()))
+    assert got == {("3", "position_class", "unknown_code"), ("8", "gender", "nip_gender_mismatch")}
+
+
+def test_duplicate_key_names_the_other_row(tmp_path):
+    ds = load_dataset(make_case(_case("duplicate_unit"), tmp_path))
+    frame = ds.report.to_frame()
+    dup = frame[frame["check"] == "duplicate_key"]
+    assert dup["row"].tolist() == [3, 5]
+    assert "also on row 5" in dup["message"].iloc[0]
+    assert dup["value"].tolist() == ["U02", "U02"]
+
+
+def test_nip_problems_say_why(tmp_path):
+    reasons = {
+        "nip_17_digits": "18 digits",
+        "nip_birth_month_13": "not a calendar date",
+        "nip_february_30": "not a calendar date",
+        "nip_sex_digit_3": "sex digit",
+        "nip_appointed_before_15": "15 years",
+        "nip_as_excel_float": "stored as a number",
+    }
+    for case_id, reason in reasons.items():
+        ds = load_dataset(make_case(_case(case_id), tmp_path / case_id))
+        frame = ds.report.to_frame()
+        msg = frame.loc[frame["check"] == "invalid_nip", "message"]
+        assert len(msg) == 1 and reason in msg.iloc[0], (case_id, msg.tolist())
+
+
+def test_missing_data_folder_is_reported(tmp_path):
+    ds = load_dataset(tmp_path / "nope")
+    frame = ds.report.to_frame()
+    assert frame["check"].tolist() == ["missing_folder"]
+    proc = run_cli(tmp_path / "nope", tmp_path / "r.csv")
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_nips_of_the_base_are_distinct():
+    assert len(set(NIPS.values())) == len(NIPS)
