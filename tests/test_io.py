@@ -577,3 +577,19 @@ def test_old_xls_format_is_an_error(tmp_path):
     (tmp_path / "units.xls").write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 100)
     frame = load_dataset(tmp_path).report.to_frame()
     assert frame[["table", "check"]].values.tolist() == [["units", "unsupported_format"]]
+
+
+def test_tables_written_with_their_row_index_load_without_an_unknown_column(tmp_path):
+    """A run's validated Parquet tables keep their row numbers as the index; read back, that
+    index is not data (and is not reported as an unknown column)."""
+    from analysis.validation import load_dataset
+
+    src = write_dataset(tmp_path / "csv")
+    ds = load_dataset(src)
+    out = tmp_path / "pq"
+    out.mkdir()
+    for name, df in ds.tables.items():
+        df.to_parquet(out / f"{name}.parquet", index=True)
+    again = load_dataset(out)
+    assert again.report.n_errors == 0 and again.report.n_warnings == 0
+    assert len(again.tables["appraisals"]) == len(ds.tables["appraisals"])

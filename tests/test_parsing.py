@@ -247,3 +247,15 @@ def test_module_docstring_documents_the_ambiguity_rules():
     doc = parsing.__doc__
     for phrase in ("decimal comma", "thousands", "last separator", "money"):
         assert phrase in doc
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("15 Maret 2024", "2024-03-15"), ("1-Agu-2023", "2023-08-01"), ("3 Desember 1999", "1999-12-03"),
+    ("2 Mei 2024", "2024-05-02"), ("15 March 2024", "2024-03-15"), ("7 Nop 2021", "2021-11-07"),
+])
+def test_parse_date_reads_indonesian_and_english_month_names(raw, expected):
+    assert parse_date(pd.Series([raw])).iloc[0] == pd.Timestamp(expected)
+
+
+def test_parse_date_rejects_a_named_month_day_that_does_not_exist():
+    assert pd.isna(parse_date(pd.Series(["31 Februari 2020"])).iloc[0])

@@ -283,7 +283,10 @@ def _read_parquet(spec: Table, path: Path) -> RawTable:
     import pyarrow.parquet as pq
 
     df = pq.read_table(path).to_pandas()
-    df = df.reset_index(drop=not any(n is not None for n in df.index.names))
+    # an index named after a contract column is data; any other index (including the 'row'
+    # numbers of a run's own validated tables) is not
+    keep_index = any(n in spec.column_map for n in df.index.names if n is not None)
+    df = df.reset_index(drop=not keep_index)
     header = [str(c) for c in df.columns]
     body = pd.DataFrame({i: df.iloc[:, i].map(_cell_text) if df.iloc[:, i].dtype == object
                          else _typed_to_text(df.iloc[:, i]) for i in range(df.shape[1])})

@@ -24,7 +24,7 @@ from .tables import Column, Table
 
 _BOOL = {
     "true": True, "false": False, "ya": True, "tidak": False, "y": True, "t": False,
-    "yes": True, "no": False, "1": True, "0": False, "benar": True, "salah": False,
+    "yes": True, "no": False, "n": False, "1": True, "0": False, "benar": True, "salah": False,
     "ada": True, "tidak_ada": False, "1_0": True, "0_0": False,
 }
 _THOUSANDS_DOTS = r"^-?\d{1,3}(?:\.\d{3})+$"
@@ -101,8 +101,18 @@ def _number_text(t: str, money: bool, thousands_ok: bool) -> str:
     return t
 
 
+_MONTH_NAMES = (
+    ("januari", "january", "jan"), ("februari", "february", "feb", "pebruari", "peb"),
+    ("maret", "march", "mar"), ("april", "apr"), ("mei", "may"), ("juni", "june", "jun"),
+    ("juli", "july", "jul"), ("agustus", "august", "agu", "agt", "aug"),
+    ("september", "sep", "sept"), ("oktober", "october", "okt", "oct"),
+    ("november", "nov", "nop", "nopember"), ("desember", "december", "des", "dec"),
+)
+_MONTHS = {name: i + 1 for i, names in enumerate(_MONTH_NAMES) for name in names}
+
+
 def parse_date(values: pd.Series) -> pd.Series:
-    """Dates from ISO, day-first or Excel-serial text; NaT where unreadable."""
+    """Dates from ISO, day-first, named-month or Excel-serial text; NaT where unreadable."""
     s = values.astype("object")
     result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     present = s.notna()
@@ -118,6 +128,17 @@ def parse_date(values: pd.Series) -> pd.Series:
         ok = parsed.notna()
         result[parsed[ok].index] = parsed[ok]
         todo[parsed[ok].index] = False
+    if todo.any():
+        # "15 Maret 2024", "15-Mar-2024", "15 March 2024": month names in Bahasa Indonesia or English
+        named = t[todo].str.lower().str.extract(r"^(\d{1,2})[\s\-/.]+([a-z]+)\.?[\s\-/.]+(\d{4})$")
+        month = named[1].map(_MONTHS)
+        ok = month.notna()
+        if ok.any():
+            text = named.loc[ok, 2] + "-" + month[ok].astype(int).astype(str) + "-" + named.loc[ok, 0]
+            parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+            good = parsed.notna()
+            result[parsed[good].index] = parsed[good]
+            todo[parsed[good].index] = False
     if todo.any():
         # Excel serial day numbers (1955-2064), as a typed Excel cell may arrive
         serial = pd.to_numeric(t[todo], errors="coerce")
