@@ -64,7 +64,7 @@ def test_successful_run_prints_its_folder_and_exits_0(two_runs):
     for p in procs:
         assert p.returncode == 0, p.stdout + p.stderr
         assert "Traceback" not in p.stdout + p.stderr
-        assert "[1/1] 01_appraisal_outcomes" in p.stdout
+        assert "[1/2] 01_appraisal_outcomes" in p.stdout and "[2/2] 02_rater_bias" in p.stdout
         assert re.search(r"Run folder: .*_default", p.stdout)
 
 
@@ -122,9 +122,11 @@ def test_circulated_outputs_carry_no_nip_or_name(two_runs):
         text = path.read_text()
         for s in secrets:
             assert s not in text, f"{s} in {path.name}"
+    assert "TERBATAS" in (run / "plans" / "RESTRICTED.txt").read_text()
     for path in (run / "plans").glob("*.csv"):
-        assert path.read_text().startswith("classification,")
-        assert "TERBATAS / RESTRICTED" in path.read_text()
+        rows = pd.read_csv(path)
+        assert list(rows.columns)[0] == "classification"
+        assert (rows["classification"] == "TERBATAS / RESTRICTED").all()
 
 
 def test_invalid_data_exits_2_keeps_a_failed_folder_and_never_becomes_latest(tmp_path, dataset):

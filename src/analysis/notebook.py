@@ -109,6 +109,9 @@ class RunContext:
                     out[col] = privacy.pseudonymise(out[col], key)
             out = out.drop(columns=[c for c in ("name",) if c in out])
         out = privacy.mark_restricted(out)
+        notice = self._out("plans", "RESTRICTED.txt")
+        if not notice.exists():
+            notice.write_text(privacy.RESTRICTED_NOTICE, encoding="utf-8")
         path = self._out("plans", f"{name}.csv")
         out.to_csv(path, index=False, float_format="%.6g")
         return path

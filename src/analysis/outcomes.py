@@ -8,8 +8,6 @@ language. The notebook calls them, shows the tables and saves the section.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pandas as pd
 
 from . import agreement, appraisal, distribution, legacy, trends
@@ -17,39 +15,7 @@ from .codes import PP30_BANDS, PREDIKAT
 from .i18n import t
 from .params import Appraisal
 from .periods import sort_periods
-
-
-@dataclass
-class Output:
-    """A table and how it is protected when circulated."""
-
-    data: pd.DataFrame
-    n_col: str | None = None  # group size column: rows of small groups are blanked
-    value_cols: list[str] | None = None  # what to blank (default: n_*, share_* and n)
-    counts: bool = False  # a table of counts of people: small non-zero cells are blanked
-
-
-@dataclass
-class Section:
-    name: str
-    status: str = "ok"  # or "skipped: <reason>"
-    tables: dict[str, Output] = field(default_factory=dict)
-    restricted: dict[str, pd.DataFrame] = field(default_factory=dict)
-    data: dict[str, pd.DataFrame] = field(default_factory=dict)  # for figures and later sections; not saved
-    key_figures: dict = field(default_factory=dict)
-    text: dict[str, str] = field(default_factory=dict)  # lang -> reading
-
-    @property
-    def available(self) -> bool:
-        return self.status == "ok"
-
-    def describe(self, lang: str = "id") -> str:
-        return self.text.get(lang, "")
-
-
-def _skipped(name: str, reason: str, message_key: str) -> Section:
-    return Section(name, status=f"skipped: {reason}",
-                   text={lang: t(message_key, lang) for lang in ("id", "en")})
+from .sections import Output, Section, skipped
 
 
 def _shares(dist: pd.DataFrame, cats, by: str = "period") -> dict:
@@ -113,7 +79,7 @@ def compliance_section(outcomes: pd.DataFrame, org_ratings: pd.DataFrame | None,
                        appraisals: pd.DataFrame, employees: pd.DataFrame) -> Section:
     """Each unit and period against the SE 3/2023 bounds of its org predikat."""
     if org_ratings is None:
-        return _skipped("compliance", "org_ratings table absent", "nb01.compliance_skipped")
+        return skipped("compliance", "org_ratings table absent", "nb01.compliance_skipped")
     compliance, bounds = distribution.check_distribution(outcomes, org_ratings)
     compliance = compliance.merge(units[["unit_id", "unit_name", "region"]], on="unit_id", how="left")
     lead = ["unit_id", "unit_name", "region"]
@@ -176,7 +142,7 @@ def scheme_section(outcomes: pd.DataFrame, targets: pd.DataFrame | None, feedbac
                    settings: Appraisal) -> Section:
     """Scores under the older numeric scheme, and predikat under the achievement-based view."""
     if targets is None:
-        return _skipped("schemes", "targets table absent", "nb01.pp30_skipped")
+        return skipped("schemes", "targets table absent", "nb01.pp30_skipped")
     scores = legacy.numeric_scores(outcomes, targets, feedback, settings)
     scores = legacy.capaian_view(scores, settings)
     bands = legacy.band_distribution(scores, ["period"])
@@ -219,7 +185,7 @@ _COMPARISONS = {
 def agreement_section(scores: pd.DataFrame | None, alpha: float = 0.05) -> Section:
     """How far the 6/2022 predikat agrees with the PP 30/2019 band and the capaian predikat."""
     if scores is None:
-        return _skipped("agreement", "targets table absent", "nb01.pp30_skipped")
+        return skipped("agreement", "targets table absent", "nb01.pp30_skipped")
     s = Section("agreement")
     base = scores["predikat"].map(agreement.RANK_6_2022)
     keys = scores[["employee_id", "period", "unit_id", "region"]]

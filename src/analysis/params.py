@@ -109,6 +109,9 @@ class Appraisal(_Strict):
 
 class Raters(_Strict):
     min_ratees: int = Field(10, ge=2, description="raters with fewer ratees are not flagged")
+    min_effect: float = Field(0.2, ge=0, le=2,
+                              description="leniency (score points) too small to act on: flags need more")
+    min_group: int = Field(8, ge=2, description="women and men a unit needs for its own gender-gap test")
     method: Literal["reml", "ml"] = "reml"
 
 

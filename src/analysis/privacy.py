@@ -19,6 +19,14 @@ import numpy as np
 import pandas as pd
 
 RESTRICTED_LABEL = "TERBATAS / RESTRICTED"
+RESTRICTED_NOTICE = """TERBATAS / RESTRICTED
+
+Berkas dalam folder ini menyebut orang perorangan (dengan pseudonim, atau dengan NIP bila
+pseudonimisasi dimatikan). Hanya untuk pejabat yang berwenang; jangan diedarkan.
+
+The files in this folder name individual people (by pseudonym, or by NIP when pseudonymisation
+is switched off). For authorised officials only; do not circulate.
+"""
 
 
 def load_key(path: Path | str, create: bool = True) -> bytes:

@@ -186,7 +186,7 @@ def _execute_step(step: Step, work: Path, kernel: str, progress: bool) -> tuple[
             str(source), str(target), parameters={"run_dir": "."}, kernel_name=kernel,
             cwd=str(work), progress_bar=progress, log_output=False,
             # the kernel's own start-up warnings (e.g. about its local TCP transport) are noise here
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except pm.PapermillExecutionError as exc:
         where = f" (cell [{exc.exec_count}])" if exc.exec_count else ""

@@ -26,6 +26,9 @@ class Step:
 
 STEPS: tuple[Step, ...] = (
     Step("01_appraisal_outcomes", requires=("units", "employees", "appraisals")),
+    # without 360 feedback the rater model cannot separate raters from ratees; the notebook
+    # still runs its fairness and appraisal-adjustment sections and says what it skipped
+    Step("02_rater_bias", requires=("units", "employees", "appraisals")),
 )
 
 
