@@ -469,7 +469,8 @@ class CrossedFit:
 
 def fit_crossed(data: pd.DataFrame, response: str, groups: list[str], fixed: list[str] | tuple = (),
                 method: str = "reml", solver: str = "auto", max_dense: int = 8000,
-                n_probes: int = 64, tol: float = 1e-9, seed: int = 0, threads: int | None = 1) -> CrossedFit:
+                n_probes: int | None = None, tol: float = 1e-9, seed: int = 0,
+                threads: int | None = 1) -> CrossedFit:
     """Fit ``response ~ fixed + (1|g) for g in groups`` by REML (default) or ML.
 
     Returns a :class:`CrossedFit` with ``variance_components`` (one per group and
@@ -485,6 +486,9 @@ def fit_crossed(data: pd.DataFrame, response: str, groups: list[str], fixed: lis
     (the levels of every factor but the largest, plus the fixed effects) has at most
     1,500 rows, hybrid up to ``max_dense``, iterative beyond.
     Rows with a missing value in any used column are dropped and counted.
+    ``n_probes`` (iterative solver): Hutchinson probes for the traces; by default 64, or 16
+    when the other factors have more than 20,000 levels (the estimator's relative error
+    falls with the number of levels too, and is reported in ``info["trace_rel_se"]``).
     ``threads`` caps the BLAS threads (one by default: for matrices of this size extra
     threads mostly contend with each other and with other work; None = library default).
     """
@@ -514,6 +518,8 @@ def _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol
     elif solver in ("iterative", "hybrid"):
         from .crossed_iterative import optimise_iterative
 
+        if n_probes is None:
+            n_probes = 64 if sysm.R <= 20_000 else 16
         theta, crit, pieces, nev, ok, info = optimise_iterative(sysm, reml, tol, n_probes, seed)
         if solver == "hybrid":
             # one exact evaluation at the optimum: exact criterion, conditional means and errors

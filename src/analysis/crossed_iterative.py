@@ -64,29 +64,32 @@ class _MOperator:
         return (self.diag_r[:, None] if x.ndim == 2 else self.diag_r) * x + self.c_rr @ x - self.brt @ wx
 
     def pcg(self, rhs: np.ndarray, x0: np.ndarray | None, tol: float, maxiter: int = 2000) -> np.ndarray:
-        """Block PCG: every column is an independent system, iterated together."""
+        """Block PCG: every column is an independent system, iterated together in place.
+
+        All columns are stepped until the last one converges (they converge at much the same
+        rate); stepping a converged column is harmless and avoids copying column subsets.
+        """
         x = np.zeros_like(rhs) if x0 is None else x0.copy()
         r = rhs - self.apply(x)
         pinv = (1.0 / self.pdiag)[:, None]
-        zz = pinv * r
-        p = zz.copy()
-        rz = np.einsum("ij,ij->j", r, zz)
+        z = pinv * r
+        p = z.copy()
+        rz = np.einsum("ij,ij->j", r, z)
         norm_b = np.maximum(np.linalg.norm(rhs, axis=0), 1e-300)
-        active = np.linalg.norm(r, axis=0) / norm_b > tol
         for _ in range(maxiter):
-            if not active.any():
+            if np.all(np.sqrt(np.einsum("ij,ij->j", r, r)) <= tol * norm_b):
                 return x
-            ap = self.apply(p[:, active])
-            pap = np.einsum("ij,ij->j", p[:, active], ap)
-            alpha = rz[active] / pap
-            x[:, active] += alpha * p[:, active]
-            r[:, active] -= alpha * ap
-            zz[:, active] = pinv * r[:, active]
-            rz_new = np.einsum("ij,ij->j", r[:, active], zz[:, active])
-            beta = rz_new / rz[active]
-            p[:, active] = zz[:, active] + beta * p[:, active]
-            rz[active] = rz_new
-            active = np.linalg.norm(r, axis=0) / norm_b > tol
+            ap = self.apply(p)
+            pap = np.einsum("ij,ij->j", p, ap)
+            alpha = np.divide(rz, pap, out=np.zeros_like(rz), where=pap > 0)
+            x += alpha * p
+            r -= alpha * ap
+            np.multiply(pinv, r, out=z)
+            rz_new = np.einsum("ij,ij->j", r, z)
+            beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
+            p *= beta
+            p += z
+            rz = rz_new
         raise CrossedModelError("conjugate gradients did not converge: the design is too ill-conditioned")
 
     def solve_full(self, rhs: np.ndarray, x0: np.ndarray | None, tol: float) -> np.ndarray:

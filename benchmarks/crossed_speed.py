@@ -1,0 +1,244 @@
+"""Speed and memory of the crossed random-effects fit against lme4 and statsmodels.
+
+    .venv/bin/python benchmarks/crossed_speed.py            # everything (about an hour)
+    .venv/bin/python benchmarks/crossed_speed.py --quick    # InstEval and the sample only
+    .venv/bin/python benchmarks/crossed_speed.py --record   # and write benchmarks/results/crossed_speed.md
+
+Each fit runs in a fresh process under an 8 GB address-space limit and a
+10-minute timeout; time is wall-clock, memory is the process's peak resident
+set. Every tool fits the same model to the same file:
+score ~ aspect + role + (1|ratee) + (1|rater) (REML), or the lme4 reference
+models for InstEval and the sample. lme4 needs Debian's r-cran-lme4 and
+r-cran-jsonlite (see benchmarks/lme4/README.md); without Rscript its column is
+left empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+REF = ROOT / "tests" / "reference" / "lme4"
+TIMEOUT = 600
+MEM_LIMIT = 8 * 1024 ** 3
+
+MODELS = {
+    # name: (response, groups, fixed)
+    "synthetic": ("score", ["ratee", "rater"], ["aspect", "role"]),
+    "insteval": ("y", ["s", "d", "dept_service"], ["service"]),
+    "sample360": ("score", ["ratee_id", "rater_id"], ["aspect", "rater_role"]),
+}
+
+
+def r_formula(model: str) -> str:
+    response, groups, fixed = MODELS[model]
+    return f"{response} ~ {' + '.join(fixed) if fixed else '1'} + " + " + ".join(f"(1|{g})" for g in groups)
+
+
+# --- workers (run in their own process) -------------------------------------------------
+
+
+def _load(path: str, model: str):
+    import pandas as pd
+
+    df = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path, dtype=str)
+    response, groups, fixed = MODELS[model]
+    df[response] = df[response].astype(float)
+    return df
+
+
+def worker(tool: str, path: str, model: str) -> dict:
+    response, groups, fixed = MODELS[model]
+    t0 = time.perf_counter()
+    df = _load(path, model)
+    t_read = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if tool == "ours":
+        from analysis.crossed import fit_crossed
+
+        fit = fit_crossed(df, response, groups, fixed)
+        varcomp = fit.variance_components.to_dict()
+        extra = {"solver": fit.solver, "evaluations": fit.n_evaluations}
+    elif tool == "statsmodels":
+        import warnings
+
+        import statsmodels.formula.api as smf
+
+        warnings.filterwarnings("ignore")
+        df["_one"] = 1
+        for g in groups:
+            df[g] = df[g].astype(str)
+        formula = f"{response} ~ " + (" + ".join(fixed) if fixed else "1")
+        m = smf.mixedlm(formula, df, groups="_one", re_formula="0",
+                        vc_formula={g: f"0 + C({g})" for g in groups})
+        r = m.fit(reml=True)
+        varcomp = dict(zip(r.model.exog_vc.names, map(float, r.vcomp))) | {"residual": float(r.scale)}
+        extra = {}
+    else:
+        raise ValueError(tool)
+    t_fit = time.perf_counter() - t0
+    return {"seconds_read": t_read, "seconds_fit": t_fit, "varcomp": varcomp, **extra}
+
+
+# --- driver ------------------------------------------------------------------------------
+
+
+def _limit():
+    resource.setrlimit(resource.RLIMIT_AS, (MEM_LIMIT, MEM_LIMIT))
+
+
+def run_tool(tool: str, parquet: Path, csv: Path, model: str) -> dict:
+    if tool == "lme4":
+        if not shutil.which("Rscript"):
+            return {"error": "Rscript not installed"}
+        cmd = ["Rscript", str(ROOT / "benchmarks" / "lme4" / "time_lmer.R"), str(csv), r_formula(model), "TRUE"]
+    else:
+        cmd = [sys.executable, __file__, "--worker", tool, str(parquet), model]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=_limit, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"did not finish in {TIMEOUT} s"}
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode != 0 or not proc.stdout.strip():
+        tail = (proc.stderr or "").strip().splitlines()[-1:] or ["?"]
+        return {"error": f"failed ({tail[0][:120]})", "wall": wall}
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall"] = wall
+    # ru_maxrss of children is the maximum over all children so far: report it only when it grew
+    out["peak_rss_mb"] = out.get("peak_rss_mb") or (peak / 1024 if peak > before else None)
+    return out
+
+
+def dataset_files(name: str, tmp: Path, n: int | None = None, design: str = "org360") -> tuple[Path, Path, str]:
+    import pandas as pd
+
+    if name in ("insteval", "sample360"):
+        csv = tmp / f"{name}.csv"
+        with gzip.open(REF / f"{name}.csv.gz", "rb") as src, open(csv, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        df = pd.read_csv(csv, dtype=str)
+        model = name
+    else:
+        import crossed_data
+
+        df = getattr(crossed_data, design)(n)
+        csv = tmp / f"{design}_{n}.csv"
+        df.to_csv(csv, index=False)
+        model = "synthetic"
+    parquet = csv.with_suffix(".parquet")
+    df.to_parquet(parquet)
+    return parquet, csv, model
+
+
+def rel_diff(a: dict, b: dict) -> float | None:
+    try:
+        return max(abs(a[k] / b[k] - 1) for k in b if k in a)
+    except (KeyError, ZeroDivisionError, TypeError):
+        return None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--worker", nargs=3)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--record", action="store_true")
+    ap.add_argument("--sizes", default="100000,300000,1000000,3000000,10000000,25000000")
+    ap.add_argument("--design", default="org360", choices=["org360", "global_random"])
+    ap.add_argument("--repeat", type=int, default=3, help="fits of InstEval and the sample (median)")
+    args = ap.parse_args()
+    if args.worker:
+        print(json.dumps(worker(*args.worker)))
+        return
+
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        cases = [("insteval", None), ("sample360", None)]
+        if not args.quick:
+            cases += [(f"{args.design}", int(float(s))) for s in args.sizes.split(",")]
+        skip = set()
+        for name, n in cases:
+            parquet, csv, model = dataset_files(name, tmp, n, args.design)
+            reps = args.repeat if n is None else 1
+            row = {"case": name if n is None else f"{args.design} {n:,}"}
+            for tool in ("ours", "lme4", "statsmodels"):
+                if tool in skip:
+                    row[tool] = {"error": "skipped (failed at a smaller size)"}
+                    continue
+                results = [run_tool(tool, parquet, csv, model) for _ in range(reps)]
+                ok = [r for r in results if "error" not in r]
+                row[tool] = (sorted(ok, key=lambda r: r["seconds_fit"])[len(ok) // 2] if ok else results[0])
+                if not ok and n is not None:
+                    skip.add(tool)
+                print(row["case"], tool, {k: v for k, v in row[tool].items() if k != "varcomp"}, flush=True)
+            row["n"] = n
+            rows.append(row)
+            for f in (parquet, csv):
+                f.unlink()
+    report = render(rows)
+    print(report)
+    if args.record:
+        (ROOT / "benchmarks" / "results" / "crossed_speed.md").write_text(report)
+
+
+def _fmt(r: dict, key: str = "seconds_fit") -> str:
+    if "error" in r:
+        return r["error"]
+    return f"{r[key]:.2f}"
+
+
+def render(rows: list[dict]) -> str:
+    lines = ["# Crossed random-effects fit: ours vs lme4 vs statsmodels", "",
+             f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+             f"Python {platform.python_version()}. Re-run: `.venv/bin/python benchmarks/crossed_speed.py --record`.",
+             "", _machine(), "",
+             "Seconds to fit (data already in memory; REML; median of 3 for the first two rows), peak memory "
+             "of the process, and the largest relative difference of our variance components from lme4's.",
+             "", "| data | ours s | lme4 s | statsmodels s | speed-up vs lme4 | ours MB | lme4 MB | ours vs lme4 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        o, l, s = r["ours"], r["lme4"], r["statsmodels"]
+        speed = f"{l['seconds_fit'] / o['seconds_fit']:.0f}x" if "error" not in o and "error" not in l else ""
+        diff = rel_diff(o.get("varcomp", {}), l.get("varcomp", {}))
+        lines.append(f"| {r['case']} | {_fmt(o)} | {_fmt(l)} | {_fmt(s)} | {speed} | "
+                     f"{o.get('peak_rss_mb') or '':.0f} | {l.get('peak_rss_mb') or 0:.0f} | "
+                     f"{'' if diff is None else f'{diff:.1e}'} |")
+    lines += ["", "Growth with size (ours): seconds and peak MB per doubling of the ratings, from the synthetic rows.",
+              ""]
+    synth = [r for r in rows if r.get("n") and "error" not in r["ours"]]
+    import math
+
+    for a, b in zip(synth, synth[1:]):
+        k = math.log(b["n"] / a["n"])
+        t = math.log(b["ours"]["seconds_fit"] / a["ours"]["seconds_fit"]) / k
+        m = math.log((b["ours"]["peak_rss_mb"] or 1) / (a["ours"]["peak_rss_mb"] or 1)) / k
+        lines.append(f"- {a['n']:,} → {b['n']:,}: time grows as n^{t:.2f}, memory as n^{m:.2f}")
+    return "\n".join(lines) + "\n"
+
+
+def _machine() -> str:
+    try:
+        cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()[:15]
+    except OSError:
+        cpu = []
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024 ** 3
+    return "```\n" + "\n".join(cpu) + f"\nMemory: {mem:.0f} GiB\n```"
+
+
+if __name__ == "__main__":
+    main()
