@@ -223,6 +223,7 @@ class _Pieces:
     traces: np.ndarray  # tr(A⁻¹_kk) per factor
     traces_m: np.ndarray | None  # tr(M⁻¹_kk) per factor (random part only, for ML)
     sinv: np.ndarray | None = None  # S⁻¹ (dense path)
+    factor: tuple | None = None  # (w, B_r, B_x, chol S): to solve more right-hand sides (dense path)
 
 
 class _System:
@@ -346,7 +347,18 @@ class _System:
                 traces_m[0] = w.sum() + float(np.sum(minv * g[:R, :R]))
             else:
                 traces_m[0] = w.sum()
-        return _Pieces(logdet_a, logdet_rx, q_pen, z, traces, traces_m, sinv)
+        return _Pieces(logdet_a, logdet_rx, q_pen, z, traces, traces_m, sinv, (w, br, bx, chol))
+
+    def solve(self, factor: tuple, rhs: np.ndarray) -> np.ndarray:
+        """A⁻¹ rhs for a matrix of right-hand sides (ordering: factor 0, rest, fixed)."""
+        w, br, bx, chol = factor
+        q0, R = self.q[0], self.R
+        rb, rs = rhs[:q0], rhs[q0:]
+        wrb = w[:, None] * rb
+        bt = np.vstack([br.T @ wrb, bx.T @ wrb]) if R else bx.T @ wrb
+        zs = lapack.dpotrs(chol, rs - bt, lower=1)[0]
+        bz = (br @ zs[:R] if R else 0.0) + bx @ zs[R:]
+        return np.vstack([w[:, None] * (rb - bz), zs])
 
     def _g_matrix(self, br, bx, w, theta) -> np.ndarray:
         R = self.R
@@ -537,25 +549,133 @@ def _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol
 
 
 def _optimise_exact(sysm: _System, reml: bool, tol: float):
+    """REML: average-information (AI) iterations, L-BFGS-B where they cannot go on; ML: L-BFGS-B.
+
+    AI-REML (Gilmour, Thompson & Cullis 1995) is a Newton method whose Hessian is the
+    average of the observed and expected information; near the optimum it converges in a
+    few steps, each one evaluation plus K + 1 solves with the factorisation at hand. Every
+    step is checked against the exact criterion and halved when it does not improve it.
+    """
+    start = _start(sysm.d)
+    nev = 0
+    if reml:
+        theta, crit, pieces, n_ai, done = _optimise_ai(sysm, start, tol)
+        nev += n_ai
+        if done:
+            return theta, crit, pieces, nev, True
+        start = np.maximum(theta, 1e-4)
+    theta, crit, pieces, n_lb, ok = _optimise_lbfgs(sysm, reml, tol, start)
+    return theta, crit, pieces, nev + n_lb, ok
+
+
+def _optimise_lbfgs(sysm: _System, reml: bool, tol: float, start: np.ndarray):
     cache: dict = {}
     count = [0]
 
-    def fun(th):
-        key = tuple(np.round(th, 15))
+    def fun(phi):  # in log θ: the criterion is closer to quadratic there
+        key = tuple(np.round(phi, 15))
         if key not in cache:
             count[0] += 1
             cache.clear()
-            cache[key] = _criterion(sysm, np.abs(th), reml)
-        f, g, _ = cache[key]
-        return f, g
+            th = np.exp(phi)
+            f, g, _ = _criterion(sysm, th, reml)
+            cache[key] = (f, g * th)
+        return cache[key]
 
-    start = _start(sysm.d)
-    res = optimize.minimize(fun, start, jac=True, method="L-BFGS-B",
-                            bounds=[(0, None)] * sysm.K,
-                            options={"ftol": tol * 1e-3, "gtol": tol, "maxiter": 500})
-    theta = np.maximum(res.x, 0)
+    res = optimize.minimize(fun, np.log(np.maximum(start, 1e-8)), jac=True, method="L-BFGS-B",
+                            bounds=[(np.log(1e-10), None)] * sysm.K,
+                            options={"ftol": tol * 1e-3, "gtol": tol * 100, "maxiter": 500})
+    theta = np.exp(res.x)
+    theta[theta < 1e-9] = 0.0
     f, _, pieces = _criterion(sysm, theta, reml)
     return theta, f, pieces, count[0] + 1, bool(res.success)
+
+
+def _zz(d: Design, m: int, k: int, vec: np.ndarray) -> np.ndarray:
+    """Z_m' Z_k vec from the count matrices."""
+    if m == k:
+        return d.counts[m] * vec
+    return d.cross[(m, k)] @ vec if m < k else d.cross[(k, m)].T @ vec
+
+
+def _ai_step(sysm: _System, theta: np.ndarray, pieces: _Pieces) -> np.ndarray | None:
+    """Proposed (σ²_1..σ²_K, σ²_e) from one AI-REML step at θ; None if it cannot be taken."""
+    d, K = sysm.d, sysm.K
+    n, p = d.n, d.p
+    sig2 = pieces.q_pen / (n - p)
+    v = _split_v(sysm, pieces.z)
+    beta = pieces.z[sum(sysm.q):]
+    u = [theta[k] * v[k] for k in range(K)]
+    # residuals e = y - Xβ - Zu, only through X'e, Z'e and e'e
+    ze = [d.zty[m] - d.ztx[m] @ beta - sum(_zz(d, m, k, u[k]) for k in range(K)) for m in range(K)]
+    xe = d.xty - d.xtx @ beta - sum(d.ztx[k].T @ u[k] for k in range(K))
+    ee = (d.yty - 2 * (beta @ d.xty + sum(u[k] @ d.zty[k] for k in range(K))) + beta @ d.xtx @ beta
+          + 2 * sum(beta @ (d.ztx[k].T @ u[k]) for k in range(K))
+          + sum(u[k] @ _zz(d, k, m, u[m]) for k in range(K) for m in range(K)))
+    a = [ze[k] / sig2 for k in range(K)]  # Z_k' P y
+    # working vectors r_j = V_j P y (j < K: Z_k a_k; j = K: P y = e/σ²), through X'r, Z'r, r'r
+    xr = [d.ztx[k].T @ a[k] for k in range(K)] + [xe / sig2]
+    zr = [[_zz(d, m, k, a[k]) for m in range(K)] for k in range(K)] + [[ze[m] / sig2 for m in range(K)]]
+    gram = np.empty((K + 1, K + 1))
+    for j in range(K):
+        for l in range(K):
+            gram[j, l] = a[j] @ _zz(d, j, l, a[l])
+        gram[j, K] = gram[K, j] = a[j] @ ze[j] / sig2
+    gram[K, K] = ee / sig2 ** 2
+    # P r_l needs C⁻¹ [Z'r_l; X'r_l] = D A⁻¹ D b_l, D = Λ on the random rows
+    lam = np.concatenate([np.full(sysm.q[0], theta[0]), sysm.theta_vec_rest(theta), np.ones(p)])
+    rhs = np.column_stack([np.concatenate(zr[j] + [xr[j]]) for j in range(K + 1)])
+    sol = lam[:, None] * sysm.solve(pieces.factor, lam[:, None] * rhs)
+    nq = sum(sysm.q)
+    ai = np.empty((K + 1, K + 1))
+    for j in range(K + 1):
+        zr_j = np.concatenate(zr[j])
+        for l in range(K + 1):
+            ai[j, l] = 0.5 * (gram[j, l] - xr[j] @ sol[nq:, l] - zr_j @ sol[:nq, l]) / sig2
+    var = np.append(sig2 * theta ** 2, sig2)
+    score = np.empty(K + 1)
+    for k in range(K):
+        if var[k] <= 0:
+            return None
+        score[k] = -0.5 * ((sysm.q[k] - pieces.traces[k]) / var[k] - a[k] @ a[k])
+    score[K] = -0.5 * ((n - p - sum(sysm.q[k] - pieces.traces[k] for k in range(K))) / sig2 - ee / sig2 ** 2)
+    try:
+        step = np.linalg.solve(ai, score)
+    except np.linalg.LinAlgError:
+        return None
+    return var + step
+
+
+def _optimise_ai(sysm: _System, start: np.ndarray, tol: float, max_iter: int = 40):
+    theta = np.asarray(start, dtype=float)
+    f, _, pieces = _criterion(sysm, theta, True)
+    nev = 1
+    for _ in range(max_iter):
+        proposal = _ai_step(sysm, theta, pieces)
+        if proposal is None:
+            return theta, f, pieces, nev, False
+        var_now = np.append(pieces.q_pen / (sysm.d.n - sysm.d.p) * theta ** 2, pieces.q_pen / (sysm.d.n - sysm.d.p))
+        step = proposal - var_now
+        for _half in range(8):
+            new = var_now + step
+            if new[-1] > 0 and np.all(new[:-1] > 0):
+                th_new = np.sqrt(new[:-1] / new[-1])
+                f_new, _, p_new = _criterion(sysm, th_new, True)
+                nev += 1
+                if f_new <= f + 1e-12 * abs(f):
+                    break
+            step = step / 2
+        else:
+            return theta, f, pieces, nev, False  # no improving step: let L-BFGS-B take over
+        change = np.max(np.abs(th_new - theta) / np.maximum(th_new, 1e-12))
+        theta, f, pieces = th_new, f_new, p_new
+        if np.min(theta) < 1e-4:
+            return theta, f, pieces, nev, False  # heading for a boundary: L-BFGS-B handles bounds
+        # θ to a millionth is far beyond what the variance components need (and than lme4's
+        # own optimiser tolerance); the criterion is then flat to ~1e-10
+        if change < max(tol * 1000, 1e-6):
+            return theta, f, pieces, nev, True
+    return theta, f, pieces, nev, False
 
 
 def _results(d: Design, sysm: _System, theta, crit, pieces: _Pieces, method, solver, nev, ok, seconds,
@@ -589,6 +709,24 @@ def _results(d: Design, sysm: _System, theta, crit, pieces: _Pieces, method, sol
     )
 
 
+def _row_quadratic(b: sp.csr_matrix, m: np.ndarray, max_pairs: int = 50_000_000) -> np.ndarray:
+    """diag(B M B') for sparse B and dense symmetric M, over each row's nonzeros only
+    (Σ_i deg_i² products instead of a dense B·M)."""
+    b.sum_duplicates()
+    deg = np.diff(b.indptr).astype(np.int64)
+    total = int((deg ** 2).sum())
+    if total > max_pairs:
+        return np.asarray(b.multiply(b @ m).sum(axis=1)).ravel()
+    rows = np.repeat(np.arange(b.shape[0]), deg ** 2)
+    first = np.repeat(b.indptr[:-1], deg ** 2)
+    width = np.repeat(deg, deg ** 2)
+    offset = np.arange(total) - np.repeat(np.cumsum(deg ** 2) - deg ** 2, deg ** 2)
+    i = first + offset // np.maximum(width, 1)
+    j = first + offset % np.maximum(width, 1)
+    vals = b.data[i] * b.data[j] * m[b.indices[i], b.indices[j]]
+    return np.bincount(rows, weights=vals, minlength=b.shape[0])
+
+
 def _prediction_variances(sysm: _System, theta, pieces: _Pieces, info: dict) -> tuple[list, list]:
     """diag(A⁻¹) and diag(M⁻¹) per factor.
 
@@ -616,11 +754,9 @@ def _prediction_variances(sysm: _System, theta, pieces: _Pieces, info: dict) -> 
         out_m[m] = np.diag(sm_inv)[o:o + sysm.q[m]]
     # factor 0: w_i + w_i² b_i' S⁻¹ b_i, with b_i the i-th row of B
     b = sp.hstack([br, sp.csr_matrix(bx)]).tocsr()
-    quad = np.asarray(b.multiply(b @ pieces.sinv).sum(axis=1)).ravel()
-    out_a[0] = w + w * w * quad
+    out_a[0] = w + w * w * _row_quadratic(b, pieces.sinv)
     if R:
-        quad_m = np.asarray(br.multiply(br @ sm_inv).sum(axis=1)).ravel()
-        out_m[0] = w + w * w * quad_m
+        out_m[0] = w + w * w * _row_quadratic(br.tocsr(), sm_inv)
     else:
         out_m[0] = w
     return out_a, out_m

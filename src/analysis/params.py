@@ -132,6 +132,24 @@ class Workshops(_Strict):
     max_cohort: int = Field(30, ge=1, description="largest class a trainer takes")
     jp_per_day: float = Field(8, gt=0, le=12)
     min_jp: float = Field(20, ge=0, description="JP of development owed to each PNS a year (PP 11/2017)")
+    gain: dict[str, float] = Field(
+        default_factory=lambda: {"klasikal": 1.0, "nonklasikal": 0.5},
+        description="levels of a competency gap one programme is expected to close, by mode [U]")
+
+    @field_validator("gain")
+    @classmethod
+    def _gain(cls, v):
+        if set(v) != set(codes.TRAINING_MODES) or any(not 0 < x <= 5 for x in v.values()):
+            raise ValueError("needs klasikal and nonklasikal, each above 0 and at most 5 levels")
+        return v
+
+
+class Gaps(_Strict):
+    promotion_candidates: list[str] = Field(default_factory=list,
+                                            description="NIPs prepared for promotion (target-position gaps)")
+    promotion_rule: Literal["sangat_baik_two_years", "none"] = "sangat_baik_two_years"
+    performance_threshold: float = Field(90, ge=0, le=120,
+                                         description="SKP points below which there is a performance gap")
 
 
 class Costs(_Strict):
@@ -168,6 +186,7 @@ class Params(_Strict):
     raters: Raters = Raters()
     clustering: Clustering = Clustering()
     workshops: Workshops = Workshops()
+    gaps: Gaps = Gaps()
     costs: Costs = Costs()
     jp_table: dict[str, float] = Field(default_factory=_default_jp)
     required_levels: dict[str, int] = Field(default_factory=_default_levels)

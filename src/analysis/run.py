@@ -303,6 +303,11 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
         yaml.safe_dump(_resolved_params(params, dataset_path), sort_keys=False, allow_unicode=True),
         encoding="utf-8")
     kernel = _ensure_kernel(params.kernel)
+    # notebook kernels inherit this: one thread per numeric library unless WORKBENCH_THREADS says
+    # otherwise (on small machines, threads of different libraries mostly contend)
+    threads = os.environ.get("WORKBENCH_THREADS", "1")
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, threads)
     progress = sys.stderr.isatty()
 
     failed: set[str] = set()

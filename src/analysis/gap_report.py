@@ -1,0 +1,146 @@
+"""Competency gaps and training, section by section: the nodes behind notebook 03."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import clusters, gaps, legacy
+from .i18n import t
+from .params import Params
+from .sections import Output, Section, skipped
+
+
+def gaps_section(employees: pd.DataFrame, units: pd.DataFrame, standards: pd.DataFrame | None,
+                 assessments: pd.DataFrame | None, competencies: pd.DataFrame | None, params: Params) -> Section:
+    """Gap per employee and required competency, summarised by competency, unit, region and class."""
+    if assessments is None or assessments.empty:
+        return skipped("gaps", "competency_assessments table absent", "nb03.skipped")
+    g = gaps.gaps_for(employees, standards, assessments, params.required_levels)
+    g = g.merge(employees[["employee_id", "unit_id", "position_class"]], on="employee_id", how="left")
+    g = g.merge(units[["unit_id", "region"]], on="unit_id", how="left")
+    by_comp = gaps.summary(g, ["competency_code"])
+    if competencies is not None:
+        by_comp = by_comp.merge(competencies[["competency_code", "name_id", "name_en", "kind"]],
+                                on="competency_code", how="left")
+    per_emp = gaps.employee_summary(g)
+    missing_std = gaps.no_standard(employees, standards, params.required_levels)
+    s = Section("gaps")
+    s.tables = {
+        "gaps_by_competency": Output(by_comp, "n", value_cols=["n", "with_gap", "mean_gap", "share_gap"]),
+        "gaps_by_unit": Output(gaps.summary(g, ["unit_id", "region"]), "n",
+                               value_cols=["n", "with_gap", "mean_gap", "share_gap"]),
+        "gaps_by_region": Output(gaps.summary(g, ["region"]), "n", value_cols=["n", "with_gap", "mean_gap", "share_gap"]),
+        "gaps_by_position_class": Output(gaps.summary(g, ["position_class"]), "n",
+                                         value_cols=["n", "with_gap", "mean_gap", "share_gap"]),
+        "classes_without_standard": Output(missing_std, "employees", value_cols=["employees"]),
+    }
+    n_emp = int(g["employee_id"].nunique())
+    with_gap = int((per_emp["n_gaps"] > 0).sum())
+    top = by_comp.sort_values("share_gap", ascending=False).head(3)
+    s.key_figures = {
+        "employees_with_standard": n_emp, "employees_with_gap": with_gap,
+        "share_with_gap": with_gap / n_emp if n_emp else None,
+        "required": int(len(g)), "not_assessed": int((g["status"] == "not_assessed").sum()),
+        "share_not_assessed": float((g["status"] == "not_assessed").mean()) if len(g) else None,
+        "employees_without_standard": int(missing_std["employees"].sum()) if len(missing_std) else 0,
+        "top_competencies": top[["competency_code", "share_gap", "mean_gap"]].to_dict(orient="records"),
+        "standards_source": "competency_standards" if standards is not None else "params.required_levels",
+    }
+    names = {lang: ", ".join(str(r.get(f"name_{lang}", r["competency_code"])) for _, r in top.iterrows())
+             for lang in ("id", "en")} if competencies is not None else {lang: ", ".join(top["competency_code"])
+                                                                         for lang in ("id", "en")}
+    for lang in ("id", "en"):
+        s.text[lang] = t("nb03.gaps", lang, n=n_emp, gap=with_gap, share=with_gap / n_emp if n_emp else 0,
+                         missing=s.key_figures["not_assessed"], top=names[lang],
+                         nostd=s.key_figures["employees_without_standard"])
+    s.data = {"gaps": g, "by_competency": by_comp}
+    return s
+
+
+def target_section(outcomes: pd.DataFrame, employees: pd.DataFrame, standards: pd.DataFrame | None,
+                   assessments: pd.DataFrame | None, params: Params) -> Section:
+    """Gaps of promotion candidates against their target position's standard."""
+    if assessments is None or assessments.empty:
+        return skipped("target", "competency_assessments table absent", "nb03.skipped")
+    cand = gaps.promotion_candidates(outcomes, employees, params.gaps.promotion_candidates, params.gaps.promotion_rule)
+    tg = gaps.target_gaps(cand, standards, assessments, params.required_levels)
+    s = Section("target")
+    summary = gaps.summary(tg.merge(cand[["employee_id", "position_class"]], on="employee_id"),
+                           ["position_class", "target_class"]) if len(tg) else pd.DataFrame()
+    s.tables = {"target_position_gaps": Output(summary, "n", value_cols=["n", "with_gap", "mean_gap", "share_gap"])}
+    with_gap = int(tg.loc[tg["status"] == "gap", "employee_id"].nunique()) if len(tg) else 0
+    s.key_figures = {"candidates": int(len(cand)), "by_params": int((cand["source"] == "params").sum()),
+                     "by_rule": int((cand["source"] == "rule").sum()), "rule": params.gaps.promotion_rule,
+                     "at_top_of_ladder": int(cand["target_class"].isna().sum()),
+                     "candidates_with_target_gap": with_gap}
+    for lang in ("id", "en"):
+        s.text[lang] = t("nb03.target", lang, n=len(cand), gap=with_gap,
+                         top=s.key_figures["at_top_of_ladder"])
+    s.data = {"target_gaps": tg, "candidates": cand}
+    return s
+
+
+def performance_section(outcomes: pd.DataFrame, targets: pd.DataFrame | None, units: pd.DataFrame,
+                        params: Params) -> Section:
+    """Performance gap in the latest period: below-expectation results, or SKP below the threshold."""
+    skp = legacy.skp_scores(legacy.indicator_achievement(targets, params.appraisal.achievement_cap)) \
+        if targets is not None and len(targets) else None
+    pg = gaps.performance_gaps(outcomes, skp, params.gaps.performance_threshold)
+    pg = pg.merge(outcomes[["employee_id", "period", "unit_id", "region"]], on=["employee_id", "period"], how="left")
+    by_region = pg.groupby("region").agg(n=("employee_id", "size"), with_gap=("performance_gap", "sum"),
+                                         below_expectation=("below_expectation", "sum")).reset_index()
+    by_region["share"] = by_region["with_gap"] / by_region["n"]
+    s = Section("performance")
+    s.tables = {"performance_gaps_by_region": Output(by_region, "n", value_cols=["n", "with_gap", "below_expectation",
+                                                                              "share"])}
+    n, k = len(pg), int(pg["performance_gap"].sum())
+    s.key_figures = {"period": pg["period"].iloc[0] if n else None, "appraised": n, "with_gap": k,
+                     "share": k / n if n else None, "below_expectation": int(pg["below_expectation"].sum()),
+                     "below_target": int(pg["below_target"].fillna(False).sum()),
+                     "threshold": params.gaps.performance_threshold}
+    for lang in ("id", "en"):
+        s.text[lang] = t("nb03.performance", lang, n=n, k=k, share=k / n if n else 0,
+                         below=s.key_figures["below_expectation"], target=s.key_figures["below_target"],
+                         threshold=params.gaps.performance_threshold)
+    s.data = {"performance": pg}
+    return s
+
+
+def clusters_section(gap_section: Section, employees: pd.DataFrame, units: pd.DataFrame,
+                     competencies: pd.DataFrame | None, params: Params) -> Section:
+    """Clusters of gap profiles: the choice of k, stability, names, size and make-up."""
+    if not gap_section.available:
+        return Section("clusters", status=gap_section.status, text=dict(gap_section.text))
+    m = clusters.gap_matrix(gap_section.data["gaps"])
+    c = params.clustering
+    if len(m) < c.k_min + 2:
+        return skipped("clusters", f"only {len(m)} employees with a gap", "nb03.clusters_small")
+    res = clusters.cluster_gaps(m, c.k_min, min(c.k_max, len(m) - 1), c.n_bootstrap, params.seed, competencies)
+    who = pd.DataFrame({"employee_id": res.labels.index, "cluster": res.labels.to_numpy()}).merge(
+        employees[["employee_id", "unit_id", "position_class"]], on="employee_id").merge(
+        units[["unit_id", "region"]], on="unit_id")
+    by_region = who.groupby(["cluster", "region"]).size().rename("n").reset_index()
+    by_class = who.groupby(["cluster", "position_class"]).size().rename("n").reset_index()
+    profile = res.centres.reset_index().melt(id_vars="cluster", var_name="dimension", value_name="mean_gap")
+    sizes = res.sizes().rename("n").reset_index().merge(res.names, on="cluster")
+    sizes["stability_jaccard"] = sizes["cluster"].map(res.stability["jaccard"])
+    s = Section("clusters")
+    s.tables = {"cluster_choice_of_k": Output(res.criterion), "cluster_profiles": Output(profile),
+                "clusters": Output(sizes, "n", value_cols=["n"]),
+                "cluster_by_region": Output(by_region, counts=True, value_cols=["n"]),
+                "cluster_by_position_class": Output(by_class, counts=True, value_cols=["n"])}
+    s.key_figures = {
+        "k": res.k, "k_range": [c.k_min, c.k_max], "criterion": "silhouette",
+        "silhouette": float(res.criterion.loc[res.criterion["chosen"], "silhouette"].iloc[0]),
+        "employees": int(len(res.labels)), "stability_ari": res.stability["ari_mean"],
+        "stability_ari_p05": res.stability["ari_p05"], "n_bootstrap": c.n_bootstrap,
+        "clusters": sizes[["cluster", "name_id", "name_en", "n", "stability_jaccard", "mean_gap_dominant"]]
+        .to_dict(orient="records"),
+    }
+    for lang in ("id", "en"):
+        s.text[lang] = t("nb03.clusters", lang, n=len(res.labels), k=res.k,
+                         sil=s.key_figures["silhouette"], ari=res.stability["ari_mean"] or np.nan,
+                         names="; ".join(sizes[f"name_{lang}"]))
+    s.data = {"result": res, "by_region": by_region, "labels": res.labels, "names": res.names}
+    return s
