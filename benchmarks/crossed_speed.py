@@ -89,7 +89,8 @@ def worker(tool: str, path: str, model: str) -> dict:
     else:
         raise ValueError(tool)
     t_fit = time.perf_counter() - t0
-    return {"seconds_read": t_read, "seconds_fit": t_fit, "varcomp": varcomp, **extra}
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"seconds_read": t_read, "seconds_fit": t_fit, "varcomp": varcomp, "peak_rss_mb": peak, **extra}
 
 
 # --- driver ------------------------------------------------------------------------------
@@ -106,21 +107,17 @@ def run_tool(tool: str, parquet: Path, csv: Path, model: str) -> dict:
         cmd = ["Rscript", str(ROOT / "benchmarks" / "lme4" / "time_lmer.R"), str(csv), r_formula(model), "TRUE"]
     else:
         cmd = [sys.executable, __file__, "--worker", tool, str(parquet), model]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=_limit, cwd=ROOT)
     except subprocess.TimeoutExpired:
         return {"error": f"did not finish in {TIMEOUT} s"}
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode != 0 or not proc.stdout.strip():
         tail = (proc.stderr or "").strip().splitlines()[-1:] or ["?"]
         return {"error": f"failed ({tail[0][:120]})", "wall": wall}
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     out["wall"] = wall
-    # ru_maxrss of children is the maximum over all children so far: report it only when it grew
-    out["peak_rss_mb"] = out.get("peak_rss_mb") or (peak / 1024 if peak > before else None)
     return out
 
 
@@ -157,7 +154,7 @@ def main() -> None:
     ap.add_argument("--worker", nargs=3)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--record", action="store_true")
-    ap.add_argument("--sizes", default="100000,300000,1000000,3000000,10000000,25000000")
+    ap.add_argument("--sizes", default="10000,30000,100000,300000,1000000,3000000,10000000,25000000")
     ap.add_argument("--design", default="org360", choices=["org360", "global_random"])
     ap.add_argument("--repeat", type=int, default=3, help="fits of InstEval and the sample (median)")
     args = ap.parse_args()
@@ -215,8 +212,8 @@ def render(rows: list[dict]) -> str:
         o, l, s = r["ours"], r["lme4"], r["statsmodels"]
         speed = f"{l['seconds_fit'] / o['seconds_fit']:.0f}x" if "error" not in o and "error" not in l else ""
         diff = rel_diff(o.get("varcomp", {}), l.get("varcomp", {}))
-        lines.append(f"| {r['case']} | {_fmt(o)} | {_fmt(l)} | {_fmt(s)} | {speed} | "
-                     f"{o.get('peak_rss_mb') or '':.0f} | {l.get('peak_rss_mb') or 0:.0f} | "
+        mem = [f"{x['peak_rss_mb']:.0f}" if x.get("peak_rss_mb") else "" for x in (o, l)]
+        lines.append(f"| {r['case']} | {_fmt(o)} | {_fmt(l)} | {_fmt(s)} | {speed} | {mem[0]} | {mem[1]} | "
                      f"{'' if diff is None else f'{diff:.1e}'} |")
     lines += ["", "Growth with size (ours): seconds and peak MB per doubling of the ratings, from the synthetic rows.",
               ""]
@@ -226,7 +223,7 @@ def render(rows: list[dict]) -> str:
     for a, b in zip(synth, synth[1:]):
         k = math.log(b["n"] / a["n"])
         t = math.log(b["ours"]["seconds_fit"] / a["ours"]["seconds_fit"]) / k
-        m = math.log((b["ours"]["peak_rss_mb"] or 1) / (a["ours"]["peak_rss_mb"] or 1)) / k
+        m = math.log(b["ours"]["peak_rss_mb"] / a["ours"]["peak_rss_mb"]) / k
         lines.append(f"- {a['n']:,} → {b['n']:,}: time grows as n^{t:.2f}, memory as n^{m:.2f}")
     return "\n".join(lines) + "\n"
 

@@ -639,11 +639,13 @@ def _ai_step(sysm: _System, theta: np.ndarray, pieces: _Pieces) -> np.ndarray | 
             return None
         score[k] = -0.5 * ((sysm.q[k] - pieces.traces[k]) / var[k] - a[k] @ a[k])
     score[K] = -0.5 * ((n - p - sum(sysm.q[k] - pieces.traces[k] for k in range(K))) / sig2 - ee / sig2 ** 2)
+    # the Newton step in log σ² (score and information rescaled by σ²): a multiplicative
+    # update cannot overshoot below zero, and small components converge much faster
     try:
-        step = np.linalg.solve(ai, score)
+        step = np.linalg.solve(ai * np.outer(var, var), score * var)
     except np.linalg.LinAlgError:
         return None
-    return var + step
+    return var * np.exp(np.clip(step, -3, 3))
 
 
 def _optimise_ai(sysm: _System, start: np.ndarray, tol: float, max_iter: int = 40):
@@ -655,15 +657,14 @@ def _optimise_ai(sysm: _System, start: np.ndarray, tol: float, max_iter: int = 4
         if proposal is None:
             return theta, f, pieces, nev, False
         var_now = np.append(pieces.q_pen / (sysm.d.n - sysm.d.p) * theta ** 2, pieces.q_pen / (sysm.d.n - sysm.d.p))
-        step = proposal - var_now
+        step = np.log(proposal / var_now)
         for _half in range(8):
-            new = var_now + step
-            if new[-1] > 0 and np.all(new[:-1] > 0):
-                th_new = np.sqrt(new[:-1] / new[-1])
-                f_new, _, p_new = _criterion(sysm, th_new, True)
-                nev += 1
-                if f_new <= f + 1e-12 * abs(f):
-                    break
+            new = var_now * np.exp(step)
+            th_new = np.sqrt(new[:-1] / new[-1])
+            f_new, _, p_new = _criterion(sysm, th_new, True)
+            nev += 1
+            if f_new <= f + 1e-12 * abs(f):
+                break
             step = step / 2
         else:
             return theta, f, pieces, nev, False  # no improving step: let L-BFGS-B take over
@@ -709,22 +710,14 @@ def _results(d: Design, sysm: _System, theta, crit, pieces: _Pieces, method, sol
     )
 
 
-def _row_quadratic(b: sp.csr_matrix, m: np.ndarray, max_pairs: int = 50_000_000) -> np.ndarray:
-    """diag(B M B') for sparse B and dense symmetric M, over each row's nonzeros only
-    (Σ_i deg_i² products instead of a dense B·M)."""
-    b.sum_duplicates()
-    deg = np.diff(b.indptr).astype(np.int64)
-    total = int((deg ** 2).sum())
-    if total > max_pairs:
-        return np.asarray(b.multiply(b @ m).sum(axis=1)).ravel()
-    rows = np.repeat(np.arange(b.shape[0]), deg ** 2)
-    first = np.repeat(b.indptr[:-1], deg ** 2)
-    width = np.repeat(deg, deg ** 2)
-    offset = np.arange(total) - np.repeat(np.cumsum(deg ** 2) - deg ** 2, deg ** 2)
-    i = first + offset // np.maximum(width, 1)
-    j = first + offset % np.maximum(width, 1)
-    vals = b.data[i] * b.data[j] * m[b.indices[i], b.indices[j]]
-    return np.bincount(rows, weights=vals, minlength=b.shape[0])
+def _row_quadratic(b: sp.csr_matrix, m: np.ndarray, chunk_cells: int = 50_000_000) -> np.ndarray:
+    """diag(B M B') for sparse B and dense M: rows of (B M) ∘ B, in chunks of rows to bound memory."""
+    rows = max(1, chunk_cells // max(m.shape[1], 1))
+    out = np.empty(b.shape[0])
+    for start in range(0, b.shape[0], rows):
+        blk = b[start:start + rows]
+        out[start:start + rows] = np.asarray(blk.multiply(blk @ m).sum(axis=1)).ravel()
+    return out
 
 
 def _prediction_variances(sysm: _System, theta, pieces: _Pieces, info: dict) -> tuple[list, list]:

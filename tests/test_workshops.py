@@ -1,0 +1,329 @@
+"""The budgeted workshop plan: cohorts, costs, the exact MILP, left-out reasons, the budget curve."""
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis import workshops as W
+from analysis.params import Costs, Workshops
+
+COSTS = Costs(trainer_day=2_500_000, venue_day=1_500_000)
+
+
+def needs_frame(rows):
+    """Training needs from (employee, competency, gap, region, cluster[, basis, employment_type])."""
+    out = []
+    for r in rows:
+        e, code, gap, region, cluster, *rest = r
+        basis = rest[0] if rest else "current"
+        etype = rest[1] if len(rest) > 1 else "PNS"
+        out.append({"employee_id": e, "competency_code": code, "required_level": 3.0, "level": 3.0 - gap,
+                    "gap": gap, "basis": basis, "unit_id": f"U{hash(e) % 3}", "position_class": "pelaksana",
+                    "job_family": "umum", "employment_type": etype, "region": region,
+                    "competency_name_id": f"nama {code}", "competency_name_en": f"name {code}",
+                    "kind": "teknis" if code.startswith("T.") else "manajerial", "cluster": cluster,
+                    "cluster_name_id": None if cluster is pd.NA else f"Klaster {cluster}",
+                    "cluster_name_en": None if cluster is pd.NA else f"Cluster {cluster}"})
+    df = pd.DataFrame(out)
+    df["cluster"] = df["cluster"].astype("Int64")
+    return df
+
+
+def programme(pid, code, form, jp, fee, lo, hi, mode=None):
+    from analysis.codes import TRAINING_FORMS
+
+    return {"program_id": pid, "competency_code": code, "name": f"{form} {code}", "mode": mode or TRAINING_FORMS[form],
+            "form": form, "jp": float(jp), "cost_per_participant": float(fee), "min_participants": lo,
+            "max_participants": hi, "provider": "LAN"}
+
+
+# --- cohorts -------------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(0, 300), lo=st.integers(1, 30), span=st.integers(0, 40))
+def test_cohort_sizes_are_fewest_balanced_and_within_bounds(n, lo, span):
+    hi = lo + span
+    sizes = W.cohort_sizes(n, lo, hi)
+    assert all(lo <= s <= hi for s in sizes) and sum(sizes) <= n
+    if n < lo:
+        assert sizes == []
+        return
+    k = math.ceil(n / hi)
+    if k * lo <= n:  # a balanced split seating everyone exists
+        assert sum(sizes) == n and len(sizes) == k and max(sizes) - min(sizes) <= 1
+    else:  # none does: full cohorts, as many as the minimum allows
+        assert sizes == [hi] * (n // lo)
+
+
+def test_groups_split_into_balanced_cohorts_and_small_groups_get_no_class():
+    rows = [(f"A{i:03d}", "M.01", 1.0 + (i % 3) * 0.5, "Palu", 1) for i in range(47)]
+    rows += [(f"B{i:03d}", "M.01", 1.0, "Alak", pd.NA) for i in range(5)]  # no cluster, below the minimum
+    needs = needs_frame(rows)
+    cat = pd.DataFrame([programme("P1", "M.01", "workshop", 12, 1_450_000, 10, 38),
+                        programme("P2", "M.01", "e_learning", 12, 100_000, 1, 500)])
+    c = W.candidate_workshops(needs, cat, Workshops(max_cohort=30), COSTS)
+    cls = c[c["program_id"] == "P1"]
+    assert set(cls["group_id"]) == {"Palu/K1/M.01"}  # the 5 in Alak cannot form a class of 10
+    assert sorted(cls["n"]) == [23, 24] and (cls["n"] <= 30).all() and (cls["n"] >= 10).all()
+    seated = [e for who in cls["participants"] for e in who]
+    assert sorted(seated) == sorted(f"A{i:03d}" for i in range(47))  # everyone in exactly one cohort
+    # largest gaps learn together: the first cohort holds the top gaps
+    gaps = needs.set_index("employee_id")["gap"]
+    first, second = cls.sort_values("cohort")["participants"]
+    assert gaps[first].min() >= gaps[second].max()
+    el = c[c["program_id"] == "P2"]
+    assert (el["n"] == 1).all() and len(el) == 52
+    assert set(el["group_id"]) == {"Palu/K1/M.01", "Alak/-/M.01"}
+
+
+def test_cohort_bounds_hold_for_every_programme_and_group():
+    rng = np.random.default_rng(5)
+    rows = [(f"E{i:03d}", code, float(rng.choice([0.5, 1, 1.5])), str(rng.choice(["X", "Y"])), int(rng.integers(1, 3)))
+            for i in range(120) for code in ("M.01", "M.02") if rng.random() < 0.7]
+    needs = needs_frame(rows)
+    cat = pd.DataFrame([programme("P1", "M.01", "workshop", 12, 1e6, 6, 40),
+                        programme("P2", "M.02", "pelatihan", 30, 2e6, 9, 12),
+                        programme("P3", "M.02", "patok_banding", 10, 5e6, 3, 8)])
+    ws = Workshops(max_cohort=25)
+    c = W.candidate_workshops(needs, cat, ws, COSTS)
+    prog = cat.set_index("program_id")
+    for pid, g in c.groupby("program_id"):
+        cap = min(prog.loc[pid, "max_participants"], ws.max_cohort)
+        assert g["n"].between(prog.loc[pid, "min_participants"], cap).all()
+        for _, grp in g.groupby("group_id"):
+            seated = [e for who in grp["participants"] for e in who]
+            assert len(seated) == len(set(seated))  # nobody twice in one programme's cohorts
+
+
+def test_costs_days_and_value_follow_the_conventions():
+    needs = needs_frame([(f"A{i}", "M.01", g, "Palu", 1) for i, g in enumerate([2.0, 1.0, 0.5, 0.5])])
+    cat = pd.DataFrame([programme("K", "M.01", "workshop", 12, 1_000_000, 2, 10),
+                        programme("C", "M.01", "coaching", 8, 750_000, 1, 3),
+                        programme("E", "M.01", "e_learning", 12, 100_000, 1, 500)])
+    ws = Workshops(jp_per_day=8)
+    c = W.candidate_workshops(needs, cat, ws, COSTS).set_index("program_id")
+    k = c.loc["K"]
+    assert k["days"] == 2 and k["trainer_days"] == 2 and k["venue_days"] == 2
+    assert k["cost"] == pytest.approx(4 * 1_000_000 + 2 * 2_500_000 + 2 * 1_500_000)
+    assert k["value"] == pytest.approx(1.0 + 1.0 + 0.5 + 0.5)  # min(gap, 1 level)
+    coach = c.loc[["C"]]
+    assert coach["trainer_days"].tolist() == pytest.approx([1 / 3] * 4)  # a coach-day serves 3
+    assert coach["cost"].iloc[0] == pytest.approx(750_000 + 2_500_000 / 3)
+    el = c.loc[["E"]]
+    assert (el["trainer_days"] == 0).all() and (el["cost"] == 100_000).all()
+    assert sorted(el["value"]) == [0.5] * 4  # min(gap, 0.5 level)
+
+
+def test_a_promotion_candidate_with_current_and_target_rows_is_one_need():
+    needs = needs_frame([("A", "M.01", 1.0, "Palu", 1, "current"), ("A", "M.01", 2.0, "Palu", 1, "target")])
+    nt = W.need_table(needs)
+    assert len(nt) == 1 and nt["gap"].iloc[0] == 2.0 and nt["basis"].iloc[0] == "target"
+
+
+# --- the optimisation ----------------------------------------------------------------------
+
+
+def _random_case(rng):
+    emps = [f"E{i:02d}" for i in range(int(rng.integers(3, 9)))]
+    comps = ["M.01", "M.02"][: int(rng.integers(1, 3))]
+    rows = []
+    for e in emps:
+        region = "A" if rng.random() < 0.7 else "B"
+        cluster = pd.NA if rng.random() < 0.2 else 1
+        etype = "PPPK" if rng.random() < 0.4 else "PNS"
+        for code in comps:
+            if rng.random() < 0.8 or not rows:
+                rows.append((e, code, float(rng.choice([0.5, 1.0, 1.5, 2.0])), region, cluster, "current", etype))
+    cat, k = [], 0
+    for code in comps:
+        for _ in range(int(rng.integers(1, 4))):
+            k += 1
+            form = str(rng.choice(["workshop", "seminar", "coaching", "e_learning", "patok_banding"]))
+            grouped = form in ("workshop", "seminar", "patok_banding")
+            lo = int(rng.integers(2, 4)) if grouped else 1
+            cat.append(programme(f"P{k}", code, form, float(rng.choice([4, 8, 12, 16, 30])),
+                                 float(rng.integers(1, 20)) * 1e5, lo, lo + int(rng.integers(0, 4))))
+    return needs_frame(rows), pd.DataFrame(cat)
+
+
+def _brute_force(c: pd.DataFrame, budget: float, caps: dict | None) -> float:
+    opts = list(c.itertuples(index=False))
+    best = 0.0
+    for r in range(len(opts) + 1):
+        for sub in itertools.combinations(range(len(opts)), r):
+            if sum(opts[i].cost for i in sub) > budget:
+                continue
+            seen, jp, ok = set(), {}, True
+            for i in sub:
+                for e in opts[i].participants:
+                    if (e, opts[i].competency_code) in seen:
+                        ok = False
+                    seen.add((e, opts[i].competency_code))
+                    jp[e] = jp.get(e, 0.0) + opts[i].jp
+            if ok and caps and any(v > caps.get(e, math.inf) for e, v in jp.items()):
+                ok = False
+            if ok:
+                best = max(best, sum(opts[i].value for i in sub))
+    return best
+
+
+def _check_feasible(plan: W.WorkshopPlan, caps: dict | None):
+    seen, jp = set(), {}
+    for o in plan.selected.itertuples():
+        for e in o.participants:
+            assert (e, o.competency_code) not in seen
+            seen.add((e, o.competency_code))
+            jp[e] = jp.get(e, 0.0) + o.jp
+    assert all(v <= (caps or {}).get(e, math.inf) + 1e-9 for e, v in jp.items())
+
+
+def test_milp_matches_brute_force_on_small_random_cases():
+    rng = np.random.default_rng(20261122)
+    done = 0
+    while done < 60:
+        needs, cat = _random_case(rng)
+        c = W.candidate_workshops(needs, cat, Workshops(max_cohort=int(rng.integers(2, 6))), COSTS)
+        if c.empty:
+            continue
+        if len(c) > 10:
+            c = c.sample(10, random_state=int(rng.integers(1_000_000))).sort_index()
+        caps = W.pppk_jp_cap(needs, float(rng.choice([12, 20, 30]))) if rng.random() < 0.4 else None
+        budget = float(rng.uniform(0, 1.2) * c["cost"].sum())
+        plan = W.plan_workshops(c, budget, jp_cap=caps)
+        assert plan.optimal
+        assert plan.cost <= budget + 1.0  # to the rupiah
+        _check_feasible(plan, caps)
+        assert plan.value == pytest.approx(_brute_force(c, budget, caps), abs=1e-9)
+        done += 1
+
+
+@pytest.fixture(scope="module")
+def region_case():
+    rng = np.random.default_rng(11)
+    rows = []
+    for i in range(140):
+        region, cluster = str(rng.choice(["Palu", "Alak"])), (pd.NA if i % 9 == 0 else int(rng.integers(1, 3)))
+        for code in ("M.01", "M.02", "T.guru.1", "T.x.1"):
+            if rng.random() < 0.6:
+                rows.append((f"E{i:03d}", code, float(rng.choice([0.5, 1.0, 1.5, 2.0])), region, cluster, "current",
+                             "PPPK" if i % 4 == 0 else "PNS"))
+    needs = needs_frame(rows)
+    needs["region"] = needs.groupby("employee_id")["region"].transform("first")
+    needs["cluster"] = needs.groupby("employee_id")["cluster"].transform("first").astype("Int64")
+    cat = pd.DataFrame([
+        programme("P01", "M.01", "workshop", 12, 1_450_000, 8, 38),
+        programme("P02", "M.01", "coaching", 8, 750_000, 1, 3),
+        programme("P03", "M.01", "e_learning", 12, 100_000, 1, 500),
+        programme("P04", "M.02", "pelatihan", 30, 3_000_000, 10, 30),
+        programme("P05", "M.02", "seminar", 4, 400_000, 20, 100),
+        programme("P06", "M.02", "mentoring", 8, 450_000, 1, 2),
+        programme("P07", "T.guru.1", "bimtek", 13, 2_900_000, 12, 28),  # classroom only
+    ])  # nothing for T.x.1
+    c = W.candidate_workshops(needs, cat, Workshops(max_cohort=30), COSTS)
+    return needs, cat, c
+
+
+def test_zero_budget_funds_nothing_and_says_why(region_case):
+    needs, _, c = region_case
+    plan = W.plan_workshops(c, 0.0, needs)
+    assert plan.selected.empty and plan.cost == 0 and plan.value == 0 and plan.people == 0
+    assert len(plan.left_out) == len(W.need_table(needs))
+    reasons = plan.left_out.set_index(["employee_id", "competency_code"])["reason"]
+    assert (reasons.xs("T.x.1", level=1) == "no_programme").all()
+    assert set(plan.left_out["reason"]) == {"budget", "no_programme", "group_too_small"}
+    small = plan.left_out[plan.left_out["reason"] == "group_too_small"]
+    assert (small["competency_code"] == "T.guru.1").all()  # classroom only, groups under 12
+
+
+def test_a_budget_above_the_total_funds_everything_feasible(region_case):
+    needs, _, c = region_case
+    plan = W.plan_workshops(c, float(c["cost"].sum()) * 2, needs)
+    cov = plan.coverage
+    assert cov.loc[cov["n_options"] > 0, "option_id"].notna().all()
+    assert set(plan.left_out["reason"]) <= {"no_programme", "group_too_small"}
+    # the most gap: a class (1 level) where one is open, else a per-person option (0.5)
+    nt = W.need_table(needs).merge(cov[["employee_id", "competency_code", "classroom_available"]])
+    assert plan.value <= (np.minimum(nt["gap"], 1.0)).sum()
+    d = plan.to_dict()
+    assert d["needs_covered"] + sum(d["left_out"].values()) == d["needs"] and d["left_out_complete"]
+
+
+def test_budget_is_never_exceeded_and_ties_go_to_the_cheaper_plan(region_case):
+    needs, _, c = region_case
+    for b in (5e6, 2.3e7, 1.1e8, 4.4e8):
+        plan = W.plan_workshops(c, b, needs)
+        assert plan.cost <= b + 1.0 and plan.remaining >= -1.0
+        _check_feasible(plan, None)
+    # same value, different cost: the cheaper alternative is funded when money is no object
+    nd = needs_frame([("A", "M.01", 0.5, "Palu", 1)])
+    cat = pd.DataFrame([programme("C", "M.01", "coaching", 8, 750_000, 1, 3),
+                        programme("E", "M.01", "e_learning", 12, 100_000, 1, 500)])
+    plan = W.plan_workshops(W.candidate_workshops(nd, cat, Workshops(), COSTS), 1e9, nd)
+    assert plan.selected["program_id"].tolist() == ["E"] and plan.cost == 100_000
+
+
+def test_jp_caps_keep_pppk_within_24_jp(region_case):
+    needs, cat, _ = region_case
+    caps = W.pppk_jp_cap(needs)
+    c = W.candidate_workshops(needs, cat, Workshops(max_cohort=30), COSTS, jp_cap=caps)
+    assert not any(e in caps for who in c.loc[c["jp"] > 24, "participants"] for e in who)  # 30 JP course
+    plan = W.plan_workshops(c, float(c["cost"].sum()), needs, jp_cap=caps)
+    _check_feasible(plan, caps)
+
+
+def test_budget_curve_is_non_decreasing_and_marks_the_params_budget(region_case):
+    _, _, c = region_case
+    curve = W.budget_curve(c, budget=7.5e7, steps=6)
+    assert curve["budget"].is_monotonic_increasing and curve["gap_closed"].is_monotonic_increasing
+    assert (curve["cost"] <= curve["budget"] + 1.0).all() and curve["optimal"].all()
+    assert curve.loc[curve["is_params_budget"], "budget"].tolist() == [7.5e7]
+    assert curve["gap_closed"].iloc[0] == 0
+    full = W.plan_workshops(c, float(c["cost"].sum()))
+    assert curve["gap_closed"].iloc[-1] == pytest.approx(full.value)
+    own = W.budget_curve(c, [0, 1e7, 1e7, 3e7])
+    assert own["budget"].tolist() == [0, 1e7, 3e7]
+
+
+def test_plan_exports(region_case):
+    needs, _, c = region_case
+    plan = W.plan_workshops(c, 6e7, needs)
+    frame = plan.to_frame()
+    assert "participants" not in frame and len(frame) == len(plan.selected)
+    roster = plan.roster()
+    assert len(roster) == plan.selected["n"].sum()
+    d = plan.to_dict()
+    assert d["cost"] == pytest.approx(plan.cost) and d["people_reached"] == roster["employee_id"].nunique()
+    assert d["remaining"] == pytest.approx(6e7 - plan.cost)
+    # without the needs, only needs that had an option are known
+    partial = W.plan_workshops(c, 6e7)
+    assert not partial.to_dict()["left_out_complete"] and set(partial.left_out["reason"]) == {"budget"}
+    assert partial.value == pytest.approx(plan.value)
+
+
+def test_empty_inputs():
+    needs = needs_frame([("A", "M.09", 1.0, "Palu", 1)])
+    cat = pd.DataFrame([programme("E", "M.01", "e_learning", 12, 100_000, 1, 500)])
+    c = W.candidate_workshops(needs, cat, Workshops(), COSTS)
+    assert c.empty and list(c.columns) == W.OPTION_COLUMNS
+    plan = W.plan_workshops(c, 1e9, needs)
+    assert plan.selected.empty and plan.left_out["reason"].tolist() == ["no_programme"]
+
+
+def test_under_a_jp_cap_the_cheapest_option_that_fits_is_funded():
+    needs = needs_frame([("P", "M.01", 1.0, "Palu", 1, "current", "PPPK"), ("P", "M.02", 1.0, "Palu", 1, "current", "PPPK"),
+                         ("P", "M.03", 1.0, "Palu", 1, "current", "PPPK")])
+    cat = pd.DataFrame([programme("A", "M.01", "e_learning", 16, 100_000, 1, 500),  # cheap but too long
+                        programme("B", "M.01", "pjj", 4, 1_500_000, 1, 500),
+                        programme("C", "M.01", "belajar_mandiri", 6, 500_000, 1, 500),
+                        programme("D", "M.02", "e_learning", 8, 100_000, 1, 500),
+                        programme("E", "M.03", "e_learning", 8, 100_000, 1, 500)])
+    caps = W.pppk_jp_cap(needs)
+    plan = W.plan_workshops(W.candidate_workshops(needs, cat, Workshops(), COSTS), 1e9, needs, jp_cap=caps)
+    assert sorted(plan.selected["program_id"]) == ["C", "D", "E"] and plan.value == 1.5
+    assert plan.selected["jp"].sum() <= 24
