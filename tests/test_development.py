@@ -9,6 +9,9 @@ from analysis import workshops as W
 from analysis.codes import TRAINING_FORMS
 from analysis.params import Params, Workshops
 
+# the arithmetic below assumes gains by mode only (no per-form table)
+MODE_GAIN = {"klasikal": 1.0, "nonklasikal": 0.5}
+
 
 def need(e, code, gap, basis="current", etype="PNS", region="Palu", cluster=1, kind=None):
     return {"employee_id": e, "competency_code": code, "required_level": 3.0, "level": 3.0 - gap, "gap": gap,
@@ -44,7 +47,7 @@ def case():
         prog("P05", "M.02", "e_learning", 10, 100_000, 1, 500), prog("P06", "M.03", "coaching", 8, 800_000, 1, 5),
         prog("P07", "M.03", "e_learning", 8, 100_000, 1, 500), prog("P08", "T.guru.1", "bimtek", 13, 2_900_000, 12, 28),
     ])  # nothing for M.04, M.05
-    params = Params(workshops=Workshops(budget=40_000_000, max_cohort=30))
+    params = Params(workshops=Workshops(gain=MODE_GAIN, budget=40_000_000, max_cohort=30))
     cands = W.candidate_workshops(needs, cat, params.workshops, params.costs)
     plan = W.plan_workshops(cands, params.workshops.budget, needs)
     return needs, cat, params, plan
@@ -113,7 +116,7 @@ def test_every_pns_reaches_min_jp_or_has_a_reason_and_pppk_are_not_failures(case
 
 def test_shortfall_is_stated_when_no_inhouse_activity_is_credited(case):
     needs, cat, _, plan = case
-    params = Params(workshops=Workshops(budget=40_000_000, max_cohort=30), jp_table={"seminar": 4, "workshop": 5})
+    params = Params(workshops=Workshops(gain=MODE_GAIN, budget=40_000_000, max_cohort=30), jp_table={"seminar": 4, "workshop": 5})
     dp = D.development_plans(needs, plan, cat, params, lang="en")
     short = dp[dp["min_jp_applies"] & ~dp["meets_min_jp"].fillna(False)]
     assert len(short) > 0 and (short["reason"] == "no_inhouse_form").all()

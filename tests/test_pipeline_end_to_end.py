@@ -166,3 +166,41 @@ def test_run_on_an_export_shaped_dataset_completes_with_the_same_results(tmp_pat
     for sub in ("results", "tables", "plans"):
         for path in sorted((a.run_dir / sub).glob("*")):
             assert path.read_bytes() == (b.run_dir / sub / path.name).read_bytes(), path.name
+
+
+# --- notebook 03 on the generated sample --------------------------------------------------
+
+
+def test_gap_clusters_recover_the_planted_profiles(sample_run):
+    from sklearn.metrics import adjusted_rand_score
+
+    from analysis import privacy
+
+    run, truth, _ = sample_run
+    res = json.loads((run / "results" / "03_competency_gaps.json").read_text())
+    assert res["sections"]["clusters"] == "ok"
+    plans = pd.read_csv(run / "plans" / "development_plans.csv", dtype={"employee_id": str})
+    key = b"test-key"
+    planted = {}
+    for profile, ids in truth["competency_profiles"]["employees"].items():
+        for pid in privacy.pseudonymise(pd.Series(ids), key):
+            planted[pid] = profile
+    clustered = plans.dropna(subset=["cluster"])
+    clustered = clustered[clustered["employee_id"].isin(planted)]
+    assert len(clustered) > 100
+    assert adjusted_rand_score(clustered["employee_id"].map(planted), clustered["cluster"]) >= 0.9
+
+
+def test_workshop_plan_keeps_the_budget_and_every_pns_is_owed_20_jp(sample_run):
+    import openpyxl
+
+    run, _, _ = sample_run
+    res = json.loads((run / "results" / "03_competency_gaps.json").read_text())["values"]["plans"]
+    assert res["plan"]["cost"] <= res["budget"] and res["plan"]["optimal"]
+    plans = pd.read_csv(run / "plans" / "development_plans.csv")
+    pns = plans[plans["employment_type"] == "PNS"]
+    assert (pns["meets_min_jp"].astype(str).str.lower().eq("true") | pns["reason"].notna()).all()
+    wb = openpyxl.load_workbook(run / "plans" / "workshop_plan.xlsx")
+    assert len(wb.sheetnames) >= 4 and "TERBATAS" in str(wb[wb.sheetnames[0]]["A1"].value)
+    curve = pd.read_csv(run / "tables" / "budget_curve.csv")
+    assert curve["gap_closed"].is_monotonic_increasing

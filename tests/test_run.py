@@ -64,7 +64,9 @@ def test_successful_run_prints_its_folder_and_exits_0(two_runs):
     for p in procs:
         assert p.returncode == 0, p.stdout + p.stderr
         assert "Traceback" not in p.stdout + p.stderr
-        assert "[1/2] 01_appraisal_outcomes" in p.stdout and "[2/2] 02_rater_bias" in p.stdout
+        n = len(steps.STEPS)
+        for i, step in enumerate(steps.STEPS, 1):
+            assert f"[{i}/{n}] {step.name}" in p.stdout
         assert re.search(r"Run folder: .*_default", p.stdout)
 
 

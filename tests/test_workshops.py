@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 from analysis import workshops as W
 from analysis.params import Costs, Workshops
 
+# the arithmetic below assumes gains by mode only (no per-form table)
+MODE_GAIN = {"klasikal": 1.0, "nonklasikal": 0.5}
+
 COSTS = Costs(trainer_day=2_500_000, venue_day=1_500_000)
 
 
@@ -67,7 +70,7 @@ def test_groups_split_into_balanced_cohorts_and_small_groups_get_no_class():
     needs = needs_frame(rows)
     cat = pd.DataFrame([programme("P1", "M.01", "workshop", 12, 1_450_000, 10, 38),
                         programme("P2", "M.01", "e_learning", 12, 100_000, 1, 500)])
-    c = W.candidate_workshops(needs, cat, Workshops(max_cohort=30), COSTS)
+    c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN, max_cohort=30), COSTS)
     cls = c[c["program_id"] == "P1"]
     assert set(cls["group_id"]) == {"Palu/K1/M.01"}  # the 5 in Alak cannot form a class of 10
     assert sorted(cls["n"]) == [23, 24] and (cls["n"] <= 30).all() and (cls["n"] >= 10).all()
@@ -90,7 +93,7 @@ def test_cohort_bounds_hold_for_every_programme_and_group():
     cat = pd.DataFrame([programme("P1", "M.01", "workshop", 12, 1e6, 6, 40),
                         programme("P2", "M.02", "pelatihan", 30, 2e6, 9, 12),
                         programme("P3", "M.02", "patok_banding", 10, 5e6, 3, 8)])
-    ws = Workshops(max_cohort=25)
+    ws = Workshops(gain=MODE_GAIN, max_cohort=25)
     c = W.candidate_workshops(needs, cat, ws, COSTS)
     prog = cat.set_index("program_id")
     for pid, g in c.groupby("program_id"):
@@ -106,7 +109,7 @@ def test_costs_days_and_value_follow_the_conventions():
     cat = pd.DataFrame([programme("K", "M.01", "workshop", 12, 1_000_000, 2, 10),
                         programme("C", "M.01", "coaching", 8, 750_000, 1, 3),
                         programme("E", "M.01", "e_learning", 12, 100_000, 1, 500)])
-    ws = Workshops(jp_per_day=8)
+    ws = Workshops(gain=MODE_GAIN, jp_per_day=8)
     c = W.candidate_workshops(needs, cat, ws, COSTS).set_index("program_id")
     k = c.loc["K"]
     assert k["days"] == 2 and k["trainer_days"] == 2 and k["venue_days"] == 2
@@ -188,7 +191,7 @@ def test_milp_matches_brute_force_on_small_random_cases():
     done = 0
     while done < 60:
         needs, cat = _random_case(rng)
-        c = W.candidate_workshops(needs, cat, Workshops(max_cohort=int(rng.integers(2, 6))), COSTS)
+        c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN, max_cohort=int(rng.integers(2, 6))), COSTS)
         if c.empty:
             continue
         if len(c) > 10:
@@ -225,7 +228,7 @@ def region_case():
         programme("P06", "M.02", "mentoring", 8, 450_000, 1, 2),
         programme("P07", "T.guru.1", "bimtek", 13, 2_900_000, 12, 28),  # classroom only
     ])  # nothing for T.x.1
-    c = W.candidate_workshops(needs, cat, Workshops(max_cohort=30), COSTS)
+    c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN, max_cohort=30), COSTS)
     return needs, cat, c
 
 
@@ -264,14 +267,14 @@ def test_budget_is_never_exceeded_and_ties_go_to_the_cheaper_plan(region_case):
     nd = needs_frame([("A", "M.01", 0.5, "Palu", 1)])
     cat = pd.DataFrame([programme("C", "M.01", "coaching", 8, 750_000, 1, 3),
                         programme("E", "M.01", "e_learning", 12, 100_000, 1, 500)])
-    plan = W.plan_workshops(W.candidate_workshops(nd, cat, Workshops(), COSTS), 1e9, nd)
+    plan = W.plan_workshops(W.candidate_workshops(nd, cat, Workshops(gain=MODE_GAIN), COSTS), 1e9, nd)
     assert plan.selected["program_id"].tolist() == ["E"] and plan.cost == 100_000
 
 
 def test_jp_caps_keep_pppk_within_24_jp(region_case):
     needs, cat, _ = region_case
     caps = W.pppk_jp_cap(needs)
-    c = W.candidate_workshops(needs, cat, Workshops(max_cohort=30), COSTS, jp_cap=caps)
+    c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN, max_cohort=30), COSTS, jp_cap=caps)
     assert not any(e in caps for who in c.loc[c["jp"] > 24, "participants"] for e in who)  # 30 JP course
     plan = W.plan_workshops(c, float(c["cost"].sum()), needs, jp_cap=caps)
     _check_feasible(plan, caps)
@@ -309,7 +312,7 @@ def test_plan_exports(region_case):
 def test_empty_inputs():
     needs = needs_frame([("A", "M.09", 1.0, "Palu", 1)])
     cat = pd.DataFrame([programme("E", "M.01", "e_learning", 12, 100_000, 1, 500)])
-    c = W.candidate_workshops(needs, cat, Workshops(), COSTS)
+    c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN), COSTS)
     assert c.empty and list(c.columns) == W.OPTION_COLUMNS
     plan = W.plan_workshops(c, 1e9, needs)
     assert plan.selected.empty and plan.left_out["reason"].tolist() == ["no_programme"]
@@ -324,6 +327,6 @@ def test_under_a_jp_cap_the_cheapest_option_that_fits_is_funded():
                         programme("D", "M.02", "e_learning", 8, 100_000, 1, 500),
                         programme("E", "M.03", "e_learning", 8, 100_000, 1, 500)])
     caps = W.pppk_jp_cap(needs)
-    plan = W.plan_workshops(W.candidate_workshops(needs, cat, Workshops(), COSTS), 1e9, needs, jp_cap=caps)
+    plan = W.plan_workshops(W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN), COSTS), 1e9, needs, jp_cap=caps)
     assert sorted(plan.selected["program_id"]) == ["C", "D", "E"] and plan.value == 1.5
     assert plan.selected["jp"].sum() <= 24

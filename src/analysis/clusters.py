@@ -10,8 +10,11 @@ technical codes). They are clustered with k-means (scikit-learn):
   clusters settle (k-POD, Chi, Chi & Baraniuk 2016), so it neither creates nor
   hides a gap.
 - **k** is chosen within ``clustering.k_min..k_max`` by the mean silhouette
-  (Rousseeuw 1987); the criterion for every k is kept so the choice can be
-  shown, with the Calinski–Harabasz and Davies–Bouldin indices beside it.
+  (Rousseeuw 1987), with a parsimony rule: the smallest k whose silhouette is
+  within ``clustering.tolerance`` (0.01) of the best. Differences that small
+  are noise, and the extra cluster is usually one profile split by severity.
+  The criterion for every k is kept so the choice can be shown, with the
+  Calinski–Harabasz and Davies–Bouldin indices beside it.
 - **Stability**: on ``n_bootstrap`` resamples the clustering is redone and
   compared with the full-data one: the adjusted Rand index over all
   employees, and each cluster's mean Jaccard similarity with its best match
@@ -76,7 +79,7 @@ class GapClusters:
         return self.labels.value_counts().sort_index()
 
 
-def choose_k(x: np.ndarray, k_range: range, seed: int) -> tuple[int, pd.DataFrame]:
+def choose_k(x: np.ndarray, k_range: range, seed: int, tolerance: float = 0.01) -> tuple[int, pd.DataFrame]:
     rows = []
     rng = np.random.default_rng(seed)
     sample = rng.choice(len(x), min(len(x), MAX_SILHOUETTE_SAMPLE), replace=False)
@@ -89,13 +92,15 @@ def choose_k(x: np.ndarray, k_range: range, seed: int) -> tuple[int, pd.DataFram
                      "davies_bouldin": float(davies_bouldin_score(filled, labels)),
                      "inertia": float(km.inertia_)})
     table = pd.DataFrame(rows)
-    best = int(table.loc[table["silhouette"].idxmax(), "k"])
+    near = table[table["silhouette"] >= table["silhouette"].max() - tolerance]
+    best = int(near["k"].min())
     table["chosen"] = table["k"] == best
     return best, table
 
 
 def cluster_gaps(matrix: pd.DataFrame, k_min: int = 2, k_max: int = 10, n_bootstrap: int = 50,
-                 seed: int = 0, names: pd.DataFrame | None = None, threads: int | None = 1) -> GapClusters:
+                 seed: int = 0, names: pd.DataFrame | None = None, threads: int | None = 1,
+                 tolerance: float = 0.01) -> GapClusters:
     """Cluster gap profiles; ``names`` is the competencies table (for cluster names).
 
     ``threads`` caps OpenMP/BLAS threads: on small matrices k-means' threads mostly wait for
@@ -104,14 +109,14 @@ def cluster_gaps(matrix: pd.DataFrame, k_min: int = 2, k_max: int = 10, n_bootst
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=threads):
-        return _cluster_gaps(matrix, k_min, k_max, n_bootstrap, seed, names)
+        return _cluster_gaps(matrix, k_min, k_max, n_bootstrap, seed, names, tolerance)
 
 
-def _cluster_gaps(matrix, k_min, k_max, n_bootstrap, seed, names) -> GapClusters:
+def _cluster_gaps(matrix, k_min, k_max, n_bootstrap, seed, names, tolerance) -> GapClusters:
     if len(matrix) < max(k_min, 2) + 1:
         raise ValueError(f"only {len(matrix)} employees with a gap: too few to cluster")
     x = matrix.to_numpy(dtype=float)
-    k, criterion = choose_k(x, range(k_min, k_max + 1), seed)
+    k, criterion = choose_k(x, range(k_min, k_max + 1), seed, tolerance)
     raw, km, filled = _kpod(x, k, seed)
     # number clusters by size (1 = largest), deterministic
     order = pd.Series(raw).value_counts().sort_index(kind="stable").sort_values(ascending=False, kind="stable").index

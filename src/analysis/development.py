@@ -50,40 +50,10 @@ SELF_PACED_FORMS = ("e_learning", "pjj", "belajar_mandiri")
 PPPK_MAX_JP = 24.0  # PP 49/2018 art. 40 [S]
 DEV_REASONS = ("pppk_not_owed", "no_inhouse_form", "inhouse_cap")
 
-# Until these keys are in messages.yaml (then i18n.t takes over).
-_FALLBACK = {
-    "dev.funded": {"id": "didanai", "en": "funded"},
-    "dev.unfunded": {"id": "belum didanai", "en": "not funded"},
-    "dev.target": {"id": "target", "en": "target"},
-    "dev.none.budget": {"id": "{code}: hanya program klasikal, belum didanai",
-                        "en": "{code}: classroom programmes only, not funded"},
-    "dev.none.group_too_small": {"id": "{code}: kelompok terlalu kecil untuk kelas, tidak ada program individual",
-                                 "en": "{code}: group too small for a class, no programme for one person"},
-    "dev.none.no_programme": {"id": "{code}: tidak ada program di katalog",
-                              "en": "{code}: no programme in the catalogue"},
-    "dev.inhouse": {"id": "{form} internal tanpa biaya katalog: {sessions} × {credit:g} JP = {jp:g} JP ({code})",
-                    "en": "in-house {form}, no catalogue cost: {sessions} × {credit:g} JP = {jp:g} JP ({code})"},
-    "dev.reason.pppk_not_owed": {
-        "id": "PPPK: ketentuan 20 JP (PP 11/2017 ps. 203) berlaku bagi PNS; pengembangan PPPK paling lama "
-              "24 JP per tahun (PP 49/2018 ps. 40)",
-        "en": "PPPK: the 20 JP rule (PP 11/2017 art. 203) applies to PNS; PPPK development is at most "
-              "24 JP a year (PP 49/2018 art. 40)"},
-    "dev.reason.no_inhouse_form": {
-        "id": "kurang {short:g} JP: tabel JP tidak mengkreditkan kegiatan internal (coaching, mentoring, "
-              "belajar mandiri)",
-        "en": "{short:g} JP short: the JP table credits no in-house activity (coaching, mentoring, self-study)"},
-    "dev.reason.inhouse_cap": {
-        "id": "kurang {short:g} JP: kegiatan internal dibatasi {cap:g} JP",
-        "en": "{short:g} JP short: in-house activities are capped at {cap:g} JP"},
-}
-
 
 def _t(key: str, lang: str, **fields) -> str:
-    try:
-        return i18n.t(key, lang, **fields)
-    except KeyError:
-        template = _FALLBACK[key][lang]
-        return template.format(**fields) if fields else template
+    """Text from the translation table (messages.yaml)."""
+    return i18n.t(key, lang, **fields)
 
 
 def _priority(nt: pd.DataFrame) -> pd.DataFrame:
@@ -155,8 +125,9 @@ def development_activities(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.
     nt["activity"] = np.where(funded, "funded", np.where(nt["program_id"].notna(), "unfunded", "none"))
     nt["jp"] = pd.to_numeric(nt["jp"]).fillna(0.0).astype(float)
     nt["cost"] = pd.to_numeric(nt["cost"]).fillna(0.0).astype(float)
-    gain = params.workshops.gain
-    nt["gap_closed"] = np.where(funded, np.minimum(nt["gap"].astype(float), nt["mode"].map(gain).astype(float)), 0.0)
+    gain = [params.workshops.gain_for(f, m) if isinstance(f, str) and isinstance(m, str) else np.nan
+            for f, m in zip(nt["form"], nt["mode"])]
+    nt["gap_closed"] = np.where(funded, np.minimum(nt["gap"].astype(float), np.asarray(gain, dtype=float)), 0.0)
     cols = ["employee_id", "priority", "competency_code", "competency_name", "kind", "gap", "basis", "activity",
             "option_id", "program_id", "program_name", "form", "mode", "provider", "jp", "cost", "gap_closed",
             "left_out_reason", "classroom_available", "employment_type", "unit_id", "region", "position_class",

@@ -67,7 +67,9 @@ def target_section(outcomes: pd.DataFrame, employees: pd.DataFrame, standards: p
     tg = gaps.target_gaps(cand, standards, assessments, params.required_levels)
     s = Section("target")
     summary = gaps.summary(tg.merge(cand[["employee_id", "position_class"]], on="employee_id"),
-                           ["position_class", "target_class"]) if len(tg) else pd.DataFrame()
+                           ["position_class", "target_class"]) if len(tg) else pd.DataFrame(
+        columns=["position_class", "target_class", "n", "required", "assessed", "with_gap", "not_assessed",
+                 "mean_gap", "share_gap"])
     s.tables = {"target_position_gaps": Output(summary, "n", value_cols=["n", "with_gap", "mean_gap", "share_gap"])}
     with_gap = int(tg.loc[tg["status"] == "gap", "employee_id"].nunique()) if len(tg) else 0
     s.key_figures = {"candidates": int(len(cand)), "by_params": int((cand["source"] == "params").sum()),
@@ -116,7 +118,8 @@ def clusters_section(gap_section: Section, employees: pd.DataFrame, units: pd.Da
     c = params.clustering
     if len(m) < c.k_min + 2:
         return skipped("clusters", f"only {len(m)} employees with a gap", "nb03.clusters_small")
-    res = clusters.cluster_gaps(m, c.k_min, min(c.k_max, len(m) - 1), c.n_bootstrap, params.seed, competencies)
+    res = clusters.cluster_gaps(m, c.k_min, min(c.k_max, len(m) - 1), c.n_bootstrap, params.seed, competencies,
+                                tolerance=c.tolerance)
     who = pd.DataFrame({"employee_id": res.labels.index, "cluster": res.labels.to_numpy()}).merge(
         employees[["employee_id", "unit_id", "position_class"]], on="employee_id").merge(
         units[["unit_id", "region"]], on="unit_id")
@@ -131,7 +134,8 @@ def clusters_section(gap_section: Section, employees: pd.DataFrame, units: pd.Da
                 "cluster_by_region": Output(by_region, counts=True, value_cols=["n"]),
                 "cluster_by_position_class": Output(by_class, counts=True, value_cols=["n"])}
     s.key_figures = {
-        "k": res.k, "k_range": [c.k_min, c.k_max], "criterion": "silhouette",
+        "k": res.k, "k_range": [c.k_min, c.k_max],
+        "criterion": f"smallest k with mean silhouette within {c.tolerance} of the best",
         "silhouette": float(res.criterion.loc[res.criterion["chosen"], "silhouette"].iloc[0]),
         "employees": int(len(res.labels)), "stability_ari": res.stability["ari_mean"],
         "stability_ari_p05": res.stability["ari_p05"], "n_bootstrap": c.n_bootstrap,
@@ -143,4 +147,86 @@ def clusters_section(gap_section: Section, employees: pd.DataFrame, units: pd.Da
                          sil=s.key_figures["silhouette"], ari=res.stability["ari_mean"] or np.nan,
                          names="; ".join(sizes[f"name_{lang}"]))
     s.data = {"result": res, "by_region": by_region, "labels": res.labels, "names": res.names}
+    return s
+
+
+def plans_section(gap_section: Section, target: Section, cluster_section: Section, employees: pd.DataFrame,
+                  units: pd.DataFrame, competencies: pd.DataFrame | None, catalog: pd.DataFrame | None,
+                  params: Params, lang: str = "id") -> Section:
+    """Individual development plans and the budgeted workshop plan (MILP), with the budget curve."""
+    from . import development, workbook
+    from . import workshops as W
+
+    if not gap_section.available:
+        return Section("plans", status=gap_section.status, text=dict(gap_section.text))
+    if catalog is None or catalog.empty:
+        return skipped("plans", "training_catalog table absent", "nb03.plans_skipped")
+    labels = cluster_section.data.get("labels") if cluster_section.available else None
+    names = cluster_section.data.get("names") if cluster_section.available else None
+    tg = target.data.get("target_gaps") if target.available else None
+    needs = gaps.training_needs(gap_section.data["gaps"].drop(columns=["unit_id", "position_class", "region"]),
+                                tg, labels, names, employees, units, competencies)
+    ws = params.workshops
+    caps = W.pppk_jp_cap(needs, ws.pppk_max_jp) if ws.plan_pppk_cap else None
+    cand = W.candidate_workshops(needs, catalog, ws, params.costs, jp_cap=caps)
+    plan = W.plan_workshops(cand, ws.budget, needs, jp_cap=caps)
+    curve = W.budget_curve(cand, budget=ws.budget, jp_cap=caps)
+    acts = development.development_activities(needs, plan, catalog, params, lang)
+    plans = development.development_plans(needs, plan, catalog, params, lang=lang)
+    dev = development.summarise(plans, ws.min_jp, acts)
+    sel = plan.selected
+    classroom = sel[sel["mode"] == "klasikal"].drop(columns="participants")
+    workshop_cols = ["option_id", "region", "cluster", "cluster_name_id", "cluster_name_en", "competency_code",
+                     "competency_name_id", "competency_name_en", "program_id", "program_name", "provider", "form",
+                     "cohort", "n", "jp", "days", "trainer_days", "cost", "value"]
+    workshop_table = classroom[[c for c in workshop_cols if c in classroom]]
+    # non-classroom places can be one person: circulated only as counts per region, form and competency
+    other = sel[sel["mode"] != "klasikal"]
+    nonclass = (other.groupby(["region", "form", "competency_code"], dropna=False)
+                .agg(n=("n", "sum"), cost=("cost", "sum"), value=("value", "sum")).reset_index())
+    left_counts = plan.left_out.groupby(["reason", "region"]).size().rename("n").reset_index()
+    jp = plans.groupby("employment_type").agg(
+        n=("employee_id", "size"), meets_min_jp=("meets_min_jp", lambda s: int(s.fillna(False).sum())),
+        jp_funded=("jp_funded", "sum"), jp_inhouse=("jp_inhouse", "sum"), cost=("cost", "sum")).reset_index()
+
+    s = Section("plans")
+    s.tables = {
+        "workshop_plan": Output(workshop_table, "n", value_cols=["n"]),
+        "nonclassroom_plan": Output(nonclass, "n", value_cols=["n", "cost", "value"]),
+        "budget_curve": Output(curve),
+        "left_out_by_reason": Output(left_counts, counts=True, value_cols=["n"]),
+        "development_jp_by_employment_type": Output(jp, "n", value_cols=["n", "meets_min_jp"]),
+    }
+    s.restricted = {"development_plans": plans, "workshop_rosters": plan.roster(),
+                    "development_activities": acts}
+
+    def write_plan_workbook(path, pseudonymise):
+        p, c, n = workbook.pseudonymised(plan, cand, needs, pseudonymise)
+        workbook.write_workbook(p, c, n, path, lang=lang, min_cell=params.privacy.min_cell, restricted=True)
+
+    def write_plans_workbook(path, pseudonymise):
+        out = plans.assign(employee_id=pseudonymise(plans["employee_id"]))
+        workbook.write_table(out, path, t("nb03.plans_sheet", lang), lang, restricted=True,
+                             money=("cost", "cost_funded", "cost_unfunded"),
+                             one_decimal=("total_gap", "gap_closed", "jp_total"))
+
+    s.files = {"workshop_plan.xlsx": write_plan_workbook, "development_plans.xlsx": write_plans_workbook}
+    total_gap = float(needs.drop_duplicates(["employee_id", "competency_code"])["gap"].sum())
+    pd_ = plan.to_dict()
+    s.key_figures = {
+        "plan": pd_, "needs": int(len(needs)), "total_gap": total_gap,
+        "share_gap_closed": pd_["gap_closed"] / total_gap if total_gap else None,
+        "classroom_cohorts": int(len(classroom)), "budget": ws.budget,
+        "curve": curve[["budget", "gap_closed", "people_reached"]].to_dict(orient="records"),
+        "development": dev.to_dict(),
+        "gain_assumption": ws.gain, "pppk_cap": ws.pppk_max_jp if ws.plan_pppk_cap else None,
+    }
+    d = dev.to_dict()
+    for lang_ in ("id", "en"):
+        s.text[lang_] = t("nb03.plans", lang_, budget=ws.budget / 1e6, cost=pd_["cost"] / 1e6,
+                          cohorts=len(classroom), people=pd_["people_reached"], closed=pd_["gap_closed"],
+                          share=s.key_figures["share_gap_closed"] or 0,
+                          left=sum(pd_["left_out"].values()) if isinstance(pd_["left_out"], dict) else 0)
+    s.data = {"plan": plan, "curve": curve, "plans": plans, "candidates": cand, "needs": needs,
+              "development": d}
     return s

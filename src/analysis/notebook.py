@@ -98,21 +98,29 @@ class RunContext:
         df.to_csv(path, index=index, float_format="%.6g")
         return path
 
-    def save_restricted(self, df: pd.DataFrame, name: str, id_columns: tuple[str, ...] = ("employee_id",)) -> Path:
-        """A list that names people: to plans/, marked restricted, pseudonymised unless params allow."""
-        out = df.copy()
-        if self.params.privacy.pseudonymise:
-            # the runner stores key_file as an absolute path in the run's params
-            key = privacy.load_key(Path(self.params.privacy.key_file))
-            for col in id_columns:
-                if col in out:
-                    out[col] = privacy.pseudonymise(out[col], key)
-            out = out.drop(columns=[c for c in ("name",) if c in out])
-        out = privacy.mark_restricted(out)
+    def pseudonymise(self, ids: pd.Series) -> pd.Series:
+        """Employee ids as restricted lists show them: keyed pseudonyms unless params allow NIPs."""
+        if not self.params.privacy.pseudonymise:
+            return ids
+        # the runner stores key_file as an absolute path in the run's params
+        return privacy.pseudonymise(ids, privacy.load_key(Path(self.params.privacy.key_file)))
+
+    def _restricted_path(self, name: str) -> Path:
         notice = self._out("plans", "RESTRICTED.txt")
         if not notice.exists():
             notice.write_text(privacy.RESTRICTED_NOTICE, encoding="utf-8")
-        path = self._out("plans", f"{name}.csv")
+        return self._out("plans", name)
+
+    def save_restricted(self, df: pd.DataFrame, name: str, id_columns: tuple[str, ...] = ("employee_id",)) -> Path:
+        """A list that names people: to plans/, marked restricted, pseudonymised unless params allow."""
+        out = df.copy()
+        for col in id_columns:
+            if col in out:
+                out[col] = self.pseudonymise(out[col])
+        if self.params.privacy.pseudonymise:
+            out = out.drop(columns=[c for c in ("name",) if c in out])
+        out = privacy.mark_restricted(out)
+        path = self._restricted_path(f"{name}.csv")
         out.to_csv(path, index=False, float_format="%.6g")
         return path
 
@@ -141,6 +149,8 @@ class RunContext:
             shown[name] = df
         for name, df in section.restricted.items():
             self.save_restricted(df, name, id_columns=("employee_id", "rater_id"))
+        for name, writer in section.files.items():
+            writer(self._restricted_path(name), self.pseudonymise)
         self.values[section.name] = section.key_figures
         self.sections[section.name] = section.status
         return shown

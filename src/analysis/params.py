@@ -119,6 +119,8 @@ class Clustering(_Strict):
     k_min: int = Field(2, ge=2)
     k_max: int = Field(10, ge=2, le=50)
     n_bootstrap: int = Field(50, ge=0, le=1000)
+    tolerance: float = Field(0.01, ge=0, le=0.2,
+                             description="smallest k whose silhouette is within this of the best")
 
     @model_validator(mode="after")
     def _range(self):
@@ -127,21 +129,45 @@ class Clustering(_Strict):
         return self
 
 
+def _default_gain() -> dict[str, float]:
+    # [U] planning assumption: how many levels of a competency one programme of a form is
+    # expected to close. A full course (pelatihan, 24-40 JP) or an internship does more than a
+    # seminar or an e-learning module; an agency should set these from its own evaluations.
+    return {"pelatihan": 1.0, "kursus": 0.75, "workshop": 0.75, "bimtek": 0.75, "seminar": 0.1,
+            "sosialisasi": 0.05, "coaching": 0.5, "mentoring": 0.5, "e_learning": 0.1, "pjj": 0.5,
+            "detasering": 1.0, "patok_banding": 0.5, "pertukaran": 0.5, "belajar_mandiri": 0.05,
+            "komunitas_belajar": 0.25, "bimbingan_kerja": 0.5, "magang": 1.0,
+            "klasikal": 0.75, "nonklasikal": 0.25}
+
+
 class Workshops(_Strict):
-    budget: float = Field(750_000_000, ge=0, description="IDR available for the workshop plan")
+    budget: float = Field(2_500_000_000, ge=0, description="IDR available for the workshop plan")
     max_cohort: int = Field(30, ge=1, description="largest class a trainer takes")
     jp_per_day: float = Field(8, gt=0, le=12)
     min_jp: float = Field(20, ge=0, description="JP of development owed to each PNS a year (PP 11/2017)")
     gain: dict[str, float] = Field(
-        default_factory=lambda: {"klasikal": 1.0, "nonklasikal": 0.5},
-        description="levels of a competency gap one programme is expected to close, by mode [U]")
+        default_factory=_default_gain,
+        description="levels of a competency gap one programme is expected to close, by LAN form, "
+                    "with klasikal/nonklasikal as the fallback for forms not listed [U]")
+    pppk_max_jp: float = Field(24, ge=0, description="PPPK development at most this many JP a year "
+                                                      "(PP 49/2018 art. 40 [S])")
+    plan_pppk_cap: bool = Field(True, description="keep PPPK within pppk_max_jp in the workshop plan")
 
     @field_validator("gain")
     @classmethod
     def _gain(cls, v):
-        if set(v) != set(codes.TRAINING_MODES) or any(not 0 < x <= 5 for x in v.values()):
-            raise ValueError("needs klasikal and nonklasikal, each above 0 and at most 5 levels")
+        unknown = set(v) - set(codes.TRAINING_FORMS) - set(codes.TRAINING_MODES)
+        if unknown:
+            raise ValueError(f"unknown forms {sorted(unknown)}")
+        if not set(codes.TRAINING_MODES) <= set(v):
+            raise ValueError("needs a fallback for klasikal and nonklasikal")
+        if any(not 0 < x <= 5 for x in v.values()):
+            raise ValueError("each gain must be above 0 and at most 5 levels")
         return v
+
+    def gain_for(self, form: str, mode: str) -> float:
+        """Expected gap closed by one programme of this form (mode fallback)."""
+        return float(self.gain.get(form, self.gain[mode]))
 
 
 class Gaps(_Strict):

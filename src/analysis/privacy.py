@@ -63,6 +63,9 @@ def suppress(table: pd.DataFrame, min_cell: int, n_col: str = "n",
     and the group size itself. Adds a boolean ``suppressed`` column.
     """
     out = table.copy()
+    if n_col not in out:  # an empty table, or one without group sizes: nothing to suppress
+        out["suppressed"] = False
+        return out
     cols = value_cols or [c for c in out.columns if c.startswith(("n_", "share_"))] + [n_col]
     small = out[n_col].fillna(0).astype(float) < min_cell
     for c in cols:

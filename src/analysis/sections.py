@@ -7,7 +7,9 @@ restricted lists and records the key figures for the results file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -30,6 +32,9 @@ class Section:
     status: str = "ok"  # or "skipped: <reason>"
     tables: dict[str, Output] = field(default_factory=dict)
     restricted: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # restricted files other than CSV lists: name -> writer(path, pseudonymise), where
+    # pseudonymise maps a Series of employee ids to what the file may show
+    files: dict[str, Callable[[Path, Callable[[pd.Series], pd.Series]], None]] = field(default_factory=dict)
     data: dict[str, pd.DataFrame] = field(default_factory=dict)  # for figures and later sections; not saved
     key_figures: dict = field(default_factory=dict)
     text: dict[str, str] = field(default_factory=dict)  # lang -> reading

@@ -29,6 +29,8 @@ STEPS: tuple[Step, ...] = (
     # without 360 feedback the rater model cannot separate raters from ratees; the notebook
     # still runs its fairness and appraisal-adjustment sections and says what it skipped
     Step("02_rater_bias", requires=("units", "employees", "appraisals")),
+    # gaps need assessed competencies; without a catalogue the plans are skipped inside
+    Step("03_competency_gaps", requires=("units", "employees", "appraisals", "competency_assessments")),
 )
 
 

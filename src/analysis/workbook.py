@@ -45,105 +45,10 @@ BANNER_FONT = Font(bold=True, color="9C0006")
 TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
 
-# Until these keys are in messages.yaml (then i18n.t takes over).
-_FALLBACK: dict[str, dict[str, str]] = {
-    "wb.sheet.summary": {"id": "Ringkasan", "en": "Summary"},
-    "wb.sheet.budget": {"id": "Anggaran", "en": "Budget"},
-    "wb.sheet.nonclassroom": {"id": "Nonklasikal", "en": "Non-classroom"},
-    "wb.sheet.left_out": {"id": "Tidak terjangkau", "en": "Left out"},
-    "wb.banner": {"id": "Menyebut orang perorangan (pseudonim). Hanya untuk pejabat yang berwenang; jangan diedarkan.",
-                  "en": "Names individual people (pseudonyms). For authorised officials only; do not circulate."},
-    "wb.title": {"id": "Rencana pelatihan pengembangan kompetensi", "en": "Competency development training plan"},
-    "wb.what": {"id": "Program yang didanai agar anggaran menutup kesenjangan kompetensi sebanyak mungkin "
-                      "(optimasi eksak, MILP); tiap kebutuhan pegawai x kompetensi paling banyak satu program.",
-                "en": "The programmes funded so that the budget closes as much competency gap as possible "
-                      "(exact optimisation, MILP); each employee x competency need gets at most one programme."},
-    "wb.key.budget": {"id": "Anggaran", "en": "Budget"},
-    "wb.key.cost": {"id": "Biaya rencana", "en": "Plan cost"},
-    "wb.key.remaining": {"id": "Sisa anggaran", "en": "Budget left"},
-    "wb.key.gap_closed": {"id": "Kesenjangan tertutup (level)", "en": "Gap closed (levels)"},
-    "wb.key.people": {"id": "Pegawai terjangkau", "en": "People reached"},
-    "wb.key.needs": {"id": "Kebutuhan (pegawai x kompetensi)", "en": "Needs (employee x competency)"},
-    "wb.key.covered": {"id": "Kebutuhan tercakup", "en": "Needs covered"},
-    "wb.key.jp": {"id": "JP peserta (jumlah peserta x JP)", "en": "Participant JP (participants x JP)"},
-    "wb.key.cohorts": {"id": "Kelas klasikal didanai", "en": "Classroom cohorts funded"},
-    "wb.key.places": {"id": "Tempat nonklasikal didanai", "en": "Non-classroom places funded"},
-    "wb.key.left": {"id": "Tidak terjangkau: {reason}", "en": "Left out: {reason}"},
-    "wb.key.optimal": {"id": "Solusi optimal terbukti", "en": "Proven optimal"},
-    "wb.yes": {"id": "Ya", "en": "Yes"},
-    "wb.no": {"id": "Tidak", "en": "No"},
-    "wb.funded_table": {"id": "Pelatihan yang didanai", "en": "Funded training"},
-    "wb.col.no": {"id": "No", "en": "No"},
-    "wb.col.sheet": {"id": "Lembar", "en": "Sheet"},
-    "wb.col.program_id": {"id": "Kode program", "en": "Programme id"},
-    "wb.col.program": {"id": "Program", "en": "Programme"},
-    "wb.col.provider": {"id": "Penyelenggara", "en": "Provider"},
-    "wb.col.form": {"id": "Bentuk", "en": "Form"},
-    "wb.col.mode": {"id": "Jalur", "en": "Mode"},
-    "wb.col.region": {"id": "Wilayah", "en": "Region"},
-    "wb.col.cluster": {"id": "Klaster", "en": "Cluster"},
-    "wb.col.competency": {"id": "Kompetensi", "en": "Competency"},
-    "wb.col.participants": {"id": "Peserta", "en": "Participants"},
-    "wb.col.days": {"id": "Hari", "en": "Days"},
-    "wb.col.jp": {"id": "JP", "en": "JP"},
-    "wb.col.trainer_days": {"id": "Hari pelatih", "en": "Trainer-days"},
-    "wb.col.venue_days": {"id": "Hari tempat", "en": "Venue-days"},
-    "wb.col.cost": {"id": "Biaya", "en": "Cost"},
-    "wb.col.item": {"id": "Uraian", "en": "Item"},
-    "wb.col.fee": {"id": "Biaya per peserta", "en": "Fee per participant"},
-    "wb.col.trainer_rate": {"id": "Tarif pelatih per hari", "en": "Trainer rate per day"},
-    "wb.col.venue_rate": {"id": "Tarif tempat per hari", "en": "Venue rate per day"},
-    "wb.col.total": {"id": "Jumlah", "en": "Total"},
-    "wb.col.employee": {"id": "ID pegawai", "en": "Employee id"},
-    "wb.col.unit": {"id": "Unit", "en": "Unit"},
-    "wb.col.position_class": {"id": "Kelas jabatan", "en": "Position class"},
-    "wb.col.gap": {"id": "Kesenjangan (level)", "en": "Gap (levels)"},
-    "wb.col.basis": {"id": "Dasar", "en": "Basis"},
-    "wb.col.reason": {"id": "Alasan", "en": "Reason"},
-    "wb.col.count": {"id": "Jumlah kebutuhan", "en": "Needs"},
-    "wb.col.attended": {"id": "Hadir (paraf)", "en": "Attended (initials)"},
-    "wb.col.start": {"id": "Tanggal mulai", "en": "Start date"},
-    "wb.col.venue": {"id": "Tempat", "en": "Venue"},
-    "wb.col.cohort": {"id": "Kelas", "en": "Cohort"},
-    "wb.basis.current": {"id": "Jabatan saat ini", "en": "Current position"},
-    "wb.basis.target": {"id": "Jabatan target", "en": "Target position"},
-    "wb.no_cluster": {"id": "Tanpa klaster", "en": "No cluster"},
-    "wb.reason.budget": {"id": "Anggaran tidak cukup (ada pilihan, tidak didanai)",
-                         "en": "Budget (an option existed but was not funded)"},
-    "wb.reason.group_too_small": {"id": "Kelompok terlalu kecil untuk kelas; tidak ada program individual",
-                                  "en": "Group too small for a class; no programme for one person"},
-    "wb.reason.no_programme": {"id": "Tidak ada program di katalog", "en": "No programme in the catalogue"},
-    "wb.reason_short.budget": {"id": "anggaran", "en": "budget"},
-    "wb.reason_short.group_too_small": {"id": "kelompok terlalu kecil", "en": "group too small"},
-    "wb.reason_short.no_programme": {"id": "tidak ada program", "en": "no programme"},
-    "wb.budget.title": {"id": "Anggaran rencana pelatihan", "en": "Training plan budget"},
-    "wb.budget.total": {"id": "Total", "en": "Total"},
-    "wb.budget.budget": {"id": "Anggaran tersedia", "en": "Budget available"},
-    "wb.budget.left": {"id": "Sisa anggaran", "en": "Budget left"},
-    "wb.budget.nonclassroom_item": {"id": "{program} - {region} ({n} peserta perorangan)",
-                                    "en": "{program} - {region} ({n} individual participants)"},
-    "wb.budget.cohort_item": {"id": "{program} - {region}, {cluster}, kelas {k}/{of}",
-                              "en": "{program} - {region}, {cluster}, cohort {k}/{of}"},
-    "wb.cohort.title": {"id": "{program} - {region}, {cluster} (kelas {k} dari {of})",
-                        "en": "{program} - {region}, {cluster} (cohort {k} of {of})"},
-    "wb.cohort.roster": {"id": "Daftar peserta", "en": "Roster"},
-    "wb.nonclassroom.title": {"id": "Peserta program nonklasikal yang didanai",
-                              "en": "Participants of funded non-classroom programmes"},
-    "wb.left_out.title": {"id": "Kebutuhan yang tidak terjangkau rencana, dan alasannya",
-                          "en": "Needs the plan does not reach, and why"},
-    "wb.left_out.suppressed": {"id": "Jumlah di bawah {n} dikosongkan (kerahasiaan).",
-                               "en": "Counts below {n} are blanked (confidentiality)."},
-    "wb.none": {"id": "(tidak ada)", "en": "(none)"},
-}
-
 
 def text(key: str, lang: str, **fields) -> str:
-    """Translated text: messages.yaml when the key is there, else this module's fallback."""
-    try:
-        return i18n.t(key, lang, **fields)
-    except KeyError:
-        template = _FALLBACK[key][lang]
-        return template.format(**fields) if fields else template
+    """Text from the translation table (messages.yaml)."""
+    return i18n.t(key, lang, **fields)
 
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -305,8 +210,7 @@ def write_workbook(plan: WorkshopPlan, candidates: pd.DataFrame, needs: pd.DataF
     _left_out(wb.create_sheet(names["left_out"]), plan, lang, min_cell, restricted)
     wb.properties.creator = "asn-workbench"
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return save_deterministic(wb, path)
 
 
 def _summary(ws: Worksheet, plan: WorkshopPlan, classroom: pd.DataFrame, nonclass: pd.DataFrame,
@@ -510,3 +414,78 @@ def _left_out(ws: Worksheet, plan: WorkshopPlan, lang: str, min_cell: int, restr
     _rows(ws, row + 1, rows, fmts)
     ws.freeze_panes = ws.cell(row=row + 1, column=1)
     _fit_columns(ws, row)
+
+
+def pseudonymised(plan: WorkshopPlan, candidates: pd.DataFrame, needs: pd.DataFrame,
+                  fn) -> tuple[WorkshopPlan, pd.DataFrame, pd.DataFrame]:
+    """The plan, its candidates and the needs with every employee id mapped by ``fn``
+    (a function of a Series of ids), for a workbook that names people by pseudonym."""
+    import dataclasses
+
+    ids = pd.Series(pd.unique(needs["employee_id"].dropna()))
+    mapping = dict(zip(ids, fn(ids)))
+
+    def lists(col: pd.Series) -> pd.Series:
+        return col.map(lambda xs: [mapping.get(x, x) for x in xs])
+
+    def ids_in(df: pd.DataFrame) -> pd.DataFrame:
+        out = df.copy()
+        if "employee_id" in out:
+            out["employee_id"] = out["employee_id"].map(lambda x: mapping.get(x, x))
+        if "participants" in out:
+            out["participants"] = lists(out["participants"])
+        return out
+
+    new_plan = dataclasses.replace(plan, selected=ids_in(plan.selected), coverage=ids_in(plan.coverage),
+                                   left_out=ids_in(plan.left_out))
+    return new_plan, ids_in(candidates), ids_in(needs)
+
+
+def write_table(df: pd.DataFrame, path: str | Path, title: str, lang: str = "id", restricted: bool = True,
+                money: tuple[str, ...] = (), one_decimal: tuple[str, ...] = ()) -> Path:
+    """One formatted sheet of a table (banner, title, bold frozen header, widths, Rupiah)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet_name(title, set())
+    row = _start(ws, title, lang, restricted)
+    _header(ws, row, [str(c) for c in df.columns])
+    formats = [RUPIAH if c in money else ("0.0" if c in one_decimal else None) for c in df.columns]
+    _rows(ws, row + 1, df.itertuples(index=False, name=None), formats)
+    ws.freeze_panes = ws.cell(row=row + 1, column=1)
+    _fit_columns(ws, row)
+    path = Path(path)
+    return save_deterministic(wb, path)
+
+
+_FIXED = (2000, 1, 1, 0, 0, 0)
+
+
+def save_deterministic(wb, path: str | Path) -> Path:
+    """Save a workbook so that the same content gives the same bytes: openpyxl stamps the time
+    of saving in the document properties and in every zip entry; both are fixed here."""
+    import zipfile
+    from datetime import datetime
+
+    path = Path(path)
+    wb.properties.created = wb.properties.modified = datetime(*_FIXED)
+    wb.save(path)
+    import re
+
+    with zipfile.ZipFile(path) as src:
+        items = [(info, src.read(info.filename)) for info in src.infolist()]
+    stamp = b"2000-01-01T00:00:00Z"
+    # openpyxl writes the time of saving as "modified" whatever the properties say
+    items = [(info, re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + stamp + rb"\g<2>",
+                           data) if info.filename == "docProps/core.xml" else data)
+             for info, data in items]
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, data in items:
+            fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, data)
+    tmp.replace(path)
+    return path

@@ -26,7 +26,7 @@ participant accounts for days / max_participants trainer-days. Other non-classro
 (e-learning, distance learning, secondment, benchmarking, internship...) are delivered by a
 platform or a host whose fee is the catalogue cost: no trainer-days, no venue.
 
-Value. A programme is expected to close up to ``workshops.gain[mode]`` levels of a gap [U]; an
+Value. A programme is expected to close up to ``workshops.gain_for(form, mode)`` levels of a gap [U]; an
 option's value is the sum over its participants of min(gap, gain): the gap levels it closes.
 
 Choice. Fund the options that close the most gap with a total cost within the budget, each
@@ -51,6 +51,10 @@ neither changes the optimum.
 """
 
 from __future__ import annotations
+
+import contextlib
+import os
+import sys
 
 import math
 from collections.abc import Iterable, Mapping
@@ -85,6 +89,27 @@ OPTION_COLUMNS = [
 
 # --- needs and groups -------------------------------------------------------------------
 
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """Silence HiGHS: it can print solver diagnostics straight to file descriptor 1 (not through
+    Python), which would land in the terminal of `workbench run` and in notebook logs."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (some notebook front ends)
+        fd = 1
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(devnull)
 
 def need_table(needs: pd.DataFrame) -> pd.DataFrame:
     """One row per employee x competency with its group.
@@ -200,7 +225,7 @@ def candidate_workshops(needs: pd.DataFrame, catalog: pd.DataFrame, workshops: W
         if not progs:
             continue
         for prog in progs:
-            gain = workshops.gain[prog.mode]
+            gain = workshops.gain_for(prog.form, prog.mode)
             ids, gaps = ids_all[a:b], gaps_all[a:b]
             if caps:
                 keep = np.array([caps.get(e, math.inf) >= prog.jp for e in ids], dtype=bool)
@@ -316,7 +341,7 @@ class _Solution:
 
 
 def _solve(cands: pd.DataFrame, budget: float, jp_cap: Mapping[str, float] | None,
-           time_limit: float) -> _Solution:
+           time_limit: float, rel_gap: float = 0.0, tie_break: bool = True) -> _Solution:
     """Exact MILP; per-person options that are interchangeable are aggregated.
 
     People of a group who have the same per-person options (same programme, value, cost and
@@ -438,10 +463,11 @@ def _solve(cands: pd.DataFrame, budget: float, jp_cap: Mapping[str, float] | Non
     cons = LinearConstraint(A, lb, ubr)
 
     def run(objective, limit):
-        return milp(objective, constraints=cons, integrality=np.ones(m), bounds=Bounds(0, ub),
-                    options={"mip_rel_gap": 0.0, "time_limit": limit, "presolve": True})
+        with _quiet_stdout():
+            return milp(objective, constraints=cons, integrality=np.ones(m), bounds=Bounds(0, ub),
+                        options={"mip_rel_gap": rel_gap, "time_limit": limit, "presolve": True})
 
-    res = run(-v + eps * obj_c, min(time_limit, TIE_BREAK_SECONDS)) if not caps else None
+    res = run(-v + eps * obj_c, min(time_limit, TIE_BREAK_SECONDS)) if (tie_break and not caps) else None
     if res is None or res.status != 0 or res.x is None:
         res = run(-v, time_limit)
         if res.x is None:
@@ -569,7 +595,8 @@ def _coverage(candidates: pd.DataFrame, chosen: np.ndarray, needs: pd.DataFrame 
 
 
 def plan_workshops(candidates: pd.DataFrame, budget: float, needs: pd.DataFrame | None = None, *,
-                   jp_cap: Mapping[str, float] | None = None, time_limit: float = 60.0) -> WorkshopPlan:
+                   jp_cap: Mapping[str, float] | None = None, time_limit: float = 60.0,
+                   rel_gap: float = 0.0, tie_break: bool = True) -> WorkshopPlan:
     """The options to fund: most gap closed within ``budget``, then the cheapest such plan.
 
     ``needs`` (the training needs the candidates were built from) makes ``left_out`` complete:
@@ -581,7 +608,7 @@ def plan_workshops(candidates: pd.DataFrame, budget: float, needs: pd.DataFrame 
     cands = candidates.reset_index(drop=True)
     cands.attrs = {}  # pandas deep-copies attrs on every operation
     if len(cands):
-        sol = _solve(cands, float(budget), jp_cap, time_limit)
+        sol = _solve(cands, float(budget), jp_cap, time_limit, rel_gap, tie_break)
     else:
         sol = _Solution(np.zeros(0, dtype=bool), True, "no candidates", 0.0)
     selected = cands[sol.chosen].reset_index(drop=True)
@@ -604,24 +631,32 @@ def pppk_jp_cap(needs: pd.DataFrame, max_jp: float = 24.0) -> dict[str, float]:
 
 def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = None, *,
                  budget: float | None = None, steps: int = 15,
-                 jp_cap: Mapping[str, float] | None = None, time_limit: float = 60.0) -> pd.DataFrame:
-    """Gap closed, people reached and cost used at each budget (one exact solve per budget).
+                 jp_cap: Mapping[str, float] | None = None, time_limit: float = 10.0,
+                 rel_gap: float = 1e-3) -> pd.DataFrame:
+    """Gap closed, people reached and cost used at each budget (one MILP solve per budget).
+
+    A curve is for seeing how the gap closed grows with money, so each point is solved to
+    within ``rel_gap`` (0.1%) of its optimum, without the cheapest-plan tie-break and with a
+    time limit per point; ``optimal`` says which points are proven within that gap. The plan
+    itself (``plan_workshops``) is solved exactly.
 
     Default budgets: 0 up to the cost of the best plan without a budget limit (beyond it the
-    curve is flat: every need with an option is covered), in ``steps`` steps rounded up to the
-    million, plus ``budget`` (the params budget) if given.
+    curve is flat: every need with an option is covered) or four times ``budget`` (the params
+    budget) if that is less, in ``steps`` steps rounded up to the million, plus ``budget``.
     """
     if budgets is None:
         full = plan_workshops(candidates, float(candidates["cost"].sum()) + 1.0, jp_cap=jp_cap,
-                              time_limit=time_limit)
-        top = full.cost
+                              time_limit=time_limit, rel_gap=rel_gap, tie_break=False)
+        # up to saturation, or four times the params budget when that comes first: the
+        # decision is about budgets near the one in params
+        top = min(full.cost, 4 * float(budget)) if budget else full.cost
         points = [math.ceil(top * i / steps / 1e6) * 1e6 for i in range(steps + 1)]
         if budget is not None:
             points.append(float(budget))
         budgets = points
     rows = []
     for b in sorted(set(float(x) for x in budgets)):
-        p = plan_workshops(candidates, b, jp_cap=jp_cap, time_limit=time_limit)
+        p = plan_workshops(candidates, b, jp_cap=jp_cap, time_limit=time_limit, rel_gap=rel_gap, tie_break=False)
         rows.append({"budget": b, "cost": p.cost, "gap_closed": p.value, "people_reached": p.people,
                      "needs_covered": int(p.coverage["option_id"].notna().sum()),
                      "options_funded": len(p.selected), "participant_jp": p.jp, "optimal": p.optimal,
