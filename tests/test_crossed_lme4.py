@@ -59,7 +59,7 @@ def lme4_name(ours: str, mapping: dict | None) -> str:
 @lru_cache(maxsize=None)
 def our_fit(name: str, model: str, method: str, solver: str = "auto"):
     response, groups, fixed, _ = MODELS[name][model]
-    return fit_crossed(data(name), response, groups, fixed, method=method, solver=solver)
+    return fit_crossed(data(name), response, groups, fixed, method=method, solver=solver, conditional_sd=True)
 
 
 @pytest.mark.parametrize("name, model", CASES)

@@ -222,8 +222,14 @@ class _Pieces:
     z: np.ndarray  # solution: [v_0 | v_rest | β] (v = spherical random effects)
     traces: np.ndarray  # tr(A⁻¹_kk) per factor
     traces_m: np.ndarray | None  # tr(M⁻¹_kk) per factor (random part only, for ML)
-    sinv: np.ndarray | None = None  # S⁻¹ (dense path)
+    sinv: np.ndarray | None = None  # S⁻¹ (dense path), lower triangle only: use full_sinv()
     factor: tuple | None = None  # (w, B_r, B_x, chol S): to solve more right-hand sides (dense path)
+
+
+def full_sinv(pieces: "_Pieces") -> np.ndarray:
+    """The whole symmetric S⁻¹ from the lower triangle an evaluation keeps."""
+    low = np.tril(pieces.sinv)
+    return low + np.tril(low, -1).T
 
 
 class _System:
@@ -326,14 +332,15 @@ class _System:
         z = np.concatenate([zb, zs])
         q_pen = float(d.yty - z @ rhs)
         # traces of A⁻¹ blocks: S⁻¹ gives the rest factors; factor 0 by the Schur identity
+        # S⁻¹ in its lower triangle (symmetrised only when a result needs the whole of it)
         sinv = lapack.dpotri(chol, lower=1)[0]
-        sinv = np.tril(sinv) + np.tril(sinv, -1).T
         traces = np.empty(self.K)
         for i, m in enumerate(range(1, self.K)):
             o = self.offs[i]
             traces[m] = np.trace(sinv[o:o + self.q[m], o:o + self.q[m]])
         g = self._g_matrix(br, bx, w, theta)  # B' W² B
-        traces[0] = w.sum() + float(np.sum(sinv * g))
+        lower_sum = float(np.sum(sinv * g))  # the upper triangle is zero (potrf with clean=1)
+        traces[0] = w.sum() + 2 * lower_sum - float(np.diag(sinv) @ np.diag(g))
         traces_m = None
         if need_ml:
             traces_m = np.empty(self.K)
@@ -482,13 +489,14 @@ class CrossedFit:
 def fit_crossed(data: pd.DataFrame, response: str, groups: list[str], fixed: list[str] | tuple = (),
                 method: str = "reml", solver: str = "auto", max_dense: int = 8000,
                 n_probes: int | None = None, tol: float = 1e-9, seed: int = 0,
-                threads: int | None = 1) -> CrossedFit:
+                threads: int | None = 1, conditional_sd: bool = False) -> CrossedFit:
     """Fit ``response ~ fixed + (1|g) for g in groups`` by REML (default) or ML.
 
     Returns a :class:`CrossedFit` with ``variance_components`` (one per group and
     "residual"), ``fixed_effects`` and ``fixed_effects_se``, ``random_effects[group]``
     (estimate = conditional mean, se = root prediction error variance including the
-    uncertainty of β, n = ratings, cond_sd = conditional SD with β known, as lme4 reports it),
+    uncertainty of β, n = ratings, cond_sd = conditional SD with β known, as lme4 reports it,
+    computed when ``conditional_sd=True``),
     ``summary()`` and ``to_frame()``.
 
     ``solver``: "exact" (dense Schur complement, optimised with exact gradients),
@@ -510,10 +518,12 @@ def fit_crossed(data: pd.DataFrame, response: str, groups: list[str], fixed: lis
 
     t0 = time.perf_counter()
     with threadpool_limits(limits=threads, user_api="blas"):
-        return _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol, seed, t0)
+        return _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol, seed, t0,
+                    conditional_sd)
 
 
-def _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol, seed, t0) -> CrossedFit:
+def _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol, seed, t0,
+         conditional_sd=False) -> CrossedFit:
     import time
 
     method = method.lower()
@@ -543,7 +553,8 @@ def _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol
         raise CrossedModelError("solver must be 'auto', 'exact', 'hybrid' or 'iterative'")
     if d.aliased:
         info["aliased_fixed_effects"] = d.aliased
-    fit = _results(d, sysm, theta, crit, pieces, method, solver, nev, ok, time.perf_counter() - t0, info)
+    fit = _results(d, sysm, theta, crit, pieces, method, solver, nev, ok, time.perf_counter() - t0, info,
+                   conditional_sd)
     fit.response = response
     return fit
 
@@ -680,26 +691,28 @@ def _optimise_ai(sysm: _System, start: np.ndarray, tol: float, max_iter: int = 4
 
 
 def _results(d: Design, sysm: _System, theta, crit, pieces: _Pieces, method, solver, nev, ok, seconds,
-             info) -> CrossedFit:
+             info, conditional_sd: bool = False) -> CrossedFit:
     reml = method == "reml"
     sigma2 = pieces.q_pen / (d.n - d.p if reml else d.n)
     v = _split_v(sysm, pieces.z)
     beta = pieces.z[sysm.q[0] + sysm.R:]
     # covariance of β: σ² (R_X'R_X)⁻¹ = σ² (A⁻¹)_xx
     if pieces.sinv is not None:
+        pieces.sinv = full_sinv(pieces)
         vb = sigma2 * pieces.sinv[sysm.R:, sysm.R:]
     else:
         vb = sigma2 * info.pop("beta_cov_unscaled")
     varcomp = {g: float(sigma2 * theta[k] ** 2) for k, g in enumerate(d.groups)}
     varcomp["residual"] = float(sigma2)
-    pev, cond = _prediction_variances(sysm, theta, pieces, info)
+    pev, cond = _prediction_variances(sysm, theta, pieces, info, conditional_sd)
     random_effects = {}
     for k, g in enumerate(d.groups):
         random_effects[g] = pd.DataFrame({
             "estimate": theta[k] * v[k],
             "se": np.sqrt(np.maximum(sigma2 * theta[k] ** 2 * pev[k], 0)),
             "n": d.counts[k].astype(int),
-            "cond_sd": np.sqrt(np.maximum(sigma2 * theta[k] ** 2 * cond[k], 0)),
+            "cond_sd": (np.sqrt(np.maximum(sigma2 * theta[k] ** 2 * cond[k], 0)) if cond is not None
+                        else np.full(len(d.levels[k]), np.nan)),
         }, index=d.levels[k].rename(g))
     return CrossedFit(
         response="", groups=list(d.groups), method=method, solver=solver, n=d.n, n_dropped=d.n_dropped,
@@ -720,7 +733,21 @@ def _row_quadratic(b: sp.csr_matrix, m: np.ndarray, chunk_cells: int = 50_000_00
     return out
 
 
-def _prediction_variances(sysm: _System, theta, pieces: _Pieces, info: dict) -> tuple[list, list]:
+def _pev_only(sysm: _System, theta, pieces: _Pieces) -> list[np.ndarray]:
+    """diag(A⁻¹) per factor, from the S⁻¹ the last evaluation left."""
+    w = 1.0 / (theta[0] ** 2 * sysm.d.counts[0] + 1.0)
+    br, bx = sysm.b_dense_parts(theta)
+    out = [None] * sysm.K
+    dg = np.diag(pieces.sinv)
+    for i, m in enumerate(range(1, sysm.K)):
+        out[m] = dg[sysm.offs[i]:sysm.offs[i] + sysm.q[m]]
+    b = sp.hstack([br, sp.csr_matrix(bx)]).tocsr()
+    out[0] = w + w * w * _row_quadratic(b, pieces.sinv)
+    return out
+
+
+def _prediction_variances(sysm: _System, theta, pieces: _Pieces, info: dict,
+                          conditional: bool = False) -> tuple[list, list | None]:
     """diag(A⁻¹) and diag(M⁻¹) per factor.
 
     Times σ²θ², the first is the prediction error variance of each level's effect, which
@@ -729,6 +756,8 @@ def _prediction_variances(sysm: _System, theta, pieces: _Pieces, info: dict) -> 
     """
     if pieces.sinv is None:
         return info.pop("pev_unscaled"), info.pop("cond_unscaled")
+    if not conditional:
+        return _pev_only(sysm, theta, pieces), None
     d, R = sysm.d, sysm.R
     w = 1.0 / (theta[0] ** 2 * d.counts[0] + 1.0)
     br, bx = sysm.b_dense_parts(theta)

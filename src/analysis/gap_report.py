@@ -150,6 +150,16 @@ def clusters_section(gap_section: Section, employees: pd.DataFrame, units: pd.Da
     return s
 
 
+def _marginal(curve: pd.DataFrame, budget: float) -> float | None:
+    """Gap levels closed by each extra Rp 1 billion just above the params budget (from the curve)."""
+    above = curve[curve["budget"] > budget].sort_values("budget")
+    at = curve[curve["budget"] == budget]
+    if above.empty or at.empty:
+        return None
+    nxt = above.iloc[0]
+    return float((nxt["gap_closed"] - at["gap_closed"].iloc[0]) / (nxt["budget"] - budget) * 1e9)
+
+
 def plans_section(gap_section: Section, target: Section, cluster_section: Section, employees: pd.DataFrame,
                   units: pd.DataFrame, competencies: pd.DataFrame | None, catalog: pd.DataFrame | None,
                   params: Params, lang: str = "id") -> Section:
@@ -218,6 +228,7 @@ def plans_section(gap_section: Section, target: Section, cluster_section: Sectio
         "share_gap_closed": pd_["gap_closed"] / total_gap if total_gap else None,
         "classroom_cohorts": int(len(classroom)), "budget": ws.budget,
         "curve": curve[["budget", "gap_closed", "people_reached"]].to_dict(orient="records"),
+        "gap_closed_per_extra_billion": _marginal(curve, ws.budget),
         "development": dev.to_dict(),
         "gain_assumption": ws.gain, "pppk_cap": ws.pppk_max_jp if ws.plan_pppk_cap else None,
     }

@@ -124,6 +124,11 @@ class RunContext:
         out.to_csv(path, index=False, float_format="%.6g")
         return path
 
+    def brief_dir(self) -> Path:
+        path = (self.out_dir or self.run_dir) / "brief"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
     def save_figure(self, fig: plt.Figure, name: str) -> Path:
         path = self._out("figures", f"{name}.png")
         fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Software": None})
