@@ -363,6 +363,13 @@ def data_quality(f: Facts) -> list[Markup]:
     return out
 
 
+def _run_id(run_dir: Path) -> str:
+    """The run's id from its folder, also while it is still being built in ``.tmp-<run_id>``."""
+    from .run import TMP_PREFIX
+
+    return run_dir.name.removeprefix(TMP_PREFIX)
+
+
 def build(run_dir: Path, lang: str, min_cell: int | None = None) -> dict:
     """Everything the template needs, for one language."""
     results = load_results(run_dir)
@@ -376,7 +383,7 @@ def build(run_dir: Path, lang: str, min_cell: int | None = None) -> dict:
     rules = [Markup(t(f"brief.rule.{r.key}.when", lang)) for r in RULES]
     return {
         "lang": lang, "title": t("brief.title", lang), "subtitle": t("brief.subtitle", lang),
-        "run_id": run.get("run_id", ""), "findings": findings, "blocks": blocks,
+        "run_id": _run_id(Path(run_dir)), "findings": findings, "blocks": blocks,
         "recommendations": recs, "quality": quality, "rules": rules,
         "methods": [Markup(t(f"brief.method.{k}", lang)) for k in ("appraisal", "raters", "training", "rollout")],
         "labels": {k: t(f"brief.label.{k}", lang) for k in ("findings", "recommendations", "annex", "quality",

@@ -299,13 +299,12 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
             return finish("bad_params", EXIT_BAD_INPUT, msg)
 
     manifest["dataset"]["rows_written"] = _write_tables(ds.tables, work / DATA_DIR)
-    # what the brief may say about the run and its data: counts only, never the report's messages
+    # what the brief may say about the run and its data: counts only, never the report's messages,
+    # and nothing that changes between two runs of the same inputs (the run id is in the manifest)
     write_results(work / "results" / "00_run.json", "00_run", {
-        "run_id": manifest["run_id"], "params_name": params.name, "language": params.language,
+        "params_name": params.name, "language": params.language,
         "min_cell": params.privacy.min_cell, "alpha": params.alpha, "fdr": params.fdr,
         "periods": params.periods, "tables": {name: int(len(df)) for name, df in ds.tables.items()},
-        "files": {name: {"format": f.get("format"), "rows": f.get("rows"), "rows_used": f.get("rows_used")}
-                  for name, f in ds.report.files.items()},
         "validation": ds.report.summary_dict(),
         "steps": [s.name for s in steps],
     })
