@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from analysis.run import run_pipeline
-from analysis.synth import SynthConfig, generate, write
+
 from corpus.builders import base_tables, write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,19 +28,6 @@ DEFAULT = ROOT / "params" / "default.yaml"
 @pytest.fixture(autouse=True)
 def _key(monkeypatch):
     monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "test-key")
-
-
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    import os
-
-    os.environ["WORKBENCH_PSEUDONYM_KEY"] = "test-key"
-    base = tmp_path_factory.mktemp("sample")
-    tables, truth = generate(SynthConfig(employees=1500, seed=7))
-    write(tables, truth, base / "data")
-    res = run_pipeline(DEFAULT, data=base / "data", out_root=base / "out", echo=lambda m: None)
-    assert res.exit_code == 0, res.message
-    return res.run_dir, truth, tables
 
 
 def test_every_unit_period_that_breaks_the_bounds_is_found_and_no_other(sample_run):

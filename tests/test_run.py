@@ -220,6 +220,15 @@ def test_notebook_says_which_sections_it_skipped_when_optional_tables_are_absent
     assert doc["status"] == "ok"
     assert doc["sections"]["compliance"].startswith("skipped") and "org_ratings" in doc["sections"]["compliance"]
     assert doc["sections"]["schemes"].startswith("skipped")
+    # the brief is still written, and says which of its sections had no notebook to read
+    for nb in ("03_competency_gaps", "04_rollout_evaluation"):
+        assert json.loads((res.run_dir / "results" / f"{nb}.json").read_text())["status"] == "skipped"
+    brief = json.loads((res.run_dir / "results" / "05_policy_brief.json").read_text())["values"]["languages"]
+    for lang in ("id", "en"):
+        assert brief[lang]["sections"]["training"] == brief[lang]["sections"]["rollout"] == "skipped"
+        assert brief[lang]["sections"]["appraisal"] == "ok"
+        assert (res.run_dir / "brief" / f"brief_{lang}.pdf").read_bytes()[:5] == b"%PDF-"
+    assert "rollout" in (res.run_dir / "brief" / "brief_en.html").read_text()
 
 
 def test_sigterm_keeps_the_run_as_interrupted_and_not_latest(tmp_path, dataset):

@@ -25,7 +25,7 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from . import codes
-from .i18n import t
+from .i18n import messages, t
 
 NOTEBOOKS = ("01_appraisal_outcomes", "02_rater_bias", "03_competency_gaps", "04_rollout_evaluation")
 
@@ -41,13 +41,15 @@ def load_results(run_dir: Path) -> dict[str, dict]:
 
 
 def fmt(value: float | int | None, kind: str, lang: str, digits: int = 1) -> str:
-    """A number as the language writes it; kinds: int, num, pct, signed, idr."""
+    """A number as the language writes it; kinds: int, num, pct, signed, signed_pct (points), idr."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if kind == "int":
         text = f"{round(value):,}"
     elif kind == "pct":
         text = f"{100 * value:,.{digits}f}%"
+    elif kind == "signed_pct":
+        text = f"{100 * value:+,.{digits}f} pp" if lang == "en" else f"{100 * value:+,.{digits}f} poin persen"
     elif kind == "signed":
         text = f"{value:+,.{digits}f}"
     elif kind == "idr":
@@ -102,6 +104,12 @@ class Facts:
         self.used.add(key)
         return Markup('<span class="n" data-key="{}">{}</span>').format(key, fmt(value, kind, self.lang, digits))
 
+    def text(self, key: str) -> Markup:
+        """A label from the results (a period, say), as it is, with its key attached."""
+        value = self.get(key)
+        self.used.add(key)
+        return Markup('<span class="n" data-key="{}">{}</span>').format(key, value)
+
     def count(self, key: str) -> Markup:
         """A count of people: shown as "<min_cell" when it is a small group (but not none)."""
         value = self.get(key)
@@ -138,10 +146,14 @@ class Block:
     findings: list[Markup] = field(default_factory=list)  # the lines that go to the key findings
 
 
-def _figure(run_dir: Path, name: str, caption: Markup) -> dict | None:
-    path = Path(run_dir) / "figures" / f"{name}.png"
+def _figure(run_dir: Path, name: str, caption: Markup, lang: str | None = None) -> dict | None:
+    """A figure of the run, in ``lang`` when the notebook drew it in both (``<name>_<lang>.png``)."""
+    path = Path(run_dir) / "figures" / f"{name}_{lang}.png"
+    if not path.exists():
+        path = Path(run_dir) / "figures" / f"{name}.png"
     if not path.exists():
         return None
+    name = path.stem
     data = base64.b64encode(path.read_bytes()).decode()
     return {"src": f"data:image/png;base64,{data}", "caption": caption, "file": f"figures/{name}.png"}
 
@@ -160,7 +172,7 @@ def appraisal_block(f: Facts, run_dir: Path) -> Block:
     b = Block("appraisal", t("brief.appraisal.title", lang))
     latest = f.get(f"{nb}:predikat.latest_period")
     base = f"{nb}:predikat.predikat_shares.{latest}"
-    b.paragraphs.append(_t("brief.appraisal.predikat", lang, period=latest,
+    b.paragraphs.append(_t("brief.appraisal.predikat", lang, period=f.text(f"{nb}:predikat.latest_period"),
                            n=f.n(f"{nb}:predikat.n_appraisals", "int"),
                            sb=f.n(f"{base}.sangat_baik", "pct"), b=f.n(f"{base}.baik", "pct"),
                            bp=f.n(f"{base}.butuh_perbaikan", "pct"), k=f.n(f"{base}.kurang", "pct"),
@@ -181,7 +193,7 @@ def appraisal_block(f: Facts, run_dir: Path) -> Block:
     if f.available(nb, "agreement"):
         b.bullets.append(_t("brief.appraisal.agreement", lang, kappa=f.ci(f"{nb}:agreement.pp30.kappa_linear", estimate="kappa"),
                             same=f.n(f"{nb}:agreement.pp30.share_same", "pct")))
-    b.figure = _figure(run_dir, "predikat_by_period", t("brief.appraisal.figure", lang))
+    b.figure = _figure(run_dir, "predikat_by_period", t("brief.appraisal.figure", lang), lang)
     return b
 
 
@@ -213,7 +225,7 @@ def raters_block(f: Facts, run_dir: Path) -> Block:
                   tested=f.n(f"{nb}:fairness.units_tested", "int"), flagged=f.n(f"{nb}:fairness.units_flagged", "int"))
         b.bullets.append(line)
         b.bullets.append(Markup(t("brief.raters.fairness_caveat", lang)))
-    b.figure = _figure(run_dir, "rater_effects_caterpillar", t("brief.raters.figure", lang))
+    b.figure = _figure(run_dir, "rater_effects_caterpillar", t("brief.raters.figure", lang), lang)
     return b
 
 
@@ -250,8 +262,38 @@ def training_block(f: Facts, run_dir: Path) -> Block:
         if f.has(f"{nb}:plans.gap_closed_per_extra_billion"):
             b.bullets.append(_t("brief.training.marginal", lang,
                                 extra=f.n(f"{nb}:plans.gap_closed_per_extra_billion", "num", 0)))
-    b.figure = _figure(run_dir, "budget_curve", t("brief.training.figure", lang))
+    b.figure = _figure(run_dir, "budget_curve", t("brief.training.figure", lang), lang)
     return b
+
+
+def _outcome_name(outcome: str, lang: str) -> str:
+    key = f"brief.outcome.{outcome}"
+    return t(key, lang) if key in messages() else outcome
+
+
+def _rollout_outcomes(f: Facts, nb: str) -> list[str]:
+    values = f.results[nb].get("values", {})
+    found = [k for k, v in values.items() if isinstance(v, dict) and "overall_att" in v]
+    return sorted(found, key=lambda k: (k not in ("ikm", "iku_attainment"), k != "ikm", k))
+
+
+def _event_index(f: Facts, key: str, which: str) -> int | None:
+    """Index in the event study of the adoption period (``first``) or the last event time (``last``)."""
+    rows = f.get(key) if f.has(key) else []
+    post = [i for i, r in enumerate(rows) if r.get("event_time", -1) >= 0 and r.get("estimate") is not None]
+    if not post:
+        return None
+    return post[0] if which == "first" else post[-1]
+
+
+def _region_range(f: Facts, key: str) -> tuple[str, str] | None:
+    """The levels (tested, with a plain name) with the smallest and the largest effect."""
+    levels = f.get(f"{key}.levels") if f.has(f"{key}.levels") else {}
+    tested = {k: v["estimate"] for k, v in levels.items()
+              if v.get("in_test") and v.get("estimate") is not None and "." not in k}
+    if len(tested) < 2:
+        return None
+    return min(tested, key=tested.get), max(tested, key=tested.get)
 
 
 def rollout_block(f: Facts, run_dir: Path) -> Block:
@@ -260,26 +302,59 @@ def rollout_block(f: Facts, run_dir: Path) -> Block:
         return _skipped("rollout", f, nb)
     lang = f.lang
     b = Block("rollout", t("brief.rollout.title", lang))
-    for outcome in ("ikm", "iku_attainment"):
-        key = f"{nb}:{outcome}.overall_att"
-        if not f.has(f"{key}.estimate"):
-            continue
-        line = _t("brief.rollout.overall", lang, outcome=t(f"brief.outcome.{outcome}", lang),
-                  att=f.ci(key, 2, signed=True))
-        b.paragraphs.append(line)
-        b.findings.append(_t("brief.finding.rollout", lang, outcome=t(f"brief.outcome.{outcome}", lang),
-                             att=f.ci(key, 2, signed=True)))
-        if f.has(f"{nb}:{outcome}.pretest.p"):
-            b.bullets.append(_t("brief.rollout.pretest", lang, outcome=t(f"brief.outcome.{outcome}", lang),
-                                p=f.n(f"{nb}:{outcome}.pretest.p", "num", 2)))
-        if f.has(f"{nb}:{outcome}.twfe.estimate"):
-            b.bullets.append(_t("brief.rollout.twfe", lang, outcome=t(f"brief.outcome.{outcome}", lang),
-                                twfe=f.n(f"{nb}:{outcome}.twfe.estimate", "signed", 2),
-                                weight=f.n(f"{nb}:{outcome}.bacon.already_treated_weight", "pct")))
-    if f.has(f"{nb}:mde.ikm.mde"):
-        b.bullets.append(_t("brief.rollout.mde", lang, units=f.n(f"{nb}:mde.ikm.n_units", "int"),
-                            mde=f.n(f"{nb}:mde.ikm.mde", "num", 2)))
-    b.figure = _figure(run_dir, "rollout_event_study_ikm", t("brief.rollout.figure", lang))
+    outcomes = _rollout_outcomes(f, nb)
+    if not outcomes:  # the notebook ran but could not estimate: say why
+        status = f.section_status(nb, "panel")
+        reason = status.removeprefix("skipped: ") if status.startswith("skipped") else "no outcome could be estimated"
+        return Block("rollout", t("brief.rollout.title", lang), available=False,
+                     note=_t("brief.skipped", lang, reason=reason))
+    pretests = []
+    for outcome in outcomes:
+        key, name = f"{nb}:{outcome}", _outcome_name(outcome, lang)
+        att = f.ci(f"{key}.overall_att", 2, signed=True)
+        text = _t("brief.rollout.overall", lang, outcome=name, att=att)
+        i0, il = _event_index(f, f"{key}.event_study", "first"), _event_index(f, f"{key}.event_study", "last")
+        if i0 is not None and il is not None and il > i0:
+            text += Markup(" ") + _t("brief.rollout.growth", lang,
+                                     first=f.n(f"{key}.event_study.{i0}.estimate", "signed", 2),
+                                     last=f.n(f"{key}.event_study.{il}.estimate", "signed", 2),
+                                     e=f.n(f"{key}.event_study.{il}.event_time", "int"))
+        b.paragraphs.append(text)
+        b.findings.append(_t("brief.finding.rollout", lang, outcome=name, att=att))
+        if f.has(f"{key}.pretest.p"):
+            pretests.append(_t("brief.rollout.pretest_one", lang, outcome=name, p=f.n(f"{key}.pretest.p", "num", 2)))
+    if pretests:
+        b.bullets.append(_t("brief.rollout.pretest", lang, tests=Markup("; ").join(pretests)))
+    if outcomes:  # the naive contrast and the regions for the headline outcome
+        key, name = f"{nb}:{outcomes[0]}", _outcome_name(outcomes[0], lang)
+        if f.has(f"{key}.twfe.estimate") and f.has(f"{key}.bacon.already_treated_weight"):
+            b.bullets.append(_t("brief.rollout.twfe", lang, outcome=name,
+                                twfe=f.n(f"{key}.twfe.estimate", "signed", 2),
+                                weight=f.n(f"{key}.bacon.already_treated_weight", "pct", 0)))
+        region = _region_range(f, f"{key}.by_region")
+        if region and f.has(f"{key}.by_region.equality.p"):
+            lo, hi = region
+            b.bullets.append(_t("brief.rollout.region", lang, outcome=name, lo_region=lo, hi_region=hi,
+                                lo=f.n(f"{key}.by_region.levels.{lo}.estimate", "signed", 2),
+                                hi=f.n(f"{key}.by_region.levels.{hi}.estimate", "signed", 2),
+                                p=f.n(f"{key}.by_region.equality.p", "num", 2)))
+    app = f"{nb}:appraisal_metrics.share_sangat_baik.overall_att"
+    if f.has(f"{app}.estimate"):
+        b.bullets.append(_t("brief.rollout.appraisal", lang, att=f.n(f"{app}.estimate", "signed_pct", 1),
+                            lo=f.n(f"{app}.ci_low", "signed_pct", 1), hi=f.n(f"{app}.ci_high", "signed_pct", 1)))
+    if outcomes and f.has(f"{nb}:mde.{outcomes[0]}.mde"):
+        mde = f"{nb}:mde.{outcomes[0]}"
+        text = _t("brief.rollout.mde", lang, outcome=_outcome_name(outcomes[0], lang),
+                  units=f.n(f"{mde}.n_units", "int"), periods=f.n(f"{mde}.n_post_periods", "int"),
+                  mde=f.n(f"{mde}.mde", "num", 2))
+        if f.has(f"{mde}.units_needed.n_units"):
+            text += Markup(" ") + _t("brief.rollout.units_needed", lang,
+                                     effect=f.n(f"{mde}.units_needed.effect", "num", 1),
+                                     units=f.n(f"{mde}.units_needed.n_units", "int"))
+        b.bullets.append(text)
+    if outcomes:
+        b.figure = _figure(run_dir, f"rollout_event_study_{outcomes[0]}",
+                           _t("brief.rollout.figure", lang, outcome=_outcome_name(outcomes[0], lang)), lang)
     return b
 
 
@@ -358,8 +433,17 @@ def data_quality(f: Facts) -> list[Markup]:
             out.append(_t("brief.annex.warning", lang, table=c["table"], check=c["check"],
                           n=f.n(f"00_run:validation.by_check.{i}.count", "int")))
     tables = f.get("00_run:tables")
-    out.append(_t("brief.annex.tables", lang, tables=", ".join(
-        f"{name} {fmt(n, 'int', lang)}" for name, n in tables.items())))
+    out.append(_t("brief.annex.tables", lang, tables=Markup(", ").join(
+        Markup("{} {}").format(name, f.n(f"00_run:tables.{name}", "int")) for name in tables)))
+    return out
+
+
+def _by_notebook(keys) -> dict[str, list[str]]:
+    """Results keys grouped by their notebook, for the annex: {notebook: [key path, ...]}."""
+    out: dict[str, list[str]] = {}
+    for key in sorted(keys):
+        notebook, path = key.split(":", 1)
+        out.setdefault(notebook, []).append(path)
     return out
 
 
@@ -389,6 +473,7 @@ def build(run_dir: Path, lang: str, min_cell: int | None = None) -> dict:
         "labels": {k: t(f"brief.label.{k}", lang) for k in ("findings", "recommendations", "annex", "quality",
                                                            "methods", "rules", "sources", "run")},
         "used_keys": sorted(f.used),
+        "sources": _by_notebook(f.used),
         "codes": codes,
     }
 

@@ -134,6 +134,20 @@ class RunContext:
         fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Software": None})
         return path
 
+    def save_figures(self, make, name: str, *args, **kwargs) -> Path:
+        """A figure in both languages: ``<name>.png`` in the run's, ``<name>_<other>.png`` in the other.
+
+        For figures the brief shows, so that each language's brief has labels in its language.
+        ``make(*args, lang=..., **kwargs)`` draws it.
+        """
+        path = self.save_figure(make(*args, lang=self.lang, **kwargs), name)
+        for other in ("id", "en"):
+            if other != self.lang:
+                fig = make(*args, lang=other, **kwargs)
+                self.save_figure(fig, f"{name}_{other}")
+                plt.close(fig)
+        return path
+
     def suppress(self, table: pd.DataFrame, n_col: str = "n") -> pd.DataFrame:
         return privacy.suppress(table, self.params.privacy.min_cell, n_col=n_col)
 

@@ -178,6 +178,52 @@ class Gaps(_Strict):
                                          description="SKP points below which there is a performance gap")
 
 
+class Planning(_Strict):
+    """The next wave: for which sizes the minimum detectable effect is tabulated."""
+
+    next_wave_units: int = Field(20, ge=1, description="adopting units of the next wave (the headline MDE)")
+    post_periods: int = Field(4, ge=1, description="periods after adoption the next wave will be observed")
+    units_grid: list[int] = Field(default_factory=lambda: [5, 10, 20, 40])
+    periods_grid: list[int] = Field(default_factory=lambda: [1, 2, 4, 8])
+    power: float = Field(0.8, gt=0, lt=1)
+    n_sims: int = Field(1000, ge=100, le=100_000)
+    effect: dict[str, float] = Field(
+        default_factory=lambda: {"ikm": 2.0, "iku_attainment": 5.0},
+        description="per outcome, the smallest effect worth detecting (outcome units) [U]")
+
+    @field_validator("units_grid", "periods_grid")
+    @classmethod
+    def _grid(cls, v):
+        if not v or any(x < 1 for x in v):
+            raise ValueError("needs at least one value, each at least 1")
+        return sorted(set(v))
+
+
+class Rollout(_Strict):
+    """Staggered difference-in-differences of the new scheme (notebook 04)."""
+
+    outcomes: list[str] = Field(default_factory=lambda: ["ikm", "iku_attainment"],
+                                description="service_outcomes columns to evaluate")
+    control: Literal["never", "notyet"] = Field(
+        "never", description="comparison units: never-treated, or also not-yet-treated ones")
+    method: Literal["dr", "ipw", "reg"] = "dr"
+    covariates: list[str] = Field(default_factory=list, description="numeric service_outcomes columns")
+    n_boot: int = Field(999, ge=0, le=100_000, description="multiplier-bootstrap draws for the bands")
+    boot_weights: Literal["mammen", "rademacher"] = "mammen"
+    pretest_min_units: int = Field(10, ge=1, description="adopting units behind a pre-period in the band pre-test")
+    by: str = Field("region", description="units column for the heterogeneity of the effect")
+    min_units: int = Field(5, ge=2, description="adopters and comparison units a level needs to be tested")
+    appraisal_metrics: bool = Field(True, description="also evaluate share Sangat Baik and compliance per unit")
+    planning: Planning = Planning()
+
+    @field_validator("outcomes")
+    @classmethod
+    def _outcomes(cls, v):
+        if not v:
+            raise ValueError("name at least one outcome")
+        return list(dict.fromkeys(v))
+
+
 class Costs(_Strict):
     """Local cost conventions (IDR) used beside the catalogue's cost per participant."""
 
@@ -214,6 +260,7 @@ class Params(_Strict):
     workshops: Workshops = Workshops()
     gaps: Gaps = Gaps()
     costs: Costs = Costs()
+    rollout: Rollout = Rollout()
     jp_table: dict[str, float] = Field(default_factory=_default_jp)
     required_levels: dict[str, int] = Field(default_factory=_default_levels)
 

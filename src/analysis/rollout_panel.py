@@ -221,3 +221,27 @@ def prepare(panel: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str
     d = d.drop(columns="_gkey").sort_values(["_id", "_t"], kind="stable").reset_index(drop=True)
     return PreparedPanel(d, scale, tuple(int(p) for p in periods), covariates, tuple(notes),
                          n_rows_missing, n_incomplete, len(early))
+
+
+def first_period_from(adopted: pd.Series, periods) -> pd.Series:
+    """For each adoption period, the first of ``periods`` that starts on or after it.
+
+    That is the first period lived entirely under the new scheme: a unit adopting in ``2023Q3`` is
+    treated from the appraisal year ``2024``, one adopting in ``2024Q1`` from ``2024``; with quarterly
+    outcomes the quarter is its own cohort. Not adopted (missing, empty) or adopting after the last
+    period: missing (never treated within the data). An adoption label that is not a period raises.
+    """
+    starts = sorted((p.index, str(p)) for p in (parse_period(x) for x in pd.unique(pd.Series(list(periods))))
+                    if p is not None)
+    if not starts:
+        raise ValueError("no periods to map adoption onto")
+
+    def one(x):
+        if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA or str(x).strip() == "":
+            return None
+        p = parse_period(x)
+        if p is None:
+            raise ValueError(f"adopted_period {x!r} is not a period (expected e.g. 2023Q1)")
+        return next((label for start, label in starts if start >= p.index), None)
+
+    return adopted.map(one).astype(object)

@@ -31,6 +31,8 @@ STEPS: tuple[Step, ...] = (
     Step("02_rater_bias", requires=("units", "employees", "appraisals")),
     # gaps need assessed competencies; without a catalogue the plans are skipped inside
     Step("03_competency_gaps", requires=("units", "employees", "appraisals", "competency_assessments")),
+    # service outcomes and the adoption dates; the appraisal metrics of the units are a section inside
+    Step("04_rollout_evaluation", requires=("units", "rollout", "service_outcomes")),
     # the brief reads only results/ and figures/: it runs whatever the notebooks before it did
     Step("05_policy_brief", requires=(), after=()),
 )
