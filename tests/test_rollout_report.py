@@ -178,3 +178,26 @@ def test_all_units_adopting_falls_back_to_not_yet_treated_comparisons():
     s = R.outcome_section(panel, "ikm", p)
     assert s.available and s.key_figures["control"] == "notyet"
     assert any("not-yet-treated" in n for n in s.key_figures["notes"])
+
+
+def test_adoption_dates_become_the_first_whole_month_and_then_the_first_whole_quarter():
+    from analysis.parsing import adoption_periods
+
+    raw = pd.Series(["2023Q3", "2023-07-01", "15/07/2023", "2023-12-31", None, "2024-03"], dtype=object)
+    months = adoption_periods(raw)
+    assert months.tolist() == ["2023Q3", "2023-07", "2023-08", "2024-01", None, "2024-03"]
+    quarters = [f"{y}Q{q}" for y in (2023, 2024) for q in (1, 2, 3, 4)]
+    cohorts = first_period_from(months, quarters).tolist()
+    assert cohorts[:4] == ["2023Q3", "2023Q3", "2023Q4", "2024Q1"] and pd.isna(cohorts[4])
+    assert cohorts[5] == "2024Q2"
+
+
+def test_a_rollout_table_with_adoption_dates_validates(tmp_path):
+    from analysis.validation import load_dataset
+    from corpus.builders import base_tables, write_dataset
+
+    tables = base_tables()
+    tables["rollout"]["adopted_period"] = ["2024-01-01", "17/07/2024", ""]
+    report = load_dataset(write_dataset(tmp_path / "d", tables))
+    assert report.report.n_errors == 0
+    assert report.tables["rollout"]["adopted_period"].tolist()[:2] == ["2024-01", "2024-08"]

@@ -68,6 +68,7 @@ def test_successful_run_prints_its_folder_and_exits_0(two_runs):
         for i, step in enumerate(steps.STEPS, 1):
             assert f"[{i}/{n}] {step.name}" in p.stdout
         assert re.search(r"Run folder: .*_default", p.stdout)
+        assert re.search(r"Policy brief: .*brief_id\.pdf, .*brief_en\.pdf", p.stdout)
 
 
 def test_run_folder_holds_what_the_design_lists(two_runs):

@@ -60,7 +60,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if outcome.exit_code == EXIT_OK and outcome.run_dir is not None:
         print(f"Run folder: {outcome.run_dir.resolve()}")
         print(f"Latest run: {(Path(args.out) / 'latest').resolve()}")
-        briefs = sorted((outcome.run_dir / "brief").glob("brief_*.pdf"))
+        briefs = [outcome.run_dir / "brief" / f"brief_{lang}.pdf" for lang in ("id", "en")]
+        briefs = [b for b in briefs if b.exists()]
         if briefs:
             print("Policy brief: " + ", ".join(str(b.resolve()) for b in briefs))
     return outcome.exit_code

@@ -111,6 +111,19 @@ _MONTH_NAMES = (
 _MONTHS = {name: i + 1 for i, names in enumerate(_MONTH_NAMES) for name in names}
 
 
+def adoption_periods(values: pd.Series) -> pd.Series:
+    """Periods as they are; dates (an export of the decree date, say) become the first whole month
+    from that date: 2023-07-01 → 2023-07, 2023-07-15 → 2023-08. Unreadable: None."""
+    parsed = periods.normalise_periods(values)
+    todo = parsed.isna() & values.notna()
+    if todo.any():
+        d = parse_date(values[todo])
+        ok = d.notna()
+        start = d[ok].dt.to_period("M") + (d[ok].dt.day > 1).astype(int).to_numpy()
+        parsed.loc[start.index] = start.astype(str).to_numpy()
+    return parsed
+
+
 def parse_date(values: pd.Series) -> pd.Series:
     """Dates from ISO, day-first, named-month or Excel-serial text; NaT where unreadable."""
     s = values.astype("object")
@@ -187,6 +200,10 @@ def parse_column(table: Table, column: Column, values: pd.Series) -> tuple[pd.Se
         parsed = periods.normalise_periods(values)
         return parsed, failures(parsed.isna(), "wrong_type",
                                 f"{name} must be a period such as 2024, 2024Q1, 2024S1 or 2024-03")
+    if kind == "period_or_date":
+        parsed = adoption_periods(values)
+        return parsed, failures(parsed.isna(), "wrong_type",
+                                f"{name} must be a period such as 2024Q1 or 2024-03, or a date")
     if kind in ("float", "money"):
         parsed = parse_number(values, money=kind == "money")
         return parsed, failures(parsed.isna(), "wrong_type", f"{name} must be a number")

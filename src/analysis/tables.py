@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Kind = Literal[
-    "id", "nip", "text", "key", "code", "competency", "period",
+    "id", "nip", "text", "key", "code", "competency", "period", "period_or_date",
     "date", "int", "float", "money", "bool",
 ]
 Severity = Literal["error", "warning"]
@@ -205,7 +205,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         "rollout",
         (
             _c("unit_id", "id"),
-            _c("adopted_period", "period", missing=None, doc="empty = not adopted"),
+            _c("adopted_period", "period_or_date", missing=None,
+               doc="empty = not adopted; a date becomes the first month lived entirely under the scheme"),
             _opt("scheme", "key"),
         ),
         key=("unit_id",),
