@@ -146,13 +146,13 @@ def _naive(panel: pd.DataFrame, outcome: str, simple: pd.Series) -> tuple[pd.Dat
     return compare, by_type, figures
 
 
-def _heterogeneity(panel: pd.DataFrame, outcome: str, params: Params) -> tuple[pd.DataFrame | None, dict]:
+def _heterogeneity(panel: pd.DataFrame, outcome: str, params: Params,
+                   control: str) -> tuple[pd.DataFrame | None, dict]:
     r = params.rollout
     if r.by not in panel.columns:
         return None, {"skipped": f"units have no column {r.by}"}
-    g = rollout.by_group(panel, outcome, UNIT, TIME, COHORT, r.by, control="notyet" if r.control == "notyet"
-                         else "never", method=r.method, covariates=r.covariates or None, alpha=params.alpha,
-                         min_units=r.min_units)
+    g = rollout.by_group(panel, outcome, UNIT, TIME, COHORT, r.by, control=control, method=r.method,
+                         covariates=r.covariates or None, alpha=params.alpha, min_units=r.min_units)
     table = g.table.rename_axis(r.by).reset_index()
     simple = g.tests.loc["simple"]
     figures = {
@@ -194,7 +194,7 @@ def outcome_section(panel_section: Section, outcome: str, params: Params) -> Sec
     group = fit.aggregate("group")
     calendar = fit.aggregate("calendar")
     compare, bacon, naive = _naive(panel, outcome, simple)
-    region_table, region = _heterogeneity(panel, outcome, params)
+    region_table, region = _heterogeneity(panel, outcome, params, fit.control)
     s = Section(outcome)
     s.tables = {
         f"rollout_event_study_{outcome}": Output(dyn.to_frame()),
