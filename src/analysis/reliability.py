@@ -209,15 +209,13 @@ def icc_matrix(x: np.ndarray | pd.DataFrame, alpha: float = 0.05, _dropped: tupl
         raise ValueError(f"alpha must be in (0, 1), got {alpha}")
     ms = _anova(x)
     msb, msw, msj, mse = ms["between_targets"], ms["within_targets"], ms["between_raters"], ms["residual"]
+    num = np.array([msb - msw, msb - mse, msb - mse, msb - msw, msb - mse, msb - mse])
+    den = np.array([msb + (k - 1) * msw, msb + (k - 1) * mse + k * (msj - mse) / n, msb + (k - 1) * mse,
+                    msb, msb + (msj - mse) / n, msb])
+    # a denominator that cancels to (almost) zero is a pole of the formula, not a huge ICC: undefined
+    tiny = 1e-12 * max(abs(msb), abs(msw), abs(msj), abs(mse), np.finfo(float).tiny)
     with np.errstate(divide="ignore", invalid="ignore"):
-        vals = np.array([
-            (msb - msw) / (msb + (k - 1) * msw),
-            (msb - mse) / (msb + (k - 1) * mse + k * (msj - mse) / n),
-            (msb - mse) / (msb + (k - 1) * mse),
-            (msb - msw) / msb,
-            (msb - mse) / (msb + (msj - mse) / n),
-            (msb - mse) / msb,
-        ])
+        vals = np.where(np.abs(den) > tiny, num / np.where(den == 0, 1.0, den), np.nan)
         f1 = msb / msw if msw > 0 else (np.inf if msb > 0 else np.nan)
         f2 = msb / mse if mse > 0 else (np.inf if msb > 0 else np.nan)
     df1, df_w, df_e = n - 1, n * (k - 1), (n - 1) * (k - 1)
