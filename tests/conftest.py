@@ -6,9 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from analysis.run import run_pipeline
 from analysis.synth import SynthConfig, generate, write
+
+# Property tests draw the same examples on every run, so CI is never red by the luck of a draw;
+# HYPOTHESIS_PROFILE=explore draws new ones (and keeps failures in .hypothesis/) while developing.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "params" / "default.yaml"
