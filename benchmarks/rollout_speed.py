@@ -101,7 +101,7 @@ def render(rows: list[dict]) -> str:
                      f"{cell(d, 'seconds', '{:.2f}')} | {cell(o, 'peak_rss_mb', '{:.0f}')} | "
                      f"{cell(d, 'peak_rss_mb', '{:.0f}')} | {att} |")
     lines += ["", "diff-diff is several times faster and lighter; both are well under a second for the 100–2,000 "
-              "units of a regional government, and under a second at 20,000 units. The workbench wraps "
+              "units of a regional government, and about a second at 20,000 units. The workbench wraps "
               "moderndid because it reproduces every reference number of R's did, including the overall "
               "effects of the group and dynamic aggregations, the calendar aggregation and the pre-test, "
               "which diff-diff does not provide (benchmarks/rollout_libraries.md); our time also includes "
