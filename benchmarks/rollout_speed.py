@@ -100,8 +100,8 @@ def render(rows: list[dict]) -> str:
         lines.append(f"| {r['units']:,} | {16 * r['units']:,} | {cell(o, 'seconds', '{:.2f}')} | "
                      f"{cell(d, 'seconds', '{:.2f}')} | {cell(o, 'peak_rss_mb', '{:.0f}')} | "
                      f"{cell(d, 'peak_rss_mb', '{:.0f}')} | {att} |")
-    lines += ["", "diff-diff is several times faster and lighter; both are well under a second for the 100–2,000 "
-              "units of a regional government, and about a second at 20,000 units. The workbench wraps "
+    lines += ["", "diff-diff is about ten times faster and lighter; both are well under a second for the 100–2,000 "
+              "units of a regional government; ours takes about a second at 20,000 units. The workbench wraps "
               "moderndid because it reproduces every reference number of R's did, including the overall "
               "effects of the group and dynamic aggregations, the calendar aggregation and the pre-test, "
               "which diff-diff does not provide (benchmarks/rollout_libraries.md); our time also includes "
