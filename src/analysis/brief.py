@@ -25,7 +25,7 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from . import codes
-from .i18n import messages, t
+from .i18n import outcome_phrase, t
 
 NOTEBOOKS = ("01_appraisal_outcomes", "02_rater_bias", "03_competency_gaps", "04_rollout_evaluation")
 
@@ -266,11 +266,6 @@ def training_block(f: Facts, run_dir: Path) -> Block:
     return b
 
 
-def _outcome_name(outcome: str, lang: str) -> str:
-    key = f"brief.outcome.{outcome}"
-    return t(key, lang) if key in messages() else outcome
-
-
 def _rollout_outcomes(f: Facts, nb: str) -> list[str]:
     values = f.results[nb].get("values", {})
     found = [k for k, v in values.items() if isinstance(v, dict) and "overall_att" in v]
@@ -310,7 +305,7 @@ def rollout_block(f: Facts, run_dir: Path) -> Block:
                      note=_t("brief.skipped", lang, reason=reason))
     pretests = []
     for outcome in outcomes:
-        key, name = f"{nb}:{outcome}", _outcome_name(outcome, lang)
+        key, name = f"{nb}:{outcome}", outcome_phrase(outcome, lang)
         att = f.ci(f"{key}.overall_att", 2, signed=True)
         text = _t("brief.rollout.overall", lang, outcome=name, att=att)
         i0, il = _event_index(f, f"{key}.event_study", "first"), _event_index(f, f"{key}.event_study", "last")
@@ -326,7 +321,7 @@ def rollout_block(f: Facts, run_dir: Path) -> Block:
     if pretests:
         b.bullets.append(_t("brief.rollout.pretest", lang, tests=Markup("; ").join(pretests)))
     if outcomes:  # the naive contrast and the regions for the headline outcome
-        key, name = f"{nb}:{outcomes[0]}", _outcome_name(outcomes[0], lang)
+        key, name = f"{nb}:{outcomes[0]}", outcome_phrase(outcomes[0], lang)
         if f.has(f"{key}.twfe.estimate") and f.has(f"{key}.bacon.already_treated_weight"):
             b.bullets.append(_t("brief.rollout.twfe", lang, outcome=name,
                                 twfe=f.n(f"{key}.twfe.estimate", "signed", 2),
@@ -344,7 +339,7 @@ def rollout_block(f: Facts, run_dir: Path) -> Block:
                             lo=f.n(f"{app}.ci_low", "signed_pct", 1), hi=f.n(f"{app}.ci_high", "signed_pct", 1)))
     if outcomes and f.has(f"{nb}:mde.{outcomes[0]}.mde"):
         mde = f"{nb}:mde.{outcomes[0]}"
-        text = _t("brief.rollout.mde", lang, outcome=_outcome_name(outcomes[0], lang),
+        text = _t("brief.rollout.mde", lang, outcome=outcome_phrase(outcomes[0], lang),
                   units=f.n(f"{mde}.n_units", "int"), periods=f.n(f"{mde}.n_post_periods", "int"),
                   mde=f.n(f"{mde}.mde", "num", 2))
         if f.has(f"{mde}.units_needed.n_units"):
@@ -354,7 +349,7 @@ def rollout_block(f: Facts, run_dir: Path) -> Block:
         b.bullets.append(text)
     if outcomes:
         b.figure = _figure(run_dir, f"rollout_event_study_{outcomes[0]}",
-                           _t("brief.rollout.figure", lang, outcome=_outcome_name(outcomes[0], lang)), lang)
+                           _t("brief.rollout.figure", lang, outcome=outcome_phrase(outcomes[0], lang)), lang)
     return b
 
 

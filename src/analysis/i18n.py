@@ -30,3 +30,14 @@ def t(key: str, lang: str = "id", **fields) -> str:
     except KeyError:
         raise KeyError(f"no translation for {key!r} in {lang!r}") from None
     return template.format(**fields) if fields else template
+
+
+def outcome_phrase(outcome: str, lang: str = "id") -> str:
+    """A service outcome inside a sentence ("the public satisfaction index (IKM)"); other columns by
+    their display label, or their own name."""
+    key = f"brief.outcome.{outcome}"
+    if key in messages():
+        return t(key, lang)
+    from .codes import label  # codes reads its own table; imported here to keep i18n dependency-free
+
+    return label("service_outcome", outcome, lang)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import appraisal, codes, distribution, rollout
-from .i18n import messages, t
+from .i18n import outcome_phrase, t
 from .params import Params
 from .periods import sort_periods
 from .rollout_panel import NEVER, first_period_from, prepare
@@ -225,19 +225,13 @@ def outcome_section(panel_section: Section, outcome: str, params: Params) -> Sec
     post = dyn.table[dyn.table.index >= 0]
     for lang in ("id", "en"):
         s.text[lang] = t(
-            "nb04.outcome", lang, outcome=_sentence_name(outcome, lang), att=simple["estimate"], lo=simple["ci_low"], hi=simple["ci_high"],
+            "nb04.outcome", lang, outcome=outcome_phrase(outcome, lang), att=simple["estimate"], lo=simple["ci_low"], hi=simple["ci_high"],
             first=post["estimate"].iloc[0] if len(post) else np.nan,
             last=post["estimate"].iloc[-1] if len(post) else np.nan, e=int(post.index[-1]) if len(post) else 0,
             p=fit.pretest_band.p, twfe=naive["twfe"]["estimate"],
             w=naive["bacon"]["already_treated_weight"] or 0.0)
     s.data = {"fit": fit, "dynamic": dyn.table, "compare": compare, "bacon": bacon, "by_group": region_table}
     return s
-
-
-def _sentence_name(outcome: str, lang: str) -> str:
-    # inside a sentence ("the public satisfaction index (IKM)"); the brief uses the same phrases
-    key = f"brief.outcome.{outcome}"
-    return t(key, lang) if key in messages() else outcome_label(outcome, lang)
 
 
 def outcome_label(outcome: str, lang: str) -> str:
@@ -380,6 +374,6 @@ def planning_section(panel_section: Section, params: Params) -> Section:
     for lang in ("id", "en"):
         s.text[lang] = t("nb04.mde", lang, units=f["n_units"], periods=f["n_post_periods"],
                          mde=f["mde"] if f["mde"] is not None else np.nan, power=p.power,
-                         outcome=_sentence_name(first, lang))
+                         outcome=outcome_phrase(first, lang))
     s.data = {"power": power}
     return s

@@ -47,11 +47,6 @@ class Section:
         return self.text.get(lang, "")
 
 
-def _skipped(name: str, reason: str, message_key: str) -> Section:
-    return Section(name, status=f"skipped: {reason}",
-                   text={lang: t(message_key, lang) for lang in ("id", "en")})
-
-
 def skipped(name: str, reason: str, message_key: str) -> Section:
     """A section that could not run, with the reason in both languages."""
     return Section(name, status=f"skipped: {reason}",
