@@ -76,6 +76,26 @@ def test_results_hold_every_section_and_key_number(sample_run):
         assert (run / "figures" / f"{name}.png").stat().st_size > 10_000
 
 
+def test_timings_go_to_the_manifest_and_never_to_results(sample_run):
+    run, _, _ = sample_run
+
+    def keys(value):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                yield k
+                yield from keys(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from keys(v)
+
+    for path in (run / "results").glob("*.json"):
+        found = {k for k in keys(json.loads(path.read_text())) if "second" in k or "timing" in k}
+        assert not found, f"{path.name} holds timings {found}"
+    assert not (run / ".timings").exists()
+    steps = {s["name"]: s for s in json.loads((run / "manifest.json").read_text())["steps"]}
+    assert steps["02_rater_bias"]["timings"]["rater_model_fit"] > 0
+
+
 def test_appraisals_of_unknown_employees_are_set_aside_and_named(sample_run):
     run, truth, _ = sample_run
     report = pd.read_csv(run / "validation.csv")

@@ -26,6 +26,7 @@ from .results import write_results  # noqa: E402
 PERIOD_FILTERED = ("appraisals", "org_ratings", "targets", "feedback_360")
 PARAMS_FILE = "params.yaml"
 DATA_DIR = "data"
+TIMINGS_DIR = ".timings"  # a notebook's own timings, merged into the manifest by the runner
 
 
 def _within(period: str, chosen: list[periods.Period]) -> bool:
@@ -42,6 +43,7 @@ class RunContext:
     _cache: dict[str, pd.DataFrame | None] = field(default_factory=dict, repr=False)
     values: dict = field(default_factory=dict)
     sections: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
 
     @classmethod
     def open(cls, run_dir: str | Path) -> "RunContext":
@@ -172,6 +174,7 @@ class RunContext:
             writer(self._restricted_path(name), self.pseudonymise)
         self.values[section.name] = section.key_figures
         self.sections[section.name] = section.status
+        self.timings.update(section.timings)
         return shown
 
     def record(self, key: str, value) -> None:
@@ -183,5 +186,8 @@ class RunContext:
         self.sections[name] = status
 
     def save_results(self, notebook: str) -> Path:
+        if self.timings:  # beside the results; the runner moves them into the manifest
+            timings = self._out(TIMINGS_DIR, f"{notebook}.json")
+            timings.write_text(json.dumps(self.timings, sort_keys=True) + "\n", encoding="utf-8")
         return write_results(self._out("results", f"{notebook}.json"), notebook, self.values,
                              sections=self.sections)

@@ -13,6 +13,7 @@ Exit codes: 0 success; 1 a notebook failed; 2 bad params or bad data;
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -27,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from . import manifest as mf
-from .notebook import DATA_DIR, PARAMS_FILE
+from .notebook import DATA_DIR, PARAMS_FILE, TIMINGS_DIR
 from .params import Params, ParamsError, load_params
 from .results import write_results
 from .steps import Step, select
@@ -321,7 +322,8 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
 
     failed: set[str] = set()
     for i, step in enumerate(steps, 1):
-        record = {"name": step.name, "status": None, "seconds": None, "error": None, "reason": None}
+        record = {"name": step.name, "status": None, "seconds": None, "error": None, "reason": None,
+                  "timings": {}}
         manifest["steps"].append(record)
         missing_tables = [t for t in step.requires if t not in ds.tables]
         blocked = [a for a in step.after if a in failed]
@@ -338,6 +340,7 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
         t0 = time.perf_counter()
         status, error = _execute_step(step, work, kernel, progress)
         record.update(status=status, error=error, seconds=round(time.perf_counter() - t0, 2))
+        record["timings"] = _take_timings(work, step.name)
         mf.write_manifest(manifest_path, manifest)
         if status == "failed":
             failed.add(step.name)
@@ -352,6 +355,18 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
     outcome = finish("success", EXIT_OK)
     echo(f"Run finished: {outcome.run_dir}")
     return outcome
+
+
+def _take_timings(work: Path, step: str) -> dict:
+    """The timings a notebook left beside its results (moved into the manifest, file removed)."""
+    path = work / TIMINGS_DIR / f"{step}.json"
+    if not path.exists():
+        return {}
+    timings = json.loads(path.read_text(encoding="utf-8"))
+    path.unlink()
+    if not any(path.parent.iterdir()):
+        path.parent.rmdir()
+    return timings
 
 
 def _list_outputs(work: Path) -> dict:

@@ -38,6 +38,9 @@ class Section:
     data: dict[str, pd.DataFrame] = field(default_factory=dict)  # for figures and later sections; not saved
     key_figures: dict = field(default_factory=dict)
     text: dict[str, str] = field(default_factory=dict)  # lang -> reading
+    # seconds spent, by what: the runner puts them in the manifest (results hold no timings, so
+    # that the same inputs and params give the same results files)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def available(self) -> bool:
