@@ -34,7 +34,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from analysis import reliability as rel  # noqa: E402
+from analysis.stats import reliability as rel  # noqa: E402
 
 SIZES = (1_000, 10_000, 100_000)
 RATERS = 5

@@ -48,15 +48,16 @@ def panel(n_units: int, seed: int = 0):
 def worker(tool: str, n_units: int) -> dict:
     data = panel(n_units)
     if tool == "ours":  # imports outside the timing (moderndid loads polars: about a second)
-        from analysis import rollout
         from moderndid.did import att_gt  # noqa: F401
+
+        from analysis.stats.did import staggered
     else:
         from diff_diff import CallawaySantAnna
     start = time.perf_counter()
     if tool == "ours":
-        fit = rollout.staggered_did(data, "y", "unit", "t", "g", n_boot=999, seed=1)
+        fit = staggered.staggered_did(data, "y", "unit", "t", "g", n_boot=999, seed=1)
         overall = fit.aggregate("simple").overall["estimate"]
-        for kind in rollout.AGGREGATIONS:
+        for kind in staggered.AGGREGATIONS:
             fit.aggregate(kind)
     else:
         res = CallawaySantAnna(control_group="never_treated", estimation_method="dr", n_bootstrap=0,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from analysis.run import run_pipeline
+from analysis.pipeline.run import run_pipeline
 from analysis.synth import SynthConfig, generate, write
 
 # Property tests draw the same examples on every run, so CI is never red by the luck of a draw;

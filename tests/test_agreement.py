@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from analysis import agreement
+from analysis.outcomes import agreement
 
 
 @pytest.mark.parametrize("weights", ["linear", "quadratic", "none"])

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from analysis import appraisal
+from analysis.outcomes import predikat
 
 # The matrix as printed in the regulation (domain.md): rows hasil kerja, columns perilaku kerja.
 REGULATION = {
@@ -16,19 +16,19 @@ REGULATION = {
 @pytest.mark.parametrize("hasil", list(REGULATION))
 @pytest.mark.parametrize("perilaku", ["di_bawah", "sesuai", "di_atas"])
 def test_matrix_gives_the_regulations_predikat_for_every_pair(hasil, perilaku):
-    got = appraisal.predikat(pd.Series([hasil]), pd.Series([perilaku]))
+    got = predikat.predikat(pd.Series([hasil]), pd.Series([perilaku]))
     assert got.iloc[0] == REGULATION[hasil][perilaku]
 
 
 def test_missing_rating_gives_no_predikat():
-    got = appraisal.predikat(pd.Series(["di_atas", None]), pd.Series([None, "sesuai"]))
+    got = predikat.predikat(pd.Series(["di_atas", None]), pd.Series([None, "sesuai"]))
     assert got.isna().all()
 
 
 def test_behaviour_below_expectation_is_never_better_than_kurang():
     for hasil in REGULATION:
-        p = appraisal.predikat(pd.Series([hasil]), pd.Series(["di_bawah"])).iloc[0]
-        assert appraisal.PREDIKAT_RANK[p] <= appraisal.PREDIKAT_RANK["kurang"]
+        p = predikat.predikat(pd.Series([hasil]), pd.Series(["di_bawah"])).iloc[0]
+        assert predikat.PREDIKAT_RANK[p] <= predikat.PREDIKAT_RANK["kurang"]
 
 
 def _tables():
@@ -50,7 +50,7 @@ def _tables():
 
 def test_outcomes_flag_reported_predikat_that_disagrees_with_the_matrix():
     units, employees, appraisals = _tables()
-    out = appraisal.appraisal_outcomes(appraisals, employees, units).set_index("employee_id")
+    out = predikat.appraisal_outcomes(appraisals, employees, units).set_index("employee_id")
     assert out.loc["E3", "predikat"] == "butuh_perbaikan"
     assert bool(out.loc["E3", "reported_mismatch"]) is True
     assert bool(out.loc["E2", "reported_mismatch"]) is False
@@ -60,26 +60,26 @@ def test_outcomes_flag_reported_predikat_that_disagrees_with_the_matrix():
 
 def test_reported_crosstab_counts_reported_against_matrix():
     units, employees, appraisals = _tables()
-    tab = appraisal.reported_mismatches(appraisal.appraisal_outcomes(appraisals, employees, units))
+    tab = predikat.reported_mismatches(predikat.appraisal_outcomes(appraisals, employees, units))
     assert tab.loc["baik", "butuh_perbaikan"] == 1
     assert tab.to_numpy().sum() == 3
 
 
 def test_unit_head_is_found_from_the_appraisal_chain_and_checked_against_org_rating():
     units, employees, appraisals = _tables()
-    heads = appraisal.unit_heads(appraisals, employees)
+    heads = predikat.unit_heads(appraisals, employees)
     # E1 rates E2, E3 in U1 and is rated by E4 from U2; E4 rates nobody in U2
     assert heads[["employee_id", "unit_id"]].values.tolist() == [["E1", "U1"]]
-    out = appraisal.appraisal_outcomes(appraisals, employees, units)
+    out = predikat.appraisal_outcomes(appraisals, employees, units)
     org = pd.DataFrame({"unit_id": ["U1"], "period": ["2024"], "org_predikat": ["istimewa"]})
-    check = appraisal.head_consistency(out, heads, org)
+    check = predikat.head_consistency(out, heads, org)
     assert check.iloc[0]["expected_hasil_kerja"] == "di_atas"
     assert not check.iloc[0]["consistent"]
 
 
 def test_predikat_distribution_shares_sum_to_one_per_group():
     units, employees, appraisals = _tables()
-    dist = appraisal.predikat_distribution(appraisal.appraisal_outcomes(appraisals, employees, units),
+    dist = predikat.predikat_distribution(predikat.appraisal_outcomes(appraisals, employees, units),
                                            ["period", "region"])
     shares = dist[[c for c in dist if c.startswith("share_")]].sum(axis=1)
     assert shares.round(12).eq(1).all()

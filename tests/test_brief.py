@@ -13,8 +13,8 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from analysis import brief
-from analysis.i18n import t
+from analysis.core.i18n import t
+from analysis.report import brief
 
 LANGS = ("id", "en")
 

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pytest
 
-from analysis.validation import load_dataset
+from analysis.data.validation import load_dataset
 from corpus.builders import NIPS, base_tables, run_cli, write_dataset
 from corpus.cases import CASES, Case, make_case
 

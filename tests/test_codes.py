@@ -5,9 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import codes
-from analysis.codes import (
-    CODE_LISTS, aliases, competency_kind_of, fold, label, labels, normalise, normalise_competency_code,
+from analysis.core import codes
+from analysis.core.codes import (
+    CODE_LISTS,
+    aliases,
+    competency_kind_of,
+    fold,
+    label,
+    labels,
+    normalise,
+    normalise_competency_code,
     normalise_key,
 )
 

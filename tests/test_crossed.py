@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.crossed import CrossedModelError, _criterion, _System, build_design, fit_crossed
+from analysis.stats.mixed.crossed import CrossedModelError, _criterion, _System, build_design, fit_crossed
 
 
 def crossed_data(na=300, nb=40, n=12000, sa=1.0, sb=0.5, se=0.8, seed=1, aspects=3) -> pd.DataFrame:

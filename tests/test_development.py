@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import development as D
-from analysis import workshops as W
-from analysis.codes import TRAINING_FORMS
-from analysis.params import Params, Workshops
+from analysis.core.codes import TRAINING_FORMS
+from analysis.core.params import Params, Workshops
+from analysis.training import development as D
+from analysis.training import workshops as W
 
 # the arithmetic below assumes gains by mode only (no per-form table)
 MODE_GAIN = {"klasikal": 1.0, "nonklasikal": 0.5}

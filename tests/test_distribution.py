@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import distribution
-from analysis.codes import PREDIKAT
+from analysis.core.codes import PREDIKAT
+from analysis.outcomes import bounds
 
 
 def unit(org: str, n_id: str = "U1", **counts) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -23,8 +23,8 @@ def unit(org: str, n_id: str = "U1", **counts) -> tuple[pd.DataFrame, pd.DataFra
 
 def shortfalls(org: str, **counts) -> dict[str, int]:
     out, org_r = unit(org, **counts)
-    _, bounds = distribution.check_distribution(out, org_r)
-    return dict(zip(bounds["bound"], bounds["shortfall"].astype(int)))
+    _, unit_bounds = bounds.check_distribution(out, org_r)
+    return dict(zip(unit_bounds["bound"], unit_bounds["shortfall"].astype(int)))
 
 
 @pytest.mark.parametrize("sb, expected", [(7, 0), (8, 1), (10, 3)])
@@ -94,7 +94,7 @@ def test_compliance_table_names_violations_and_leaves_inapplicable_bounds_empty(
     a, oa = unit("baik", "U1", sangat_baik=1, baik=9)
     b, ob = unit("istimewa", "U2", sangat_baik=5, baik=5)
     c, _ = unit("baik", "U3", baik=5)  # no org rating
-    comp, _ = distribution.check_distribution(pd.concat([a, b, c]), pd.concat([oa, ob]))
+    comp, _ = bounds.check_distribution(pd.concat([a, b, c]), pd.concat([oa, ob]))
     comp = comp.set_index("unit_id")
     assert comp.loc["U1", "compliant"] == False  # noqa: E712 (pandas boolean NA-aware)
     assert comp.loc["U1", "violated_bounds"] == "max_baik_70;min_bp_or_kurang_1"
@@ -109,15 +109,15 @@ def test_compliance_table_names_violations_and_leaves_inapplicable_bounds_empty(
 def test_summary_counts_checked_and_non_compliant_unit_periods():
     a, oa = unit("baik", "U1", sangat_baik=1, baik=9)
     b, ob = unit("istimewa", "U2", sangat_baik=5, baik=5)
-    comp, _ = distribution.check_distribution(pd.concat([a, b]), pd.concat([oa, ob]))
-    s = distribution.compliance_summary(comp).iloc[0]
+    comp, _ = bounds.check_distribution(pd.concat([a, b]), pd.concat([oa, ob]))
+    s = bounds.compliance_summary(comp).iloc[0]
     assert (s["unit_periods"], s["checked"], s["non_compliant"], s["people_to_move"]) == (2, 2, 1, 2)
 
 
 @settings(max_examples=300, deadline=None)
 @given(n=st.integers(1, 200), data=st.data())
 def test_shortfall_is_zero_exactly_when_the_exact_share_condition_holds(n, data):
-    bound = data.draw(st.sampled_from([b for bs in distribution.RULES.values() for b in bs]))
+    bound = data.draw(st.sampled_from([b for bs in bounds.RULES.values() for b in bs]))
     count = data.draw(st.integers(0, n))
     short = int(bound.shortfall(np.array([count]), np.array([n]))[0])
     if bound.count is not None:

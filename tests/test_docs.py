@@ -3,8 +3,8 @@
 import re
 from pathlib import Path
 
-from analysis.params import Params
-from analysis.tables import TABLES
+from analysis.core.params import Params
+from analysis.data.contract import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 

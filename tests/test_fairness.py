@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from analysis import fairness
+from analysis.raters import fairness
 
 
 def synthetic(gap=-0.3, units=12, per_unit=40, seed=0) -> pd.DataFrame:

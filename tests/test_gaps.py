@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from analysis import clusters, gaps
-from analysis.params import Params
+from analysis.core.params import Params
+from analysis.training import clusters, gaps
 
 LEVELS = Params().required_levels
 
@@ -162,8 +158,8 @@ def test_cluster_names_come_from_the_dominant_gaps_in_both_languages():
 
 
 def test_generated_sample_profiles_are_recovered(tmp_path):
+    from analysis.data.validation import load_dataset
     from analysis.synth import SynthConfig, generate, write
-    from analysis.validation import load_dataset
 
     tables, truth = generate(SynthConfig(employees=3000, seed=5))
     write(tables, truth, tmp_path / "d")

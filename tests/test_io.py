@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 from openpyxl.styles import Font
 
-from analysis.io import find_files, read_table
-from analysis.validation import load_dataset
+from analysis.data.reading import find_files, read_table
+from analysis.data.validation import load_dataset
 from corpus.builders import NIPS, base_tables, report_rows, write_dataset
 
 
@@ -582,7 +582,7 @@ def test_old_xls_format_is_an_error(tmp_path):
 def test_tables_written_with_their_row_index_load_without_an_unknown_column(tmp_path):
     """A run's validated Parquet tables keep their row numbers as the index; read back, that
     index is not data (and is not reported as an unknown column)."""
-    from analysis.validation import load_dataset
+    from analysis.data.validation import load_dataset
 
     src = write_dataset(tmp_path / "csv")
     ds = load_dataset(src)

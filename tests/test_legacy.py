@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import legacy
-from analysis.params import Appraisal
+from analysis.core.params import Appraisal
+from analysis.outcomes import pp30
 
 S = Appraisal()
 
@@ -25,18 +25,18 @@ def targets(rows):
 ])
 def test_indicator_achievement(target, real, direction, expected):
     t = targets([["E1", "2024", "I1", target, real, 1, direction]])
-    assert legacy.indicator_achievement(t, 1.2)["achievement"].iloc[0] == pytest.approx(expected)
+    assert pp30.indicator_achievement(t, 1.2)["achievement"].iloc[0] == pytest.approx(expected)
 
 
 def test_cap_is_a_parameter():
     t = targets([["E1", "2024", "I1", 100, 150, 1, "higher"]])
-    assert legacy.indicator_achievement(t, 1.5)["achievement"].iloc[0] == pytest.approx(1.5)
+    assert pp30.indicator_achievement(t, 1.5)["achievement"].iloc[0] == pytest.approx(1.5)
 
 
 def test_skp_score_is_the_weighted_mean_in_points():
     t = targets([["E1", "2024", "I1", 100, 100, 60, "higher"],
                  ["E1", "2024", "I2", 100, 80, 40, "higher"]])
-    s = legacy.skp_scores(legacy.indicator_achievement(t)).iloc[0]
+    s = pp30.skp_scores(pp30.indicator_achievement(t)).iloc[0]
     assert s["skp_score"] == pytest.approx(100 * (0.6 * 1.0 + 0.4 * 0.8))
     assert s["share_met"] == pytest.approx(0.5)
     assert not s["equal_weights"]
@@ -45,7 +45,7 @@ def test_skp_score_is_the_weighted_mean_in_points():
 def test_missing_weight_makes_the_group_equally_weighted():
     t = targets([["E1", "2024", "I1", 100, 100, np.nan, "higher"],
                  ["E1", "2024", "I2", 100, 80, 40, "higher"]])
-    s = legacy.skp_scores(legacy.indicator_achievement(t)).iloc[0]
+    s = pp30.skp_scores(pp30.indicator_achievement(t)).iloc[0]
     assert s["skp_score"] == pytest.approx(90.0)
     assert s["equal_weights"]
 
@@ -67,7 +67,7 @@ def _feedback():
 
 
 def test_behaviour_uses_360_only_with_peer_or_subordinate_input():
-    b = legacy.behaviour_scores(_outcomes(), _feedback(), S).set_index("employee_id")
+    b = pp30.behaviour_scores(_outcomes(), _feedback(), S).set_index("employee_id")
     # E1: supervisor 3 and peer 4 (self ignored): mean 3.5 -> halfway between 90 and 105
     assert b.loc["E1", "behaviour_source"] == "360"
     assert b.loc["E1", "behaviour_points"] == pytest.approx(97.5)
@@ -78,7 +78,7 @@ def test_behaviour_uses_360_only_with_peer_or_subordinate_input():
 
 def test_final_score_weights_70_30_or_60_40_with_360_input():
     t = targets([["E1", "2024", "I1", 100, 100, 1, "higher"], ["E2", "2024", "I1", 100, 110, 1, "higher"]])
-    scores = legacy.numeric_scores(_outcomes(), t, _feedback(), S).set_index("employee_id")
+    scores = pp30.numeric_scores(_outcomes(), t, _feedback(), S).set_index("employee_id")
     assert scores.loc["E1", "final_score"] == pytest.approx(0.6 * 100 + 0.4 * 97.5)
     assert scores.loc["E2", "final_score"] == pytest.approx(0.7 * 110 + 0.3 * 110)
 
@@ -89,12 +89,12 @@ def test_final_score_weights_70_30_or_60_40_with_360_input():
     (69.99, False, "kurang"), (50, False, "kurang"), (49.99, False, "sangat_kurang"), (0, False, "sangat_kurang"),
 ])
 def test_pp30_bands_at_their_limits(score, innovation, band):
-    got = legacy.pp30_band(pd.Series([score]), pd.Series([innovation]), S)
+    got = pp30.pp30_band(pd.Series([score]), pd.Series([innovation]), S)
     assert got.iloc[0] == band
 
 
 def test_missing_score_has_no_band():
-    assert legacy.pp30_band(pd.Series([np.nan]), pd.Series([True]), S).iloc[0] is None
+    assert pp30.pp30_band(pd.Series([np.nan]), pd.Series([True]), S).iloc[0] is None
 
 
 @pytest.mark.parametrize("skp, perilaku, hasil, predikat", [
@@ -106,5 +106,5 @@ def test_missing_score_has_no_band():
 ])
 def test_capaian_view_rates_results_by_achievement(skp, perilaku, hasil, predikat):
     df = pd.DataFrame({"skp_score": [skp], "perilaku_kerja": [perilaku]})
-    out = legacy.capaian_view(df, S).iloc[0]
+    out = pp30.capaian_view(df, S).iloc[0]
     assert (out["hasil_capaian"], out["predikat_capaian"]) == (hasil, predikat)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import nip
+from analysis.data import nip
 
 TODAY = date(2025, 6, 1)
 VALID = "198503152010012002"  # born 1985-03-15, appointed 2010-01, female, sequence 002

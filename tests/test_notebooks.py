@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis.steps import STEPS
+from analysis.pipeline.steps import STEPS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

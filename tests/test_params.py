@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.params import Params, ParamsError, load_params
+from analysis.core.params import Params, ParamsError, load_params
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import parsing
-from analysis.parsing import parse_bool, parse_column, parse_date, parse_number
-from analysis.tables import TABLES
+from analysis.data import parsing
+from analysis.data.contract import TABLES
+from analysis.data.parsing import parse_bool, parse_column, parse_date, parse_number
 
 NAN = float("nan")
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.periods import (
-    Period, normalise_periods, parse_period, period_index, quarter_of, sort_periods,
+from analysis.core.periods import (
+    Period,
+    normalise_periods,
+    parse_period,
+    period_index,
+    quarter_of,
+    sort_periods,
 )
 
 PARSE_CASES = [

@@ -17,8 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.run import run_pipeline
-
+from analysis.pipeline.run import run_pipeline
 from corpus.builders import base_tables, write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,7 +180,7 @@ def test_run_on_an_export_shaped_dataset_completes_with_the_same_results(tmp_pat
 def test_gap_clusters_recover_the_planted_profiles(sample_run):
     from sklearn.metrics import adjusted_rand_score
 
-    from analysis import privacy
+    from analysis.core import privacy
 
     run, truth, _ = sample_run
     res = json.loads((run / "results" / "03_competency_gaps.json").read_text())

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from analysis import privacy
+from analysis.core import privacy
 
 
 def test_pseudonyms_are_stable_keyed_and_hide_the_nip():

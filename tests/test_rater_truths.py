@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import warnings
 
-import pandas as pd
 import pytest
 
-from analysis import appraisal, fairness, raters
+from analysis.data.validation import load_dataset
+from analysis.outcomes import predikat
+from analysis.raters import fairness, flags
 from analysis.synth import SynthConfig, generate, write
-from analysis.validation import load_dataset
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def sample(tmp_path_factory):
 @pytest.fixture(scope="module")
 def fit(sample):
     tables, _ = sample
-    return raters.feedback_model(tables["feedback_360"])
+    return flags.feedback_model(tables["feedback_360"])
 
 
 def precision_recall(flagged: set, planted: set, eligible: set) -> tuple[float, float]:
@@ -35,7 +35,7 @@ def precision_recall(flagged: set, planted: set, eligible: set) -> tuple[float, 
 @pytest.mark.parametrize("kind", ["lenient", "severe"])
 def test_lenient_and_severe_raters_are_found_with_high_precision_and_recall(sample, fit, kind):
     tables, truth = sample
-    result = raters.leniency(fit, raters.rater_counts(tables["feedback_360"]))  # defaults: 10 ratees, FDR 0.1
+    result = flags.leniency(fit, flags.rater_counts(tables["feedback_360"]))  # defaults: 10 ratees, FDR 0.1
     eligible = set(result.index[result["n_ratees"] >= 10])
     planted = {r["rater_id"] for r in truth["raters"][kind]}
     assert len(planted & eligible) >= 10, "the sample should plant enough raters to measure this"
@@ -45,19 +45,19 @@ def test_lenient_and_severe_raters_are_found_with_high_precision_and_recall(samp
 
 def test_central_tendency_raters_are_found(sample, fit):
     tables, truth = sample
-    result = raters.central_tendency(tables["feedback_360"], fit)
+    result = flags.central_tendency(tables["feedback_360"], fit)
     eligible = set(result.index[result["eligible"]])
     planted = {r["rater_id"] for r in truth["raters"]["central"]}
     precision, recall = precision_recall(set(result.index[result["flag"] != ""]), planted, eligible)
     assert recall >= 0.8 and precision >= 0.8, (precision, recall)
     # they are not mistaken for lenient or severe raters
-    len_ = raters.leniency(fit, raters.rater_counts(tables["feedback_360"]))
+    len_ = flags.leniency(fit, flags.rater_counts(tables["feedback_360"]))
     assert not (set(len_.index[len_["flag"] != ""]) & planted)
 
 
 def test_halo_raters_are_found_and_central_raters_are_not_called_halo(sample, fit):
     tables, truth = sample
-    result = raters.halo(tables["feedback_360"], fit)
+    result = flags.halo(tables["feedback_360"], fit)
     eligible = set(result.index[result["eligible"]])
     planted = {r["rater_id"] for r in truth["raters"]["halo"]}
     flagged = set(result.index[result["flag"] != ""])
@@ -70,15 +70,15 @@ def test_halo_raters_are_found_and_central_raters_are_not_called_halo(sample, fi
 def test_self_inflation_planted_value_lies_inside_its_intervals(sample, fit):
     tables, truth = sample
     planted = truth["self_inflation"]["observed_mean_shift"]  # self vs peer, on the 1-5 scale
-    model = raters.source_effects(fit).set_index("source").loc["self"]
+    model = flags.source_effects(fit).set_index("source").loc["self"]
     assert model["ci_low"] <= planted <= model["ci_high"], (model.to_dict(), planted)
-    plain = raters.source_differences(tables["feedback_360"]).set_index("source").loc["self"]
+    plain = flags.source_differences(tables["feedback_360"]).set_index("source").loc["self"]
     assert plain["ci_low"] <= planted <= plain["ci_high"], (plain.to_dict(), planted)
 
 
 def test_other_sources_have_the_planted_direction(sample, fit):
     _, truth = sample
-    model = raters.source_effects(fit).set_index("source")
+    model = flags.source_effects(fit).set_index("source")
     for source, planted in truth["source_effects"].items():
         if source in model.index and source != "self":
             est = model.loc[source, "estimate"]
@@ -87,7 +87,7 @@ def test_other_sources_have_the_planted_direction(sample, fit):
 
 def test_gender_gap_is_found_in_the_planted_units(sample):
     tables, truth = sample
-    out = appraisal.appraisal_outcomes(tables["appraisals"], tables["employees"], tables["units"])
+    out = predikat.appraisal_outcomes(tables["appraisals"], tables["employees"], tables["units"])
     data = fairness.fairness_data(out, tables["employees"], tables["targets"], tables["feedback_360"])
     units = fairness.unit_gender_gaps(data)  # defaults: 8 of each gender, FDR 0.1
     planted = set(truth["gender_gap"]["units"])
@@ -105,7 +105,7 @@ def test_gender_gap_is_found_in_the_planted_units(sample):
 
 def test_overall_gap_is_small_when_only_a_few_units_have_one(sample):
     tables, _ = sample
-    out = appraisal.appraisal_outcomes(tables["appraisals"], tables["employees"], tables["units"])
+    out = predikat.appraisal_outcomes(tables["appraisals"], tables["employees"], tables["units"])
     data = fairness.fairness_data(out, tables["employees"], tables["targets"], tables["feedback_360"])
     diffs = fairness.group_differences(data)
     gender = diffs[diffs["factor"] == "gender"].iloc[0]
@@ -113,19 +113,19 @@ def test_overall_gap_is_small_when_only_a_few_units_have_one(sample):
 
 
 def test_removing_rater_effects_from_360_changes_some_pp30_bands(sample, fit):
-    from analysis import legacy
-    from analysis.params import Params
+    from analysis.core.params import Params
+    from analysis.outcomes import pp30
 
     tables, _ = sample
     s = Params().appraisal
-    out = appraisal.appraisal_outcomes(tables["appraisals"], tables["employees"], tables["units"])
-    before = legacy.numeric_scores(out, tables["targets"], tables["feedback_360"], s)
-    after = legacy.numeric_scores(out, tables["targets"], raters.adjust_feedback(tables["feedback_360"], fit), s)
-    changes = raters.band_changes(before, after)
+    out = predikat.appraisal_outcomes(tables["appraisals"], tables["employees"], tables["units"])
+    before = pp30.numeric_scores(out, tables["targets"], tables["feedback_360"], s)
+    after = pp30.numeric_scores(out, tables["targets"], flags.adjust_feedback(tables["feedback_360"], fit), s)
+    changes = flags.band_changes(before, after)
     moved = changes[changes["change"] != "same"]
     assert 0 < len(moved) < 0.05 * len(changes)
     # a lenient rater's ratees mostly move down, a severe rater's up
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        adj = raters.adjust_feedback(tables["feedback_360"], fit)
+        adj = flags.adjust_feedback(tables["feedback_360"], fit)
     assert (adj["score"] - adj["score_raw"]).abs().max() > 0.3

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.anova import anova_lm
 
-from analysis import reliability as rel
+from analysis.stats import reliability as rel
 
 REFERENCE = Path("/work/shared/reference/reliability")
 

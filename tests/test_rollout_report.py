@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis import rollout_report as R
-from analysis.params import load_params
-from analysis.rollout_panel import first_period_from
+from analysis.core.params import load_params
+from analysis.outcomes.predikat import appraisal_outcomes
+from analysis.rollout import sections as R
+from analysis.stats.did.panel import first_period_from
 from analysis.synth import SynthConfig, generate
 from conftest import DEFAULT
 
@@ -104,8 +105,8 @@ def test_region_effects_follow_the_planted_multipliers():
 
 def test_appraisal_metrics_use_annual_cohorts_and_leave_out_first_year_adopters():
     tables, _ = sample()
-    s = R.appraisal_section(tables["units"], tables["employees"], tables["appraisals"], tables["org_ratings"],
-                            tables["rollout"], params(n_boot=0))
+    outcomes = appraisal_outcomes(tables["appraisals"], tables["employees"], tables["units"])
+    s = R.appraisal_section(outcomes, tables["org_ratings"], tables["rollout"], params(n_boot=0))
     assert s.available, s.status
     periods = s.key_figures["periods"]
     share = s.key_figures["share_sangat_baik"]
@@ -122,8 +123,8 @@ def test_appraisal_metrics_are_skipped_when_there_is_one_appraisal_year():
     tables, _ = sample()
     last = tables["appraisals"]["period"].astype(str).max()
     one = tables["appraisals"][tables["appraisals"]["period"].astype(str) == last]
-    s = R.appraisal_section(tables["units"], tables["employees"], one, tables["org_ratings"], tables["rollout"],
-                            params(n_boot=0))
+    outcomes = appraisal_outcomes(one, tables["employees"], tables["units"])
+    s = R.appraisal_section(outcomes, tables["org_ratings"], tables["rollout"], params(n_boot=0))
     assert not s.available and s.status.startswith("skipped")
 
 
@@ -181,7 +182,7 @@ def test_all_units_adopting_falls_back_to_not_yet_treated_comparisons():
 
 
 def test_adoption_dates_become_the_first_whole_month_and_then_the_first_whole_quarter():
-    from analysis.parsing import adoption_periods
+    from analysis.data.parsing import adoption_periods
 
     raw = pd.Series(["2023Q3", "2023-07-01", "15/07/2023", "2023-12-31", None, "2024-03"], dtype=object)
     months = adoption_periods(raw)
@@ -193,7 +194,7 @@ def test_adoption_dates_become_the_first_whole_month_and_then_the_first_whole_qu
 
 
 def test_a_rollout_table_with_adoption_dates_validates(tmp_path):
-    from analysis.validation import load_dataset
+    from analysis.data.validation import load_dataset
     from corpus.builders import base_tables, write_dataset
 
     tables = base_tables()

@@ -10,10 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import codes, nip, synth
+from analysis import synth
+from analysis.core import codes
+from analysis.data import nip
+from analysis.data.contract import TABLES
+from analysis.data.validation import load_dataset
 from analysis.synth import SynthConfig, generate, write
-from analysis.tables import TABLES
-from analysis.validation import load_dataset
 
 N = 1500
 SEED = 7

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from analysis import trends
+from analysis.outcomes import movement
 
 
 def test_transitions_follow_employees_appraised_in_both_periods():
@@ -11,9 +11,9 @@ def test_transitions_follow_employees_appraised_in_both_periods():
         "period": ["2023", "2023", "2023", "2024", "2024", "2024"],
         "predikat": ["baik", "baik", "sangat_baik", "sangat_baik", "butuh_perbaikan", "baik"],
     })
-    tr = trends.transitions(out)
+    tr = movement.transitions(out)
     assert tr["n"].sum() == 2  # C left, D joined
-    m = trends.movement_summary(tr).iloc[0]
+    m = movement.movement_summary(tr).iloc[0]
     assert (m["n"], m["n_up"], m["n_down"]) == (2, 1, 1)
-    mat = trends.transition_matrix(tr, "2023", "2024")
+    mat = movement.transition_matrix(tr, "2023", "2024")
     assert mat.loc["baik", "sangat_baik"] == 1 and mat.to_numpy().sum() == 2

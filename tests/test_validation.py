@@ -8,9 +8,9 @@ import random
 import pandas as pd
 import pytest
 
-from analysis.report import COLUMNS, Problem, ValidationReport
-from analysis.tables import REQUIRED_TABLES, TABLES
-from analysis.validation import load_dataset
+from analysis.data.contract import REQUIRED_TABLES, TABLES
+from analysis.data.problems import COLUMNS, Problem, ValidationReport
+from analysis.data.validation import load_dataset
 from corpus.builders import NIPS, base_tables, report_rows, run_cli, write_dataset
 
 

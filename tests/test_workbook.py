@@ -7,11 +7,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from analysis import privacy
-from analysis import workbook as WB
-from analysis import workshops as W
-from analysis.codes import TRAINING_FORMS
-from analysis.params import Costs, Workshops
+from analysis.core import privacy
+from analysis.core.codes import TRAINING_FORMS
+from analysis.core.params import Costs, Workshops
+from analysis.training import workbook as WB
+from analysis.training import workshops as W
 
 NIP = re.compile(r"(?<!\d)\d{18}(?!\d)")
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import workshops as W
-from analysis.params import Costs, Workshops
+from analysis.core.params import Costs, Workshops
+from analysis.training import workshops as W
 
 # the arithmetic below assumes gains by mode only (no per-form table)
 MODE_GAIN = {"klasikal": 1.0, "nonklasikal": 0.5}
@@ -38,7 +38,7 @@ def needs_frame(rows):
 
 
 def programme(pid, code, form, jp, fee, lo, hi, mode=None):
-    from analysis.codes import TRAINING_FORMS
+    from analysis.core.codes import TRAINING_FORMS
 
     return {"program_id": pid, "competency_code": code, "name": f"{form} {code}", "mode": mode or TRAINING_FORMS[form],
             "form": form, "jp": float(jp), "cost_per_participant": float(fee), "min_participants": lo,

@@ -16,7 +16,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .validation import load_dataset
+    from analysis.data.validation import load_dataset
 
     dataset = load_dataset(Path(args.data))
     report_path = Path(args.report)
@@ -32,7 +32,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_synth(args: argparse.Namespace) -> int:
     import time
 
-    from . import synth
+    from analysis import synth
 
     if args.employees < synth.MIN_EMPLOYEES:
         print(f"--employees must be at least {synth.MIN_EMPLOYEES}: fewer cannot fill the units of a "
@@ -53,7 +53,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .run import run_pipeline
+    from analysis.pipeline.run import run_pipeline
 
     outcome = run_pipeline(args.params, data=args.data, out_root=args.out, only=args.only,
                            argv=["workbench", *sys.argv[1:]])

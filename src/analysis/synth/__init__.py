@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import codes
-from .. import nip as nipmod
+from analysis.core import codes
+from analysis.data import nip as nipmod
+
 from . import appraisal, catalog, competencies, feedback, org, rollout
+from . import writer as write_mod
 from .names import make_names
 from .units import REGIONS
-from . import writer as write_mod
 
 __all__ = ["SynthConfig", "generate", "write", "MIN_EMPLOYEES", "VERSION"]
 

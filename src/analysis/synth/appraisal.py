@@ -28,7 +28,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from .. import codes
+from analysis.core import codes
+
 from .indicators import POOLS
 
 PREDIKAT = codes.PREDIKAT  # sangat_baik, baik, butuh_perbaikan, kurang, sangat_kurang

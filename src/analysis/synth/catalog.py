@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import codes
+from analysis.core import codes
+
 from .competencies import MANAGERIAL, SOCIOCULTURAL, TECHNICAL
 
 PROVIDERS = ("BPSDM Provinsi", "LAN", "Universitas Tadulako", "Universitas Padjadjaran",

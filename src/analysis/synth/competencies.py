@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import codes
+from analysis.core import codes
 
 MANAGERIAL = {
     "M.01": ("Integritas", "Integrity"),

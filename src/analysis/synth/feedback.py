@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import codes
+from analysis.core import codes
 
 ROLES = codes.RATER_ROLES  # self, supervisor, peer, subordinate
 ASPECTS = codes.ASPECTS

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import nip as nipmod
+from analysis.data import nip as nipmod
+
 from .units import BADAN, DINAS, INSPEKTORAT, SETDA, plan_units
 
 REF_YEAR = 2025

@@ -1,0 +1,96 @@
+"""Pandera schemas of the contract's tables, built from ``tables.TABLES``.
+
+Parsing (``parsing``) has already typed every cell; the schemas check what
+typed values must satisfy: no empty required cells, values in range, unique
+keys. Their failures are translated into report rows.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis.data.contract import Column, Table
+
+
+def _range_checks(c: Column) -> list[pa.Check]:
+    checks = []
+    if c.min is not None:
+        checks.append(pa.Check.greater_than(c.min) if c.min_exclusive else pa.Check.ge(c.min))
+    if c.max is not None:
+        checks.append(pa.Check.le(c.max))
+    return checks
+
+
+def schema_for(table: Table, present: list[str]) -> pa.DataFrameSchema:
+    """Schema for the columns of ``table`` that the file has."""
+    columns = {
+        c.name: pa.Column(
+            nullable=c.missing != "error",
+            checks=_range_checks(c),
+            unique=len(table.key) == 1 and table.key[0] == c.name,
+            required=True,
+        )
+        for c in table.columns if c.name in present
+    }
+    key = list(table.key) if len(table.key) > 1 and all(k in present for k in table.key) else None
+    return pa.DataFrameSchema(columns, unique=key, name=table.name, strict=False)
+
+
+def _range_text(c: Column) -> str:
+    lo = None if c.min is None else (f"greater than {c.min:g}" if c.min_exclusive else f"at least {c.min:g}")
+    hi = None if c.max is None else f"at most {c.max:g}"
+    if c.min is not None and c.max is not None and not c.min_exclusive:
+        return f"between {c.min:g} and {c.max:g}"
+    return " and ".join(x for x in (lo, hi) if x)
+
+
+def check(table: Table, data: pd.DataFrame) -> pd.DataFrame:
+    """Run the schema; problems in the report's layout (empty when all is well)."""
+    schema = schema_for(table, list(data.columns))
+    try:
+        schema.validate(data, lazy=True)
+        return pd.DataFrame()
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+    key_cols = [k for k in table.key if k in data.columns]
+    chk = fc["check"].astype(str)
+    col = fc["column"].where(fc["column"].map(lambda c: isinstance(c, str)), None)
+    kind = pd.Series("other", index=fc.index)
+    kind[chk.eq("not_nullable")] = "missing_value"
+    kind[chk.str.match(r"^(greater_than|less_than|in_range|ge\(|le\()")] = "out_of_range"
+    kind[chk.isin(["field_uniqueness", "multiple_fields_uniqueness"])] = "duplicate_key"
+    out = pd.DataFrame({"check": kind, "row": fc["index"], "column": col,
+                        "value": fc["failure_case"].astype("object"), "message": None})
+    out.loc[kind.eq("missing_value"), "value"] = None
+    out.loc[kind.eq("missing_value"), "message"] = col[kind.eq("missing_value")] + " is empty"
+    rng = kind.eq("out_of_range")
+    out.loc[rng, "message"] = col[rng].map(lambda c: f"{c} must be {_range_text(table.column_map[c])}")
+    other = kind.eq("other")
+    out.loc[other, "check"] = chk[other]
+    out.loc[other, "message"] = col[other].astype(str) + " fails " + chk[other]
+    dups = kind.eq("duplicate_key")
+    if dups.any():
+        d = out[dups].drop_duplicates("row").copy()
+        d["column"] = "+".join(key_cols)
+        d[["value", "message"]] = _duplicate_messages(data, key_cols, d["row"])
+        out = pd.concat([out[~dups], d])
+    out.insert(0, "table", table.name)
+    out.insert(0, "severity", "error")
+    return out.reset_index(drop=True)
+
+
+def _duplicate_messages(data: pd.DataFrame, key: list[str], rows: pd.Series) -> pd.DataFrame:
+    """For each duplicated row: its key value and the other rows that share it."""
+    sub = data.loc[rows.to_numpy(), key].astype(str)
+    label = sub.agg(" / ".join, axis=1)
+    groups = label.groupby(label).groups
+    values, messages = [], []
+    for row, lab in label.items():
+        others = [int(r) for r in groups[lab] if r != row]
+        values.append(lab)
+        messages.append(
+            f"duplicate key ({', '.join(key)} = {lab}): also on row{'s' if len(others) > 1 else ''} "
+            + ", ".join(map(str, others[:10])) + (" …" if len(others) > 10 else "")
+        )
+    return pd.DataFrame({"value": values, "message": messages}, index=rows.index)

@@ -1,0 +1,265 @@
+"""Load and validate a dataset folder against the data contract.
+
+``load_dataset(folder)`` reads every table file, types its cells, runs the
+schema checks, the checks that span columns (NIP against gender and birth
+date, a self-rating's rater…) and the references between tables, and returns
+the typed tables with a ``ValidationReport``. Nothing is dropped unseen: rows
+set aside because they point at an unknown employee or unit are listed in the
+report as warnings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.core import codes
+from analysis.data import nip, parsing, schemas
+from analysis.data.contract import REQUIRED_TABLES, TABLES, Table
+from analysis.data.problems import Problem, ValidationReport
+from analysis.data.reading import RawTable, ReadError, find_files, read_table
+
+
+@dataclass
+class Dataset:
+    """Typed, checked tables (index = spreadsheet row number) and what was found."""
+
+    folder: Path
+    tables: dict[str, pd.DataFrame]
+    report: ValidationReport
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok
+
+    def row_counts(self) -> dict[str, int]:
+        return {name: int(len(df)) for name, df in self.tables.items()}
+
+
+def load_dataset(folder: Path | str) -> Dataset:
+    """Read and validate every table of a dataset folder."""
+    folder = Path(folder)
+    report = ValidationReport()
+    if not folder.is_dir():
+        report.add(Problem("-", None, None, "missing_folder", str(folder),
+                           f"dataset folder {folder} does not exist"))
+        return Dataset(folder, {}, report)
+    files, folder_problems = find_files(folder)
+    for p in folder_problems:
+        report.add(p)
+    # tables whose file is there but cannot be used (two files, an .xls) are already reported
+    ambiguous = {p.table for p in folder_problems if p.severity == "error" and p.table in TABLES}
+
+    raw: dict[str, RawTable] = {}
+    for name in TABLES:
+        if name not in files:
+            if name in REQUIRED_TABLES and name not in ambiguous:
+                report.add(Problem(name, None, None, "missing_table", None,
+                                   f"required table {name} is missing: expected {name}.csv, "
+                                   f"{name}.xlsx or {name}.parquet in {folder}"))
+            continue
+        try:
+            table = read_table(name, files[name])
+        except ReadError as exc:
+            report.add(exc.problem)
+            continue
+        report.files[name] = table.info()
+        raw[name] = table
+
+    typed: dict[str, pd.DataFrame] = {}
+    for name, table in raw.items():
+        df = _type_table(TABLES[name], table, report)
+        if df is not None:
+            typed[name] = df
+
+    _check_references(typed, report)
+    _set_aside(typed, report)
+    for name, df in typed.items():
+        report.files[name]["rows_used"] = int(len(df))
+    return Dataset(folder, typed, report)
+
+
+def _type_table(spec: Table, table: RawTable, report: ValidationReport) -> pd.DataFrame | None:
+    data = table.data
+    fname = table.path.name
+    for problem in table.problems:  # rows the reader could not match to the header
+        report.add(problem)
+    for col in table.ignored_columns:
+        report.add(Problem(spec.name, table.header_row, col, "unknown_column", col,
+                           f"{fname}: column '{col}' is not part of table {spec.name} and is ignored",
+                           "warning"))
+    missing = [c for c in spec.required_columns if c not in data.columns]
+    for col in missing:
+        report.add(Problem(spec.name, table.header_row, col, "missing_column", None,
+                           f"{fname}: required column {col} is missing from the header (row {table.header_row})"))
+    if data.empty:
+        severity = "error" if spec.required else "warning"
+        report.add(Problem(spec.name, table.header_row, None, "no_rows", None,
+                           f"{fname} has a header (row {table.header_row}) but no data rows"
+                           + ("" if spec.required else "; the table is treated as absent"), severity))
+        return None
+    if missing:
+        return None
+
+    typed = pd.DataFrame(index=data.index)
+    bad_cells: list[pd.DataFrame] = []
+    for col in spec.columns:
+        if col.name not in data.columns:
+            continue
+        values, problems = parsing.parse_column(spec, col, data[col.name])
+        typed[col.name] = values
+        if len(problems):
+            report.add_frame(problems)
+            bad_cells.append(problems[["row", "column"]])
+        if col.missing == "warning":
+            empty = values.isna() & data[col.name].isna()
+            if empty.any():
+                report.add_frame(pd.DataFrame({
+                    "severity": "warning", "table": spec.name, "row": values.index[empty],
+                    "column": col.name, "check": "missing_value", "value": None,
+                    "message": f"{col.name} is empty; the row is kept and this value is treated as missing",
+                }))
+    schema_problems = schemas.check(spec, typed)
+    if len(schema_problems) and bad_cells:
+        # a cell that could not be read is already reported; do not report it again as empty
+        seen = pd.concat(bad_cells)
+        seen_keys = set(zip(seen["row"], seen["column"]))
+        keep = [(r, c) not in seen_keys or chk != "missing_value"
+                for r, c, chk in zip(schema_problems["row"], schema_problems["column"], schema_problems["check"])]
+        schema_problems = schema_problems[keep]
+    report.add_frame(schema_problems)
+    for check in _TABLE_CHECKS.get(spec.name, ()):
+        report.add_frame(check(typed))
+    return typed
+
+
+def _frame(table: str, rows: pd.Index, column: str, check: str, values, messages,
+           severity: str = "error") -> pd.DataFrame:
+    return pd.DataFrame({"severity": severity, "table": table, "row": list(rows), "column": column,
+                         "check": check, "value": list(values), "message": messages})
+
+
+def _check_employees(df: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    problems = nip.check(df["employee_id"])
+    bad = problems.notna()
+    if bad.any():
+        out.append(_frame("employees", df.index[bad], "employee_id", "invalid_nip",
+                          df.loc[bad, "employee_id"], ("invalid NIP: " + problems[bad]).tolist()))
+    valid = ~bad & df["employee_id"].notna()
+    if "gender" in df:
+        g = nip.genders(df["employee_id"])
+        mism = valid & df["gender"].notna() & g.notna() & (g != df["gender"])
+        if mism.any():
+            msgs = [f"gender {x} disagrees with the NIP's sex digit ({n[14]} = "
+                    f"{'male' if n[14] == '1' else 'female'})"
+                    for x, n in zip(df.loc[mism, "gender"], df.loc[mism, "employee_id"])]
+            out.append(_frame("employees", df.index[mism], "gender", "nip_gender_mismatch",
+                              df.loc[mism, "gender"], msgs))
+    if "birth_date" in df:
+        b = nip.birth_dates(df["employee_id"])
+        mism = valid & df["birth_date"].notna() & b.notna() & (b != df["birth_date"])
+        if mism.any():
+            msgs = [f"birth_date {x:%Y-%m-%d} disagrees with the NIP's birth date {y:%Y-%m-%d}"
+                    for x, y in zip(df.loc[mism, "birth_date"], b[mism])]
+            out.append(_frame("employees", df.index[mism], "birth_date", "nip_birth_date_mismatch",
+                              df.loc[mism, "birth_date"].dt.strftime("%Y-%m-%d"), msgs))
+    return pd.concat(out) if out else pd.DataFrame()
+
+
+def _check_appraisals(df: pd.DataFrame) -> pd.DataFrame:
+    same = df["rater_id"].notna() & (df["rater_id"] == df["employee_id"])
+    if not same.any():
+        return pd.DataFrame()
+    return _frame("appraisals", df.index[same], "rater_id", "self_appraisal", df.loc[same, "rater_id"],
+                  "the rater is the appraised employee: an appraisal is given by the supervisor")
+
+
+def _check_feedback(df: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    same = df["rater_id"] == df["ratee_id"]
+    self_role = df["rater_role"] == "self"
+    m = self_role & ~same & df["rater_id"].notna()
+    if m.any():
+        out.append(_frame("feedback_360", df.index[m], "rater_id", "self_rating_mismatch",
+                          df.loc[m, "rater_id"], "rater_role is self but rater_id is not the ratee"))
+    m = same & ~self_role & df["rater_role"].notna()
+    if m.any():
+        out.append(_frame("feedback_360", df.index[m], "rater_role", "self_rating_mismatch",
+                          df.loc[m, "rater_role"], "rater_id is the ratee, so rater_role must be self"))
+    return pd.concat(out) if out else pd.DataFrame()
+
+
+def _check_competencies(df: pd.DataFrame) -> pd.DataFrame:
+    implied = df["competency_code"].map(lambda c: codes.competency_kind_of(c) if isinstance(c, str) else None)
+    m = implied.notna() & df["kind"].notna() & (implied != df["kind"])
+    if not m.any():
+        return pd.DataFrame()
+    msgs = [f"competency {c} is {k} by its code, not {x}"
+            for c, k, x in zip(df.loc[m, "competency_code"], implied[m], df.loc[m, "kind"])]
+    return _frame("competencies", df.index[m], "kind", "kind_mismatch", df.loc[m, "kind"], msgs)
+
+
+def _check_catalog(df: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    implied = df["form"].map(codes.TRAINING_FORMS)
+    m = implied.notna() & df["mode"].notna() & (implied != df["mode"])
+    if m.any():
+        msgs = [f"form {f} is {k}, not {x} (LAN 10/2018)"
+                for f, k, x in zip(df.loc[m, "form"], implied[m], df.loc[m, "mode"])]
+        out.append(_frame("training_catalog", df.index[m], "form", "form_mode_mismatch", df.loc[m, "form"], msgs))
+    lo, hi = df["min_participants"], df["max_participants"]
+    m = (lo.notna() & hi.notna() & (lo > hi)).fillna(False).astype(bool)
+    if m.any():
+        msgs = [f"min_participants {a} is more than max_participants {b}" for a, b in zip(lo[m], hi[m])]
+        out.append(_frame("training_catalog", df.index[m], "min_participants", "min_above_max", lo[m], msgs))
+    return pd.concat(out) if out else pd.DataFrame()
+
+
+_TABLE_CHECKS = {
+    "employees": (_check_employees,),
+    "appraisals": (_check_appraisals,),
+    "feedback_360": (_check_feedback,),
+    "competencies": (_check_competencies,),
+    "training_catalog": (_check_catalog,),
+}
+
+
+def _check_references(typed: dict[str, pd.DataFrame], report: ValidationReport) -> None:
+    for name, df in typed.items():
+        for ref in TABLES[name].references:
+            if ref.column not in df:
+                continue
+            if ref.table not in typed:
+                if ref.table in REQUIRED_TABLES:
+                    continue  # already reported as a missing or broken required table
+                report.add(Problem(name, None, ref.column, "missing_reference_table", ref.table,
+                                   f"{name}.{ref.column} refers to table {ref.table}, which is not in the dataset",
+                                   ref.severity))
+                continue
+            known = pd.Index(typed[ref.table][ref.target].dropna().unique())
+            values = df[ref.column]
+            dangling = values.notna() & ~values.isin(known)
+            if not dangling.any():
+                continue
+            what = "the row is set aside" if ref.action == "exclude" else "the row is kept"
+            msgs = (f"{ref.column} " + values[dangling].astype(str)
+                    + f" is not in {ref.table}.{ref.target}"
+                    + ("" if ref.severity == "error" else f"; {what}"))
+            report.add_frame(_frame(name, df.index[dangling], ref.column, "dangling_reference",
+                                    values[dangling], msgs.tolist(), ref.severity))
+
+
+def _set_aside(typed: dict[str, pd.DataFrame], report: ValidationReport) -> None:
+    """Remove the rows that warnings set aside (they are named in the report)."""
+    for name, df in list(typed.items()):
+        drop = pd.Series(False, index=df.index)
+        for ref in TABLES[name].references:
+            if ref.action != "exclude" or ref.column not in df or ref.table not in typed:
+                continue
+            known = pd.Index(typed[ref.table][ref.target].dropna().unique())
+            drop |= df[ref.column].notna() & ~df[ref.column].isin(known)
+        if drop.any():
+            typed[name] = df[~drop]

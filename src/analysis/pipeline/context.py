@@ -1,0 +1,214 @@
+"""What a notebook sees of its run: params, validated tables, and where outputs go.
+
+A notebook starts with ``ctx = RunContext.open(run_dir)`` and then only calls
+the package and ``ctx.save_*``. Tables come from the run's validated Parquet
+files (never from the raw dataset). Appraisal-cycle tables are limited to the
+periods chosen in params; service outcomes keep their whole panel.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from analysis.core import codes, periods, privacy
+from analysis.core.params import Params
+from analysis.core.plotting import plt  # notebooks run unattended; figures go to files
+from analysis.outcomes import predikat
+from analysis.pipeline.results import write_results
+
+PERIOD_FILTERED = ("appraisals", "org_ratings", "targets", "feedback_360")
+PARAMS_FILE = "params.yaml"
+DATA_DIR = "data"
+DERIVED_DIR = "derived"  # under DATA_DIR: tables computed once per run and shared by the notebooks
+TIMINGS_DIR = ".timings"  # a notebook's own timings, merged into the manifest by the runner
+
+
+def _within(period: str, chosen: list[periods.Period]) -> bool:
+    p = periods.parse_period(period)
+    return p is not None and any(c.index <= p.index and p.index + p.months <= c.index + c.months
+                                 for c in chosen)
+
+
+@dataclass
+class RunContext:
+    run_dir: Path
+    params: Params
+    out_dir: Path | None = None  # where outputs go; the run folder itself while the run is being built
+    _cache: dict[str, pd.DataFrame | None] = field(default_factory=dict, repr=False)
+    values: dict = field(default_factory=dict)
+    sections: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, run_dir: str | Path) -> "RunContext":
+        """Open a run folder. A finished run is never changed: opened from JupyterLab to explore,
+        its outputs go to ``outputs/scratch/<run_id>/`` instead."""
+        run_dir = Path(run_dir).resolve()
+        if not (run_dir / PARAMS_FILE).exists():
+            raise FileNotFoundError(
+                f"{run_dir} is not a run folder (no {PARAMS_FILE}). Set run_dir to a run folder, "
+                "for instance '../outputs/latest', or run the pipeline with `workbench run`.")
+        raw = yaml.safe_load((run_dir / PARAMS_FILE).read_text(encoding="utf-8"))
+        ctx = cls(run_dir, Params(**raw))
+        status = None
+        if (run_dir / "manifest.json").exists():
+            status = json.loads((run_dir / "manifest.json").read_text()).get("status")
+        if status not in (None, "running"):
+            ctx.out_dir = run_dir.parent / "scratch" / run_dir.name
+            print(f"{run_dir.name} is a finished run: outputs of this session go to {ctx.out_dir}")
+        return ctx
+
+    # --- inputs --------------------------------------------------------------
+    def has(self, name: str) -> bool:
+        return (self.run_dir / DATA_DIR / f"{name}.parquet").exists()
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """A validated table (None when the dataset does not have it)."""
+        if name not in self._cache:
+            path = self.run_dir / DATA_DIR / f"{name}.parquet"
+            df = pd.read_parquet(path) if path.exists() else None
+            if df is not None and name in PERIOD_FILTERED and self.params.periods != "all":
+                chosen = [periods.parse_period(p) for p in self.params.periods]
+                keep = df["period"].map(lambda p: _within(p, chosen))
+                df = df[keep.to_numpy()]
+            self._cache[name] = df
+        return self._cache[name]
+
+    def appraisal_outcomes(self) -> pd.DataFrame:
+        """Predikat of every employee and period (``outcomes.predikat.appraisal_outcomes``).
+
+        Computed once per run and shared: notebook 01 computes it and keeps it beside the validated
+        tables; the notebooks after it read it back. A finished run opened to explore is never written
+        to: without the file, the table is computed in memory.
+        """
+        if "appraisal_outcomes" not in self._cache:
+            path = self.run_dir / DATA_DIR / DERIVED_DIR / "appraisal_outcomes.parquet"
+            if path.exists():
+                out = pd.read_parquet(path)
+            else:
+                out = predikat.appraisal_outcomes(self.table("appraisals"), self.table("employees"),
+                                                  self.table("units"))
+                if self.out_dir is None:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_suffix(".parquet.tmp")
+                    out.to_parquet(tmp)
+                    tmp.replace(path)
+            self._cache["appraisal_outcomes"] = out
+        return self._cache["appraisal_outcomes"]
+
+    # --- language ------------------------------------------------------------
+    @property
+    def lang(self) -> str:
+        return self.params.language
+
+    def label(self, code_list: str, code: str) -> str:
+        return codes.label(code_list, code, self.lang)
+
+    # --- outputs -------------------------------------------------------------
+    def _out(self, folder: str, name: str) -> Path:
+        path = (self.out_dir or self.run_dir) / folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def save_table(self, df: pd.DataFrame, name: str, index: bool = False) -> Path:
+        """A circulated table (no names or NIPs; small groups already suppressed)."""
+        path = self._out("tables", f"{name}.csv")
+        df.to_csv(path, index=index, float_format="%.6g")
+        return path
+
+    def pseudonymise(self, ids: pd.Series) -> pd.Series:
+        """Employee ids as restricted lists show them: keyed pseudonyms unless params allow NIPs."""
+        if not self.params.privacy.pseudonymise:
+            return ids
+        # the runner stores key_file as an absolute path in the run's params
+        return privacy.pseudonymise(ids, privacy.load_key(Path(self.params.privacy.key_file)))
+
+    def _restricted_path(self, name: str) -> Path:
+        notice = self._out("plans", "RESTRICTED.txt")
+        if not notice.exists():
+            notice.write_text(privacy.RESTRICTED_NOTICE, encoding="utf-8")
+        return self._out("plans", name)
+
+    def save_restricted(self, df: pd.DataFrame, name: str, id_columns: tuple[str, ...] = ("employee_id",)) -> Path:
+        """A list that names people: to plans/, marked restricted, pseudonymised unless params allow."""
+        out = df.copy()
+        for col in id_columns:
+            if col in out:
+                out[col] = self.pseudonymise(out[col])
+        if self.params.privacy.pseudonymise:
+            out = out.drop(columns=[c for c in ("name",) if c in out])
+        out = privacy.mark_restricted(out)
+        path = self._restricted_path(f"{name}.csv")
+        out.to_csv(path, index=False, float_format="%.6g")
+        return path
+
+    def brief_dir(self) -> Path:
+        path = (self.out_dir or self.run_dir) / "brief"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def save_figure(self, fig: plt.Figure, name: str) -> Path:
+        path = self._out("figures", f"{name}.png")
+        fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Software": None})
+        return path
+
+    def save_figures(self, make, name: str, *args, **kwargs) -> Path:
+        """A figure in both languages: ``<name>.png`` in the run's, ``<name>_<other>.png`` in the other.
+
+        For figures the brief shows, so that each language's brief has labels in its language.
+        ``make(*args, lang=..., **kwargs)`` draws it.
+        """
+        path = self.save_figure(make(*args, lang=self.lang, **kwargs), name)
+        for other in ("id", "en"):
+            if other != self.lang:
+                fig = make(*args, lang=other, **kwargs)
+                self.save_figure(fig, f"{name}_{other}")
+                plt.close(fig)
+        return path
+
+    def suppress(self, table: pd.DataFrame, n_col: str = "n") -> pd.DataFrame:
+        return privacy.suppress(table, self.params.privacy.min_cell, n_col=n_col)
+
+    def save(self, section) -> dict[str, pd.DataFrame]:
+        """Save a section: its tables (suppressed), restricted lists and key figures.
+
+        Returns the tables as circulated, for display.
+        """
+        shown = {}
+        min_cell = self.params.privacy.min_cell
+        for name, out in section.tables.items():
+            df = out.data
+            if out.counts:
+                df = privacy.suppress_counts(df, min_cell, out.value_cols)
+            elif out.n_col:
+                df = privacy.suppress(df, min_cell, n_col=out.n_col, value_cols=out.value_cols)
+            self.save_table(df, name)
+            shown[name] = df
+        for name, df in section.restricted.items():
+            self.save_restricted(df, name, id_columns=("employee_id", "rater_id"))
+        for name, writer in section.files.items():
+            writer(self._restricted_path(name), self.pseudonymise)
+        self.values[section.name] = section.key_figures
+        self.sections[section.name] = section.status
+        self.timings.update(section.timings)
+        return shown
+
+    def record(self, key: str, value) -> None:
+        """Keep a key number for results/<notebook>.json."""
+        self.values[key] = value
+
+    def section(self, name: str, status: str) -> None:
+        """Say whether a part of the notebook ran ('ok') or why not."""
+        self.sections[name] = status
+
+    def save_results(self, notebook: str) -> Path:
+        if self.timings:  # beside the results; the runner moves them into the manifest
+            timings = self._out(TIMINGS_DIR, f"{notebook}.json")
+            timings.write_text(json.dumps(self.timings, sort_keys=True) + "\n", encoding="utf-8")
+        return write_results(self._out("results", f"{notebook}.json"), notebook, self.values,
+                             sections=self.sections)

@@ -1,0 +1,314 @@
+"""Rater bias, section by section: the nodes behind notebook 02."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.core.i18n import t
+from analysis.core.params import Params
+from analysis.core.section import Output, Section, skipped
+from analysis.outcomes import pp30
+from analysis.raters import fairness, flags
+from analysis.stats import reliability
+from analysis.stats.mixed.crossed import CrossedModelError, fit_crossed
+
+KINDS = ("lenient", "severe", "central_tendency", "halo")
+
+
+def _after_model(name: str, model: Section) -> Section:
+    """A section that needs the model, when the model could not be fitted: same reason."""
+    return Section(name, status=model.status, text=dict(model.text))
+
+
+def _ci(d: dict | pd.Series) -> dict:
+    return {k: float(d[k]) for k in ("estimate", "se", "ci_low", "ci_high") if k in d}
+
+
+# --- 1. the crossed model --------------------------------------------------------------
+
+
+def model_section(feedback: pd.DataFrame | None, params: Params) -> Section:
+    """Fit score ~ aspect + source + period + (1|ratee) + (1|rater) to the 360 feedback."""
+    if feedback is None or feedback.empty:
+        return skipped("model", "feedback_360 table absent", "nb02.skipped")
+    if feedback["ratee_id"].nunique() < 3 or feedback["rater_id"].nunique() < 3:
+        return skipped("model", "too few raters and ratees to separate them", "nb02.too_small")
+    try:
+        fit = flags.feedback_model(feedback, method=params.raters.method)
+    except CrossedModelError as exc:
+        return skipped("model", f"the model cannot be fitted: {exc}", "nb02.too_small")
+    vc = fit.variance_components
+    comps = pd.DataFrame({"component": vc.index, "variance": vc.to_numpy(), "sd": np.sqrt(vc.to_numpy()),
+                          "share": vc.to_numpy() / vc.sum()})
+    per_ratee = feedback[feedback["rater_role"] != "self"].groupby(["ratee_id", "period"])["rater_id"].nunique()
+    k = float(per_ratee.mean())
+    rel = reliability.reliability_from_components(vc["ratee_id"], vc["rater_id"], vc["residual"], k)
+    s = Section("model")
+    s.tables = {"rater_model_variance_components": Output(comps),
+                "rater_model_fixed_effects": Output(fit.to_frame().reset_index())}
+    s.key_figures = {
+        "n_ratings": fit.n, "n_raters": int(len(fit.random_effects["rater_id"])),
+        "n_ratees": int(len(fit.random_effects["ratee_id"])), "solver": fit.solver,
+        "criterion": fit.criterion, "method": fit.method,
+        "variance_components": vc.to_dict(), "shares": (vc / vc.sum()).to_dict(),
+        "raters_per_ratee": k, "reliability": rel,
+        # Spearman-Brown: raters whose mean reaches a reliability of 0.70
+        "raters_for_070": float(np.ceil(0.7 * (1 - rel["single_agreement"]) / (0.3 * rel["single_agreement"])))
+        if 0 < rel["single_agreement"] < 0.7 else 1.0,
+    }
+    share = vc["rater_id"] / vc.sum()
+    for lang in ("id", "en"):
+        s.text[lang] = t("nb02.model", lang, n=fit.n, raters=s.key_figures["n_raters"],
+                         ratees=s.key_figures["n_ratees"], rater_share=share,
+                         ratee_share=vc["ratee_id"] / vc.sum(), single=rel["single_agreement"],
+                         k=k, average=rel["average_agreement"])
+    s.data = {"fit": fit}
+    s.timings = {"rater_model_fit": round(fit.seconds, 2)}  # to the manifest, never to results
+    return s
+
+
+# --- 2. rater effects and flags -----------------------------------------------------------
+
+
+def flags_section(model: Section, feedback: pd.DataFrame | None, employees: pd.DataFrame,
+                  units: pd.DataFrame, params: Params) -> Section:
+    """Lenient, severe, central-tendency and halo raters, at the false-discovery rate in params."""
+    if not model.available:
+        return _after_model("flags", model)
+    fit = model.data["fit"]
+    rp = params.raters
+    counts = flags.rater_counts(feedback)
+    len_ = flags.leniency(fit, counts, rp.min_ratees, params.fdr, rp.min_effect, params.alpha)
+    ct = flags.central_tendency(feedback, fit, rp.min_ratees, params.fdr)
+    ha = flags.halo(feedback, fit, rp.min_ratees, params.fdr)
+    parts = []
+    for kind in ("lenient", "severe"):
+        sel = len_[len_["flag"] == kind]
+        parts.append(pd.DataFrame({"rater_id": sel.index, "kind": kind, "estimate": sel["estimate"].to_numpy(),
+                                   "se": sel["se"].to_numpy(), "statistic": sel["deregressed"].to_numpy(),
+                                   "q_value": sel["q"].to_numpy(), "n_ratees": sel["n_ratees"].to_numpy()}))
+    sel = ct[ct["flag"] != ""]
+    parts.append(pd.DataFrame({"rater_id": sel.index, "kind": "central_tendency", "estimate": sel["slope"].to_numpy(),
+                               "se": sel["slope_se"].to_numpy(), "statistic": sel["sd_ratio"].to_numpy(),
+                               "q_value": sel["q"].to_numpy(), "n_ratees": sel["n_ratees"].to_numpy()}))
+    sel = ha[ha["flag"] != ""]
+    parts.append(pd.DataFrame({"rater_id": sel.index, "kind": "halo", "estimate": sel["f_ratio"].to_numpy(),
+                               "se": np.nan, "statistic": sel["icc"].to_numpy(),
+                               "q_value": sel["q"].to_numpy(), "n_ratees": sel["n_ratees"].to_numpy()}))
+    flagged = pd.concat(parts, ignore_index=True)
+    unit_of = employees.set_index("employee_id")["unit_id"]
+    flagged["unit_id"] = flagged["rater_id"].map(unit_of)
+    flagged = flagged.sort_values(["kind", "q_value"]).reset_index(drop=True)
+
+    eligible = len_[len_["eligible"]].assign(unit_id=lambda d: d.index.map(unit_of))
+    by_unit = eligible.groupby("unit_id").size().rename("n").to_frame()
+    for kind in KINDS:
+        ids = set(flagged.loc[flagged["kind"] == kind, "rater_id"])
+        by_unit[f"n_{kind}"] = eligible.groupby("unit_id").apply(lambda g, ids=ids: int(g.index.isin(ids).sum()))
+    by_unit = by_unit.reset_index().merge(units[["unit_id", "region"]], on="unit_id", how="left")
+    by_region = by_unit.drop(columns="unit_id").groupby("region").sum(numeric_only=True).reset_index()
+
+    s = Section("flags")
+    s.tables = {
+        "flagged_raters_by_unit": Output(by_unit, "n"),
+        "flagged_raters_by_region": Output(by_region, "n"),
+        "rater_halo_central_summary": Output(pd.DataFrame({
+            "measure": ["halo: F ratio (rater / others)", "central tendency: slope (pooled)",
+                        "central tendency: SD ratio (rater / others)"],
+            "median": [ha["f_ratio"].median(), ct["pooled_slope"].iloc[0] if len(ct) else np.nan,
+                       ct["sd_ratio"].median()],
+        })),
+    }
+    s.restricted = {"flagged_raters": flagged}
+    n_el = int(len_["eligible"].sum())
+    kinds = {k: int((flagged["kind"] == k).sum()) for k in KINDS}
+    s.key_figures = {
+        "eligible_raters": n_el, "min_ratees": rp.min_ratees, "min_effect": rp.min_effect, "fdr": params.fdr,
+        "flagged": kinds, "flagged_any": int(flagged["rater_id"].nunique()),
+        "share_flagged": float(flagged["rater_id"].nunique() / n_el) if n_el else None,
+        "by_region": by_region.to_dict(orient="records"),
+    }
+    for lang in ("id", "en"):
+        s.text[lang] = t("nb02.flags", lang, eligible=n_el, min_ratees=rp.min_ratees, fdr=params.fdr,
+                         lenient=kinds["lenient"], severe=kinds["severe"], central=kinds["central_tendency"],
+                         halo=kinds["halo"], min_effect=rp.min_effect)
+    s.data = {"leniency": len_, "central": ct, "halo": ha}
+    return s
+
+
+# --- 3. sources ---------------------------------------------------------------------------
+
+
+def sources_section(model_section: Section, feedback: pd.DataFrame | None, alpha: float) -> Section:
+    """Self, supervisor and subordinate ratings against peers; agreement between sources."""
+    if not model_section.available:
+        return _after_model("sources", model_section)
+    model = flags.source_effects(model_section.data["fit"], alpha)
+    plain = flags.source_differences(feedback, alpha=alpha)
+    agree = flags.source_agreement(feedback)
+    both = pd.concat([model, plain], ignore_index=True)
+    s = Section("sources")
+    s.tables = {"source_differences": Output(both), "source_agreement": Output(agree, "n_ratees",
+                                                                                 value_cols=["n_ratees"])}
+    kf = {row["source"]: _ci(row) for _, row in model.iterrows()}
+    s.key_figures = {"versus": "peer", "model": kf,
+                     "within_ratee": {row["source"]: _ci(row) for _, row in plain.iterrows()},
+                     "agreement": agree.to_dict(orient="records")}
+    if "self" in kf:
+        for lang in ("id", "en"):
+            s.text[lang] = t("nb02.sources", lang, self=kf["self"]["estimate"], lo=kf["self"]["ci_low"],
+                             hi=kf["self"]["ci_high"], sup=kf.get("supervisor", {}).get("estimate", np.nan),
+                             sub=kf.get("subordinate", {}).get("estimate", np.nan))
+    s.data = {"sources": both}
+    return s
+
+
+# --- 4. reliability -------------------------------------------------------------------------
+
+
+def _component_reliability(data: pd.DataFrame, fixed: list[str]) -> dict | None:
+    if data["ratee_id"].nunique() < 5 or data["rater_id"].nunique() < 2:
+        return None
+    fixed = [c for c in fixed if data[c].nunique() > 1]
+    # only the variance components are needed: the iterative solver gives them (to well within
+    # 0.1%) without the exact evaluation of every conditional mean
+    solver = "iterative" if data["rater_id"].nunique() > 1500 else "auto"
+    fit = fit_crossed(data, "score", ["ratee_id", "rater_id"], fixed, solver=solver)
+    vc = fit.variance_components
+    k = float(data.groupby(["ratee_id", "period"])["rater_id"].nunique().mean())
+    rel = reliability.reliability_from_components(vc["ratee_id"], vc["rater_id"], vc["residual"], k)
+    return {"n_ratings": fit.n, "n_ratees": int(data["ratee_id"].nunique()),
+            "n_raters": int(data["rater_id"].nunique()), "raters_per_ratee": k,
+            "single": rel["single_agreement"], "average": rel["average_agreement"]}
+
+
+def reliability_section(model: Section, feedback: pd.DataFrame | None, employees: pd.DataFrame,
+                        min_ratees: int = 10) -> Section:
+    """How far ratings of the same person agree: from variance components and Krippendorff's alpha."""
+    if not model.available:
+        return _after_model("reliability", model)
+    others = feedback[feedback["rater_role"] != "self"].assign(score=lambda d: d["score"].astype(float))
+    rows = []
+    for aspect, g in others.groupby("aspect"):
+        rel = _component_reliability(g, ["rater_role", "period"])
+        alpha = reliability.krippendorff_alpha(
+            g.assign(unit=g["ratee_id"] + "|" + g["period"].astype(str)), "unit", "rater_id", "score", "interval")
+        if rel:
+            rows.append({"aspect": aspect, **rel, "krippendorff_alpha": alpha})
+    by_aspect = pd.DataFrame(rows)
+    unit_of = employees.set_index("employee_id")["unit_id"]
+    others = others.assign(unit_id=others["ratee_id"].map(unit_of))
+    rows = []
+    for unit, g in others.groupby("unit_id"):
+        if g["ratee_id"].nunique() < min_ratees:
+            continue
+        rel = _component_reliability(g, ["aspect", "rater_role", "period"])
+        if rel:
+            rows.append({"unit_id": unit, **rel})
+    by_unit = pd.DataFrame(rows)
+    s = Section("reliability")
+    s.tables = {"reliability_by_aspect": Output(by_aspect, "n_ratees",
+                                                value_cols=["single", "average", "krippendorff_alpha"]),
+                "reliability_by_unit": Output(by_unit, "n_ratees", value_cols=["single", "average"])}
+    overall = model.key_figures["reliability"]
+    s.key_figures = {"overall": overall, "by_aspect": by_aspect.to_dict(orient="records"),
+                     "units": int(len(by_unit)),
+                     "unit_single_median": float(by_unit["single"].median()) if len(by_unit) else None,
+                     "unit_single_low": int((by_unit["single"] < 0.4).sum()) if len(by_unit) else 0}
+    for lang in ("id", "en"):
+        s.text[lang] = t("nb02.reliability", lang, single=overall["single_agreement"],
+                         average=overall["average_agreement"], k=overall["k"],
+                         lo=by_aspect["single"].min() if len(by_aspect) else np.nan,
+                         hi=by_aspect["single"].max() if len(by_aspect) else np.nan,
+                         units=len(by_unit), low=s.key_figures["unit_single_low"])
+    return s
+
+
+# --- 5. fairness -----------------------------------------------------------------------------
+
+
+def fairness_section(outcomes: pd.DataFrame, employees: pd.DataFrame, targets: pd.DataFrame | None,
+                     feedback: pd.DataFrame | None, params: Params) -> Section:
+    """Supervisor ratings by ratee gender, age, class and employment type, results held fixed."""
+    if targets is None:
+        return skipped("fairness", "targets table absent (achievement cannot be held fixed)", "nb02.fairness_skipped")
+    data = fairness.fairness_data(outcomes, employees, targets, feedback, params.appraisal.achievement_cap)
+    usable = data.dropna(subset=["rating_score", "skp_score"])
+    if len(usable) < fairness.MIN_APPRAISALS or usable["rater_id"].nunique() < fairness.MIN_RATERS:
+        return skipped("fairness", f"fewer than {fairness.MIN_APPRAISALS} appraisals with targets from at least "
+                                   f"{fairness.MIN_RATERS} raters", "nb02.fairness_small")
+    diffs = [fairness.group_differences(data, "rating_score", params.alpha)]
+    inter = [fairness.gender_interaction(data, "rating_score", params.alpha)]
+    if "supervisor_360" in data and data["supervisor_360"].notna().sum() > 100:
+        diffs.append(fairness.group_differences(data, "supervisor_360", params.alpha))
+        inter.append(fairness.gender_interaction(data, "supervisor_360", params.alpha))
+    diffs = pd.concat(diffs, ignore_index=True)
+    inter = pd.concat(inter, ignore_index=True)
+    units = fairness.unit_gender_gaps(data, params.raters.min_group, params.fdr, params.alpha)
+    tested = units[units["tested"]]
+    s = Section("fairness")
+    s.tables = {"fairness_group_differences": Output(diffs, "n_level", value_cols=["n_level"]),
+                "fairness_gender_interaction": Output(inter),
+                # unit rows are groups of people: the gap of a unit is shown only for tested units,
+                # which have at least min_group women and min_group men
+                "fairness_unit_gender_gaps": Output(tested.drop(columns=["tested"]))}
+    g = diffs[(diffs["factor"] == "gender") & (diffs["outcome"] == "rating_score")]
+    gender = _ci(g.iloc[0]) | {"p": float(g.iloc[0]["p"])} if len(g) else None
+    s.key_figures = {
+        "gender_gap": gender,
+        "significant_groups": diffs.loc[diffs["q"] <= params.fdr, ["outcome", "factor", "level", "estimate"]]
+        .to_dict(orient="records"),
+        "interaction": inter.to_dict(orient="records"),
+        "units_tested": int(len(tested)), "units_flagged": int(units["flag"].sum()),
+        "min_group": params.raters.min_group,
+    }
+    for lang in ("id", "en"):
+        s.text[lang] = t("nb02.fairness", lang, gap=gender["estimate"] if gender else np.nan,
+                         lo=gender["ci_low"] if gender else np.nan, hi=gender["ci_high"] if gender else np.nan,
+                         tested=len(tested), flagged=int(units["flag"].sum()), fdr=params.fdr)
+    s.data = {"differences": diffs, "units": units}
+    return s
+
+
+# --- 6. bias-adjusted outcomes ------------------------------------------------------------------
+
+
+def adjusted_section(outcomes: pd.DataFrame, model: Section, feedback: pd.DataFrame | None,
+                     targets: pd.DataFrame | None, params: Params) -> Section:
+    """Predikat and PP 30/2019 bands with the estimated rater effects removed."""
+    adj = flags.adjusted_outcomes(outcomes, params.raters.method)
+    dist = adj.distribution().reset_index()
+    changed = adj.changed
+    s = Section("adjusted")
+    s.tables = {"adjusted_predikat_distribution": Output(dist.rename(columns={"before": "n_before",
+                                                                               "after": "n_after"}),
+                                                         counts=True, value_cols=["n_before", "n_after"])}
+    s.restricted = {"adjusted_predikat_changes": changed}
+    vc = adj.fit.variance_components
+    kf = {"appraisal": {"rater_variance": float(vc["rater_id"]), "rater_sd": float(np.sqrt(vc["rater_id"])),
+                        "changed": int(len(changed)), "up": int((changed["change"] == "up").sum()),
+                        "down": int((changed["change"] == "down").sum()),
+                        "distribution": dist.to_dict(orient="records")}}
+    bands = None
+    if targets is not None and model.available:
+        before = pp30.numeric_scores(outcomes, targets, feedback, params.appraisal)
+        after = pp30.numeric_scores(outcomes, targets, flags.adjust_feedback(feedback, model.data["fit"]),
+                                      params.appraisal)
+        bands = flags.band_changes(before, after)
+        moved = bands[bands["change"] != "same"]
+        cross = bands.groupby(["band", "band_adjusted"]).size().rename("n").reset_index()
+        s.tables["adjusted_pp30_bands"] = Output(cross, counts=True, value_cols=["n"])
+        s.restricted["adjusted_pp30_band_changes"] = moved
+        kf["pp30"] = {"scored": int(len(bands)), "changed": int(len(moved)),
+                      "up": int((moved["change"] == "up").sum()), "down": int((moved["change"] == "down").sum())}
+    s.key_figures = kf
+    for lang in ("id", "en"):
+        text = t("nb02.adjusted", lang, sd=kf["appraisal"]["rater_sd"], changed=kf["appraisal"]["changed"],
+                 n=len(adj.table))
+        if "pp30" in kf:
+            text += " " + t("nb02.adjusted_pp30", lang, changed=kf["pp30"]["changed"], up=kf["pp30"]["up"],
+                            down=kf["pp30"]["down"], n=kf["pp30"]["scored"])
+        s.text[lang] = text
+    s.data = {"distribution": dist, "bands": bands}
+    return s

@@ -1,0 +1,505 @@
+"""The policy brief: what decision makers need, in Bahasa Indonesia and English.
+
+It reads only the run's ``results/*.json`` and ``figures/*.png``: it computes
+nothing. Every number it prints is looked up by a named results key
+(``notebook:path.to.value``) and rendered inside ``<span data-key="…">``, so a
+reader (or a test) can trace each one; the annex lists the keys used. Counts
+of people below the minimum cell size are shown as "<5". No name or NIP is
+ever in a results file, so none can reach the brief. Text comes from the
+translation table (``messages.yaml``, keys ``brief.*``); numbers are written
+the way each language writes them (``12,5%`` and ``1.234`` in Bahasa
+Indonesia). HTML is rendered with Jinja2 and turned into PDF by WeasyPrint,
+offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from markupsafe import Markup, escape
+
+from analysis.core import codes
+from analysis.core.i18n import outcome_phrase, t
+
+NOTEBOOKS = ("01_appraisal_outcomes", "02_rater_bias", "03_competency_gaps", "04_rollout_evaluation")
+
+
+def load_results(run_dir: Path) -> dict[str, dict]:
+    out = {}
+    for path in sorted((Path(run_dir) / "results").glob("*.json")):
+        out[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+    return out
+
+
+# --- numbers --------------------------------------------------------------------------
+
+
+def fmt(value: float | int | None, kind: str, lang: str, digits: int = 1) -> str:
+    """A number as the language writes it; kinds: int, num, pct, signed, signed_pct (points), idr."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if kind == "int":
+        text = f"{round(value):,}"
+    elif kind == "pct":
+        text = f"{100 * value:,.{digits}f}%"
+    elif kind == "signed_pct":
+        text = f"{100 * value:+,.{digits}f} pp" if lang == "en" else f"{100 * value:+,.{digits}f} poin persen"
+    elif kind == "signed":
+        text = f"{value:+,.{digits}f}"
+    elif kind == "idr":
+        billions = value / 1e9
+        text = (f"Rp {billions:,.{digits}f} " + ("miliar" if lang == "id" else "billion")) if abs(billions) >= 1 \
+            else f"Rp {value / 1e6:,.0f} " + ("juta" if lang == "id" else "million")
+    else:
+        text = f"{value:,.{digits}f}"
+    if lang == "id":  # 1,234.5 -> 1.234,5
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+@dataclass
+class Facts:
+    """The results of a run, looked up by key, with every key used remembered."""
+
+    results: dict[str, dict]
+    lang: str
+    min_cell: int = 5
+    used: set[str] = field(default_factory=set)
+
+    def status(self, notebook: str) -> str:
+        doc = self.results.get(notebook)
+        return "missing" if doc is None else doc.get("status", "ok")
+
+    def section_status(self, notebook: str, section: str) -> str:
+        doc = self.results.get(notebook) or {}
+        return doc.get("sections", {}).get(section, "missing")
+
+    def available(self, notebook: str, section: str | None = None) -> bool:
+        if self.status(notebook) != "ok":
+            return False
+        return section is None or self.section_status(notebook, section) == "ok"
+
+    def get(self, key: str):
+        notebook, path = key.split(":", 1)
+        node = self.results[notebook]["values"]
+        for part in path.split("."):
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        return node
+
+    def has(self, key: str) -> bool:
+        try:
+            return self.get(key) is not None
+        except (KeyError, IndexError, ValueError, TypeError):
+            return False
+
+    def n(self, key: str, kind: str = "num", digits: int = 1) -> Markup:
+        """A number from the results, formatted, with its key attached."""
+        value = self.get(key)
+        self.used.add(key)
+        return Markup('<span class="n" data-key="{}">{}</span>').format(key, fmt(value, kind, self.lang, digits))
+
+    def text(self, key: str) -> Markup:
+        """A label from the results (a period, say), as it is, with its key attached."""
+        value = self.get(key)
+        self.used.add(key)
+        return Markup('<span class="n" data-key="{}">{}</span>').format(key, value)
+
+    def count(self, key: str) -> Markup:
+        """A count of people: shown as "<min_cell" when it is a small group (but not none)."""
+        value = self.get(key)
+        self.used.add(key)
+        text = f"<{self.min_cell}" if value and 0 < value < self.min_cell else fmt(value, "int", self.lang)
+        return Markup('<span class="n" data-key="{}">{}</span>').format(key, text)
+
+    def ci(self, key: str, digits: int = 2, signed: bool = False, estimate: str = "estimate") -> Markup:
+        """Estimate (low to high) from a results entry with an estimate, ci_low and ci_high."""
+        kind = "signed" if signed else "num"
+        return Markup("{} ({}–{})").format(self.n(f"{key}.{estimate}", kind, digits),
+                                          self.n(f"{key}.ci_low", kind, digits),
+                                          self.n(f"{key}.ci_high", kind, digits))
+
+
+def _t(key: str, lang: str, **fields) -> Markup:
+    """A sentence of the translation table with its (already escaped) fields filled in."""
+    template = escape(t(key, lang))
+    return Markup(str(template).format(**{k: escape(v) for k, v in fields.items()}))
+
+
+# --- sections ---------------------------------------------------------------------------
+
+
+@dataclass
+class Block:
+    key: str
+    title: str
+    available: bool = True
+    note: Markup | None = None
+    paragraphs: list[Markup] = field(default_factory=list)
+    bullets: list[Markup] = field(default_factory=list)
+    figure: dict | None = None
+    findings: list[Markup] = field(default_factory=list)  # the lines that go to the key findings
+
+
+def _figure(run_dir: Path, name: str, caption: Markup, lang: str | None = None) -> dict | None:
+    """A figure of the run, in ``lang`` when the notebook drew it in both (``<name>_<lang>.png``)."""
+    path = Path(run_dir) / "figures" / f"{name}_{lang}.png"
+    if not path.exists():
+        path = Path(run_dir) / "figures" / f"{name}.png"
+    if not path.exists():
+        return None
+    name = path.stem
+    data = base64.b64encode(path.read_bytes()).decode()
+    return {"src": f"data:image/png;base64,{data}", "caption": caption, "file": f"figures/{name}.png"}
+
+
+def _skipped(key: str, f: Facts, notebook: str) -> Block:
+    reason = (f.results.get(notebook) or {}).get("reason") or f.status(notebook)
+    return Block(key, t(f"brief.{key}.title", f.lang), available=False,
+                 note=_t("brief.skipped", f.lang, reason=reason))
+
+
+def appraisal_block(f: Facts, run_dir: Path) -> Block:
+    nb = "01_appraisal_outcomes"
+    if not f.available(nb):
+        return _skipped("appraisal", f, nb)
+    lang = f.lang
+    b = Block("appraisal", t("brief.appraisal.title", lang))
+    latest = f.get(f"{nb}:predikat.latest_period")
+    base = f"{nb}:predikat.predikat_shares.{latest}"
+    b.paragraphs.append(_t("brief.appraisal.predikat", lang, period=f.text(f"{nb}:predikat.latest_period"),
+                           n=f.n(f"{nb}:predikat.n_appraisals", "int"),
+                           sb=f.n(f"{base}.sangat_baik", "pct"), b=f.n(f"{base}.baik", "pct"),
+                           bp=f.n(f"{base}.butuh_perbaikan", "pct"), k=f.n(f"{base}.kurang", "pct"),
+                           sk=f.n(f"{base}.sangat_kurang", "pct")))
+    if f.available(nb, "compliance"):
+        line = _t("brief.appraisal.compliance", lang,
+                  bad=f.n(f"{nb}:compliance.non_compliant", "int"), checked=f.n(f"{nb}:compliance.checked", "int"),
+                  share=f.n(f"{nb}:compliance.share_non_compliant", "pct"),
+                  people=f.n(f"{nb}:compliance.people_to_move", "int"))
+        b.paragraphs.append(line)
+        b.findings.append(_t("brief.finding.appraisal", lang, bad=f.n(f"{nb}:compliance.non_compliant", "int"),
+                             checked=f.n(f"{nb}:compliance.checked", "int"),
+                             share=f.n(f"{nb}:compliance.share_non_compliant", "pct")))
+    if f.has(f"{nb}:predikat.reported.share_mismatch"):
+        b.bullets.append(_t("brief.appraisal.reported", lang,
+                            n=f.count(f"{nb}:predikat.reported.n_mismatch"),
+                            share=f.n(f"{nb}:predikat.reported.share_mismatch", "pct")))
+    if f.available(nb, "agreement"):
+        b.bullets.append(_t("brief.appraisal.agreement", lang, kappa=f.ci(f"{nb}:agreement.pp30.kappa_linear", estimate="kappa"),
+                            same=f.n(f"{nb}:agreement.pp30.share_same", "pct")))
+    b.figure = _figure(run_dir, "predikat_by_period", t("brief.appraisal.figure", lang), lang)
+    return b
+
+
+def raters_block(f: Facts, run_dir: Path) -> Block:
+    nb = "02_rater_bias"
+    if not f.available(nb) or not f.available(nb, "model"):
+        return _skipped("raters", f, nb)
+    lang = f.lang
+    b = Block("raters", t("brief.raters.title", lang))
+    b.paragraphs.append(_t("brief.raters.model", lang, n=f.n(f"{nb}:model.n_ratings", "int"),
+                           raters=f.n(f"{nb}:model.n_raters", "int"),
+                           share=f.n(f"{nb}:model.shares.rater_id", "pct"),
+                           single=f.n(f"{nb}:model.reliability.single_agreement", "num", 2),
+                           k=f.n(f"{nb}:model.reliability.k", "num", 1),
+                           average=f.n(f"{nb}:model.reliability.average_agreement", "num", 2)))
+    if f.available(nb, "flags"):
+        line = _t("brief.raters.flags", lang, eligible=f.n(f"{nb}:flags.eligible_raters", "int"),
+                  lenient=f.count(f"{nb}:flags.flagged.lenient"), severe=f.count(f"{nb}:flags.flagged.severe"),
+                  central=f.count(f"{nb}:flags.flagged.central_tendency"), halo=f.count(f"{nb}:flags.flagged.halo"),
+                  fdr=f.n(f"{nb}:flags.fdr", "pct", 0))
+        b.paragraphs.append(line)
+        b.findings.append(_t("brief.finding.raters", lang, eligible=f.n(f"{nb}:flags.eligible_raters", "int"),
+                             any=f.count(f"{nb}:flags.flagged_any"),
+                             share=f.n(f"{nb}:model.shares.rater_id", "pct")))
+    if f.available(nb, "sources") and f.has(f"{nb}:sources.model.self.estimate"):
+        b.bullets.append(_t("brief.raters.self", lang, self=f.ci(f"{nb}:sources.model.self", 2, signed=True)))
+    if f.available(nb, "fairness") and f.has(f"{nb}:fairness.gender_gap.estimate"):
+        line = _t("brief.raters.fairness", lang, gap=f.ci(f"{nb}:fairness.gender_gap", 3, signed=True),
+                  tested=f.n(f"{nb}:fairness.units_tested", "int"), flagged=f.n(f"{nb}:fairness.units_flagged", "int"))
+        b.bullets.append(line)
+        b.bullets.append(Markup(t("brief.raters.fairness_caveat", lang)))
+    b.figure = _figure(run_dir, "rater_effects_caterpillar", t("brief.raters.figure", lang), lang)
+    return b
+
+
+def training_block(f: Facts, run_dir: Path) -> Block:
+    nb = "03_competency_gaps"
+    if not f.available(nb) or not f.available(nb, "gaps"):
+        return _skipped("training", f, nb)
+    lang = f.lang
+    b = Block("training", t("brief.training.title", lang))
+    b.paragraphs.append(_t("brief.training.gaps", lang, gap=f.n(f"{nb}:gaps.employees_with_gap", "int"),
+                           n=f.n(f"{nb}:gaps.employees_with_standard", "int"),
+                           share=f.n(f"{nb}:gaps.share_with_gap", "pct"),
+                           missing=f.n(f"{nb}:gaps.not_assessed", "int")))
+    if f.available(nb, "clusters"):
+        clusters = f.get(f"{nb}:clusters.clusters")
+        names = Markup("; ").join(
+            Markup("{} ({})").format(c[f"name_{lang}"], f.count(f"{nb}:clusters.clusters.{i}.n"))
+            for i, c in enumerate(clusters))
+        b.bullets.append(_t("brief.training.clusters", lang, k=f.n(f"{nb}:clusters.k", "int"), names=names))
+    if f.available(nb, "plans"):
+        p = f"{nb}:plans.plan"
+        line = _t("brief.training.plan", lang, budget=f.n(f"{nb}:plans.budget", "idr"),
+                  cost=f.n(f"{p}.cost", "idr"), cohorts=f.n(f"{nb}:plans.classroom_cohorts", "int"),
+                  people=f.n(f"{p}.people_reached", "int"), closed=f.n(f"{p}.gap_closed", "num", 0),
+                  share=f.n(f"{nb}:plans.share_gap_closed", "pct"))
+        b.paragraphs.append(line)
+        b.findings.append(_t("brief.finding.training", lang, share=f.n(f"{nb}:gaps.share_with_gap", "pct"),
+                             budget=f.n(f"{nb}:plans.budget", "idr"),
+                             closed=f.n(f"{nb}:plans.share_gap_closed", "pct"),
+                             people=f.n(f"{p}.people_reached", "int")))
+        b.bullets.append(_t("brief.training.jp", lang, pns=f.n(f"{nb}:plans.development.pns", "int"),
+                            met=f.n(f"{nb}:plans.development.pns_meeting_min_jp", "int"),
+                            topped=f.n(f"{nb}:plans.development.pns_topped_up", "int")))
+        if f.has(f"{nb}:plans.gap_closed_per_extra_billion"):
+            b.bullets.append(_t("brief.training.marginal", lang,
+                                extra=f.n(f"{nb}:plans.gap_closed_per_extra_billion", "num", 0)))
+    b.figure = _figure(run_dir, "budget_curve", t("brief.training.figure", lang), lang)
+    return b
+
+
+def _rollout_outcomes(f: Facts, nb: str) -> list[str]:
+    values = f.results[nb].get("values", {})
+    found = [k for k, v in values.items() if isinstance(v, dict) and "overall_att" in v]
+    return sorted(found, key=lambda k: (k not in ("ikm", "iku_attainment"), k != "ikm", k))
+
+
+def _event_index(f: Facts, key: str, which: str) -> int | None:
+    """Index in the event study of the adoption period (``first``) or the last event time (``last``)."""
+    rows = f.get(key) if f.has(key) else []
+    post = [i for i, r in enumerate(rows) if r.get("event_time", -1) >= 0 and r.get("estimate") is not None]
+    if not post:
+        return None
+    return post[0] if which == "first" else post[-1]
+
+
+def _region_range(f: Facts, key: str) -> tuple[str, str] | None:
+    """The levels (tested, with a plain name) with the smallest and the largest effect."""
+    levels = f.get(f"{key}.levels") if f.has(f"{key}.levels") else {}
+    tested = {k: v["estimate"] for k, v in levels.items()
+              if v.get("in_test") and v.get("estimate") is not None and "." not in k}
+    if len(tested) < 2:
+        return None
+    return min(tested, key=tested.get), max(tested, key=tested.get)
+
+
+def rollout_block(f: Facts, run_dir: Path) -> Block:
+    nb = "04_rollout_evaluation"
+    if not f.available(nb):
+        return _skipped("rollout", f, nb)
+    lang = f.lang
+    b = Block("rollout", t("brief.rollout.title", lang))
+    outcomes = _rollout_outcomes(f, nb)
+    if not outcomes:  # the notebook ran but could not estimate: say why
+        status = f.section_status(nb, "panel")
+        reason = status.removeprefix("skipped: ") if status.startswith("skipped") else "no outcome could be estimated"
+        return Block("rollout", t("brief.rollout.title", lang), available=False,
+                     note=_t("brief.skipped", lang, reason=reason))
+    pretests = []
+    for outcome in outcomes:
+        key, name = f"{nb}:{outcome}", outcome_phrase(outcome, lang)
+        att = f.ci(f"{key}.overall_att", 2, signed=True)
+        text = _t("brief.rollout.overall", lang, outcome=name, att=att)
+        i0, il = _event_index(f, f"{key}.event_study", "first"), _event_index(f, f"{key}.event_study", "last")
+        if i0 is not None and il is not None and il > i0:
+            text += Markup(" ") + _t("brief.rollout.growth", lang,
+                                     first=f.n(f"{key}.event_study.{i0}.estimate", "signed", 2),
+                                     last=f.n(f"{key}.event_study.{il}.estimate", "signed", 2),
+                                     e=f.n(f"{key}.event_study.{il}.event_time", "int"))
+        b.paragraphs.append(text)
+        b.findings.append(_t("brief.finding.rollout", lang, outcome=name, att=att))
+        if f.has(f"{key}.pretest.p"):
+            pretests.append(_t("brief.rollout.pretest_one", lang, outcome=name, p=f.n(f"{key}.pretest.p", "num", 2)))
+    if pretests:
+        b.bullets.append(_t("brief.rollout.pretest", lang, tests=Markup("; ").join(pretests)))
+    if outcomes:  # the naive contrast and the regions for the headline outcome
+        key, name = f"{nb}:{outcomes[0]}", outcome_phrase(outcomes[0], lang)
+        if f.has(f"{key}.twfe.estimate") and f.has(f"{key}.bacon.already_treated_weight"):
+            b.bullets.append(_t("brief.rollout.twfe", lang, outcome=name,
+                                twfe=f.n(f"{key}.twfe.estimate", "signed", 2),
+                                weight=f.n(f"{key}.bacon.already_treated_weight", "pct", 0)))
+        region = _region_range(f, f"{key}.by_region")
+        if region and f.has(f"{key}.by_region.equality.p"):
+            lo, hi = region
+            b.bullets.append(_t("brief.rollout.region", lang, outcome=name, lo_region=lo, hi_region=hi,
+                                lo=f.n(f"{key}.by_region.levels.{lo}.estimate", "signed", 2),
+                                hi=f.n(f"{key}.by_region.levels.{hi}.estimate", "signed", 2),
+                                p=f.n(f"{key}.by_region.equality.p", "num", 2)))
+    app = f"{nb}:appraisal_metrics.share_sangat_baik.overall_att"
+    if f.has(f"{app}.estimate"):
+        b.bullets.append(_t("brief.rollout.appraisal", lang, att=f.n(f"{app}.estimate", "signed_pct", 1),
+                            lo=f.n(f"{app}.ci_low", "signed_pct", 1), hi=f.n(f"{app}.ci_high", "signed_pct", 1)))
+    if outcomes and f.has(f"{nb}:mde.{outcomes[0]}.mde"):
+        mde = f"{nb}:mde.{outcomes[0]}"
+        text = _t("brief.rollout.mde", lang, outcome=outcome_phrase(outcomes[0], lang),
+                  units=f.n(f"{mde}.n_units", "int"), periods=f.n(f"{mde}.n_post_periods", "int"),
+                  mde=f.n(f"{mde}.mde", "num", 2))
+        if f.has(f"{mde}.units_needed.n_units"):
+            text += Markup(" ") + _t("brief.rollout.units_needed", lang,
+                                     effect=f.n(f"{mde}.units_needed.effect", "num", 1),
+                                     units=f.n(f"{mde}.units_needed.n_units", "int"))
+        b.bullets.append(text)
+    if outcomes:
+        b.figure = _figure(run_dir, f"rollout_event_study_{outcomes[0]}",
+                           _t("brief.rollout.figure", lang, outcome=outcome_phrase(outcomes[0], lang)), lang)
+    return b
+
+
+# --- recommendations: stated rules -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str  # brief.rule.<key>.when / .then in the translation table
+    needs: tuple[str, ...]  # results keys the rule reads
+    applies: Callable[[Facts], bool]
+    fields: Callable[[Facts], dict]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("distribution", ("01_appraisal_outcomes:compliance.share_non_compliant",),
+         lambda f: f.get("01_appraisal_outcomes:compliance.share_non_compliant") > 0.05,
+         lambda f: {"bad": f.n("01_appraisal_outcomes:compliance.non_compliant", "int")}),
+    Rule("reported", ("01_appraisal_outcomes:predikat.reported.n_mismatch",),
+         lambda f: f.get("01_appraisal_outcomes:predikat.reported.n_mismatch") > 0,
+         lambda f: {"n": f.count("01_appraisal_outcomes:predikat.reported.n_mismatch")}),
+    Rule("calibration", ("02_rater_bias:flags.flagged.lenient", "02_rater_bias:flags.flagged.severe"),
+         lambda f: f.get("02_rater_bias:flags.flagged.lenient") + f.get("02_rater_bias:flags.flagged.severe") > 0,
+         lambda f: {"lenient": f.count("02_rater_bias:flags.flagged.lenient"),
+                    "severe": f.count("02_rater_bias:flags.flagged.severe")}),
+    Rule("rater_training", ("02_rater_bias:flags.flagged.central_tendency", "02_rater_bias:flags.flagged.halo"),
+         lambda f: f.get("02_rater_bias:flags.flagged.central_tendency") + f.get("02_rater_bias:flags.flagged.halo") > 0,
+         lambda f: {"central": f.count("02_rater_bias:flags.flagged.central_tendency"),
+                    "halo": f.count("02_rater_bias:flags.flagged.halo")}),
+    Rule("more_raters", ("02_rater_bias:model.reliability.average_agreement", "02_rater_bias:model.raters_for_070"),
+         lambda f: f.get("02_rater_bias:model.reliability.average_agreement") < 0.7,
+         lambda f: {"k": f.n("02_rater_bias:model.raters_for_070", "int")}),
+    Rule("self_ratings", ("02_rater_bias:sources.model.self.ci_low",),
+         lambda f: f.get("02_rater_bias:sources.model.self.ci_low") > 0.2,
+         lambda f: {"self": f.n("02_rater_bias:sources.model.self.estimate", "num", 2)}),
+    Rule("fairness", ("02_rater_bias:fairness.units_flagged",),
+         lambda f: f.get("02_rater_bias:fairness.units_flagged") > 0,
+         lambda f: {"units": f.n("02_rater_bias:fairness.units_flagged", "int")}),
+    Rule("budget", ("03_competency_gaps:plans.gap_closed_per_extra_billion",),
+         lambda f: f.get("03_competency_gaps:plans.gap_closed_per_extra_billion") > 0,
+         lambda f: {"extra": f.n("03_competency_gaps:plans.gap_closed_per_extra_billion", "num", 0)}),
+    Rule("inhouse", ("03_competency_gaps:plans.development.pns_topped_up",),
+         lambda f: f.get("03_competency_gaps:plans.development.pns_topped_up") > 0,
+         lambda f: {"n": f.n("03_competency_gaps:plans.development.pns_topped_up", "int")}),
+    Rule("extend", ("04_rollout_evaluation:ikm.overall_att.ci_low",),
+         lambda f: f.get("04_rollout_evaluation:ikm.overall_att.ci_low") > 0,
+         lambda f: {"att": f.n("04_rollout_evaluation:ikm.overall_att.estimate", "signed", 2)}),
+    Rule("wait", ("04_rollout_evaluation:ikm.overall_att.ci_low",),
+         lambda f: f.get("04_rollout_evaluation:ikm.overall_att.ci_low") <= 0,
+         lambda f: {}),
+)
+
+
+def recommendations(f: Facts) -> list[Markup]:
+    out = []
+    for rule in RULES:
+        if not all(f.has(k) for k in rule.needs):
+            continue
+        if rule.applies(f):
+            out.append(_t(f"brief.rule.{rule.key}.then", f.lang, **rule.fields(f)))
+    return out
+
+
+# --- annex ---------------------------------------------------------------------------------------
+
+
+def data_quality(f: Facts) -> list[Markup]:
+    lang = f.lang
+    if f.status("00_run") == "missing":
+        return [Markup(t("brief.annex.no_run", lang))]
+    out = [_t("brief.annex.validation", lang, errors=f.n("00_run:validation.errors", "int"),
+              warnings=f.n("00_run:validation.warnings", "int"))]
+    checks = f.get("00_run:validation.by_check")
+    for i, c in enumerate(checks):
+        if c["severity"] == "warning":
+            out.append(_t("brief.annex.warning", lang, table=c["table"], check=c["check"],
+                          n=f.n(f"00_run:validation.by_check.{i}.count", "int")))
+    tables = f.get("00_run:tables")
+    out.append(_t("brief.annex.tables", lang, tables=Markup(", ").join(
+        Markup("{} {}").format(name, f.n(f"00_run:tables.{name}", "int")) for name in tables)))
+    return out
+
+
+def _by_notebook(keys) -> dict[str, list[str]]:
+    """Results keys grouped by their notebook, for the annex: {notebook: [key path, ...]}."""
+    out: dict[str, list[str]] = {}
+    for key in sorted(keys):
+        notebook, path = key.split(":", 1)
+        out.setdefault(notebook, []).append(path)
+    return out
+
+
+def _run_id(run_dir: Path) -> str:
+    """The run's id from its folder, also while it is still being built in ``.tmp-<run_id>``."""
+    from analysis.pipeline.run import TMP_PREFIX
+
+    return run_dir.name.removeprefix(TMP_PREFIX)
+
+
+def build(run_dir: Path, lang: str, min_cell: int | None = None) -> dict:
+    """Everything the template needs, for one language."""
+    results = load_results(run_dir)
+    run = results.get("00_run", {}).get("values", {})
+    f = Facts(results, lang, min_cell or run.get("min_cell", 5))
+    blocks = [appraisal_block(f, run_dir), raters_block(f, run_dir), training_block(f, run_dir),
+              rollout_block(f, run_dir)]
+    findings = [line for b in blocks for line in b.findings]
+    recs = recommendations(f)
+    quality = data_quality(f)
+    rules = [Markup(t(f"brief.rule.{r.key}.when", lang)) for r in RULES]
+    return {
+        "lang": lang, "title": t("brief.title", lang), "subtitle": t("brief.subtitle", lang),
+        "run_id": _run_id(Path(run_dir)), "findings": findings, "blocks": blocks,
+        "recommendations": recs, "quality": quality, "rules": rules,
+        "methods": [Markup(t(f"brief.method.{k}", lang)) for k in ("appraisal", "raters", "training", "rollout")],
+        "labels": {k: t(f"brief.label.{k}", lang) for k in ("findings", "recommendations", "annex", "quality",
+                                                           "methods", "rules", "sources", "run")},
+        "used_keys": sorted(f.used),
+        "sources": _by_notebook(f.used),
+        "codes": codes,
+    }
+
+
+def render_html(context: dict) -> str:
+    from jinja2 import Environment, select_autoescape
+
+    template = resources.files("analysis.report").joinpath("templates/brief.html.j2").read_text(encoding="utf-8")
+    env = Environment(autoescape=select_autoescape(default=True))
+    return env.from_string(template).render(**context)
+
+
+def render(run_dir: Path, lang: str, out_dir: Path, min_cell: int | None = None) -> dict:
+    """Write brief_<lang>.html and brief_<lang>.pdf; return what was written and the keys used."""
+    from weasyprint import HTML
+
+    context = build(Path(run_dir), lang, min_cell)
+    html = render_html(context)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html_path = out_dir / f"brief_{lang}.html"
+    html_path.write_text(html, encoding="utf-8")
+    document = HTML(string=html, base_url=str(out_dir)).render()
+    pdf_path = out_dir / f"brief_{lang}.pdf"
+    document.write_pdf(pdf_path)
+    return {"lang": lang, "html": html_path.name, "pdf": pdf_path.name, "pages": len(document.pages),
+            "keys_used": context["used_keys"],
+            "sections": {b.key: ("ok" if b.available else "skipped") for b in context["blocks"]},
+            "recommendations": len(context["recommendations"])}
+
+
+def render_all(run_dir: Path, out_dir: Path, primary: str = "id", min_cell: int | None = None) -> dict:
+    """Both languages, the primary one first: {lang: what was written}."""
+    order = [primary] + [lang for lang in ("id", "en") if lang != primary]
+    return {lang: render(run_dir, lang, out_dir, min_cell) for lang in order}

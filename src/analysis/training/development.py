@@ -1,0 +1,277 @@
+"""Individual development plans (PP 11/2017 art. 203-206): per employee with a competency gap,
+the gaps in priority order, the activities that address them, and the 20 JP rule.
+
+Priority. Largest gap first; on a tie the current position before the target position
+(the job held comes before the promotion), then managerial before socio-cultural before
+technical competencies, then by code.
+
+Activities. A gap covered by the workshop plan gets its funded option (cost: the person's
+share, the option's cost divided by its participants, so the shares add up to the plan's cost).
+Any other gap gets the cheapest catalogue programme one person can take alone, marked unfunded
+(cost: the catalogue fee plus the coach's share for coaching and mentoring): coaching or
+mentoring first when no classroom cohort was open to the person (their group was too small for a
+class: a coach replaces it), e-learning or other self-paced forms first otherwise. A gap whose
+competency has no such programme gets no catalogue activity.
+
+The 20 JP rule. Every PNS is owed at least ``workshops.min_jp`` JP of development a year (PP
+11/2017 art. 203). What counts is what is secured: the funded activities (and the unfunded
+ones only with ``count_unfunded``). A PNS below the minimum is topped up with in-house
+activities credited by ``params.jp_table`` at no catalogue cost -- coaching by the direct
+supervisor first, then mentoring, on-the-job guidance, self-study or a community of practice,
+the first of these the agency's JP table credits -- in whole sessions, on their highest-priority
+gap without a funded activity. Whoever still falls short (no in-house form credited, or the
+optional cap on in-house JP) has ``jp_shortfall`` and a ``reason``.
+
+PPPK are not owed the 20 JP: PP 11/2017 governs PNS, and PP 49/2018 art. 40 [S] gives PPPK
+development of at most 24 JP per contract year (except certain JPT). A PPPK is therefore never
+counted as failing the rule (``min_jp_applies`` False, ``meets_min_jp`` empty, reason
+"pppk_not_owed"), gets no top-up, and is flagged (``over_jp_cap``) when funded activities exceed
+the PPPK cap. Missing employment type is treated as PNS (the rule applies).
+
+The plans only read their inputs: no file is written here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.core import i18n
+from analysis.core.codes import label
+from analysis.core.params import Params
+from analysis.training.workshops import (
+    GUIDED_FORMS,
+    NEED_KEY,
+    REASONS,
+    WorkshopPlan,
+    _catalog,
+    need_table,
+    option_costs,
+)
+
+KIND_ORDER = {"manajerial": 0, "sosial_kultural": 1, "teknis": 2}
+# In-house activities at no catalogue cost, in order of preference (credited by jp_table).
+INHOUSE_FORMS = ("coaching", "mentoring", "bimbingan_kerja", "belajar_mandiri", "komunitas_belajar")
+SELF_PACED_FORMS = ("e_learning", "pjj", "belajar_mandiri")
+PPPK_MAX_JP = 24.0  # PP 49/2018 art. 40 [S]
+DEV_REASONS = ("pppk_not_owed", "no_inhouse_form", "inhouse_cap")
+
+
+def _t(key: str, lang: str, **fields) -> str:
+    """Text from the translation table (messages.yaml)."""
+    return i18n.t(key, lang, **fields)
+
+
+def _priority(nt: pd.DataFrame) -> pd.DataFrame:
+    out = nt.assign(_basis=(nt["basis"] != "current").astype(int),
+                    _kind=nt["kind"].map(KIND_ORDER).fillna(len(KIND_ORDER)).astype(int))
+    out = out.sort_values(["employee_id", "gap", "_basis", "_kind", "competency_code"],
+                          ascending=[True, False, True, True, True], kind="stable")
+    out["priority"] = out.groupby("employee_id").cumcount() + 1
+    return out.drop(columns=["_basis", "_kind"]).reset_index(drop=True)
+
+
+def _individual_programmes(catalog: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Catalogue programmes one person can take alone, with their one-person cost."""
+    cat = _catalog(catalog)
+    ind = cat[(cat["mode"] != "klasikal") & (cat["min_participants"] <= 1)].copy()
+    ind["cost"] = [option_costs(r.mode, r.form, 1, r.jp, r.cost_per_participant, r.max_participants,
+                                params.workshops, params.costs)["cost"] for r in ind.itertuples()]
+    ind["guided"] = ind["form"].isin(GUIDED_FORMS)
+    ind["self_paced"] = ind["form"].isin(SELF_PACED_FORMS)
+    return ind
+
+
+def development_activities(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataFrame, params: Params,
+                           lang: str = "id") -> pd.DataFrame:
+    """One row per employee x competency gap, in priority order, with its activity.
+
+    ``activity`` is "funded" (an option of the plan), "unfunded" (the cheapest suitable
+    programme one person can take, see the module docstring) or "none".
+    """
+    nt = _priority(need_table(needs))
+    cov = plan.coverage.set_index(NEED_KEY)
+    key = pd.MultiIndex.from_frame(nt[NEED_KEY])
+    nt["option_id"] = cov["option_id"].reindex(key).to_numpy() if len(cov) else None
+    nt["left_out_reason"] = cov["reason"].reindex(key).to_numpy() if len(cov) else None
+    nt["classroom_available"] = (cov["classroom_available"].reindex(key).fillna(False).astype(bool).to_numpy()
+                                 if len(cov) else False)
+    sel = plan.selected.set_index("option_id")
+    funded = nt["option_id"].notna() & nt["option_id"].isin(sel.index)
+    name_col = "competency_name_en" if lang == "en" else "competency_name_id"
+    nt["competency_name"] = nt[name_col]
+
+    out_cols = ["program_id", "program_name", "form", "mode", "provider", "jp", "cost"]
+    acts = pd.DataFrame(index=nt.index, columns=out_cols, dtype=object)
+    f = nt.loc[funded, "option_id"]
+    if len(f):
+        rows = sel.loc[f.to_numpy()]
+        acts.loc[funded, "program_id"] = rows["program_id"].to_numpy()
+        acts.loc[funded, "program_name"] = rows["program_name"].to_numpy()
+        acts.loc[funded, "form"] = rows["form"].to_numpy()
+        acts.loc[funded, "mode"] = rows["mode"].to_numpy()
+        acts.loc[funded, "provider"] = rows["provider"].to_numpy()
+        acts.loc[funded, "jp"] = rows["jp"].to_numpy()
+        acts.loc[funded, "cost"] = (rows["cost"] / rows["n"]).to_numpy()
+
+    ind = _individual_programmes(catalog, params)
+    picks = []
+    for code, g in ind.groupby("competency_code"):
+        # guided first where no class was open to the person, self-paced first otherwise
+        for guided_first, flag in ((True, "guided"), (False, "self_paced")):
+            best = g.sort_values([flag, "cost", "program_id"], ascending=[False, True, True]).iloc[0]
+            picks.append({"competency_code": code, "_guided_first": guided_first, "program_id": best["program_id"],
+                          "program_name": best["name"], "form": best["form"], "mode": best["mode"],
+                          "provider": best["provider"], "jp": best["jp"], "cost": best["cost"]})
+    todo = nt.loc[~funded, ["competency_code"]].assign(_guided_first=~nt.loc[~funded, "classroom_available"])
+    if picks and len(todo):
+        got = todo.reset_index().merge(pd.DataFrame(picks), on=["competency_code", "_guided_first"], how="inner")
+        acts.loc[got["index"].to_numpy(), out_cols] = got[out_cols].to_numpy()
+    nt = pd.concat([nt, acts], axis=1)
+    nt["activity"] = np.where(funded, "funded", np.where(nt["program_id"].notna(), "unfunded", "none"))
+    nt["jp"] = pd.to_numeric(nt["jp"]).fillna(0.0).astype(float)
+    nt["cost"] = pd.to_numeric(nt["cost"]).fillna(0.0).astype(float)
+    gain = [params.workshops.gain_for(f, m) if isinstance(f, str) and isinstance(m, str) else np.nan
+            for f, m in zip(nt["form"], nt["mode"])]
+    nt["gap_closed"] = np.where(funded, np.minimum(nt["gap"].astype(float), np.asarray(gain, dtype=float)), 0.0)
+    cols = ["employee_id", "priority", "competency_code", "competency_name", "kind", "gap", "basis", "activity",
+            "option_id", "program_id", "program_name", "form", "mode", "provider", "jp", "cost", "gap_closed",
+            "left_out_reason", "classroom_available", "employment_type", "unit_id", "region", "position_class",
+            "cluster", "cluster_name_id", "cluster_name_en"]
+    return nt[cols]
+
+
+def _gap_texts(acts: pd.DataFrame, lang: str) -> list[str]:
+    target = ", " + _t("dev.target", lang)
+    return [f"{c} {n} ({g:.1f}{'' if b == 'current' else target})"
+            for c, n, g, b in zip(acts["competency_code"], acts["competency_name"], acts["gap"], acts["basis"])]
+
+
+def _activity_texts(acts: pd.DataFrame, lang: str) -> list[str]:
+    words = {"funded": _t("dev.funded", lang), "unfunded": _t("dev.unfunded", lang)}
+    return [_t(f"dev.none.{r if r in REASONS else 'no_programme'}", lang, code=c) if a == "none"
+            else f"{c}: {p} {n} ({j:g} JP, {words[a]})"
+            for c, a, p, n, j, r in zip(acts["competency_code"], acts["activity"], acts["program_id"],
+                                        acts["program_name"], acts["jp"], acts["left_out_reason"])]
+
+
+def development_plans(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataFrame, params: Params, *,
+                      lang: str = "id", count_unfunded: bool = False, max_inhouse_jp: float | None = None,
+                      pppk_max_jp: float = PPPK_MAX_JP) -> pd.DataFrame:
+    """One row per employee with a gap: gaps by priority, activities, JP, cost and the 20 JP rule.
+
+    Columns: employee_id, employment_type, unit_id, region, position_class, cluster,
+    cluster_name, cluster_name_en, n_gaps, total_gap, gaps, activities, n_funded, gap_closed,
+    jp_funded, jp_unfunded, jp_inhouse, inhouse, jp_total, cost_funded, cost_unfunded, cost,
+    min_jp_applies, meets_min_jp, jp_shortfall, over_jp_cap, reason, reason_text.
+    ``count_unfunded`` counts unfunded activities towards the minimum (when the agency will
+    fund them from elsewhere); ``max_inhouse_jp`` caps the in-house top-up.
+    """
+    acts = development_activities(needs, plan, catalog, params, lang)
+    if acts.empty:
+        return pd.DataFrame()
+    min_jp = float(params.workshops.min_jp)
+    form = next((f for f in INHOUSE_FORMS if f in params.jp_table), None)
+    credit = float(params.jp_table[form]) if form else 0.0
+    a = acts.assign(
+        _gap_txt=_gap_texts(acts, lang), _act_txt=_activity_texts(acts, lang),
+        _f=acts["activity"] == "funded", _u=acts["activity"] == "unfunded")
+    a["jp_funded"] = a["jp"].where(a["_f"], 0.0)
+    a["jp_unfunded"] = a["jp"].where(a["_u"], 0.0)
+    a["cost_funded"] = a["cost"].where(a["_f"], 0.0)
+    a["cost_unfunded"] = a["cost"].where(a["_u"], 0.0)
+    # the in-house focus: the first gap (by priority) without a funded activity, else the first gap
+    focus = a[~a["_f"]].groupby("employee_id")["competency_code"].first()
+    g = a.groupby("employee_id", sort=True)
+    out = g.agg(employment_type=("employment_type", "first"), unit_id=("unit_id", "first"),
+                region=("region", "first"), position_class=("position_class", "first"),
+                cluster=("cluster", "first"), cluster_name=("cluster_name_id", "first"),
+                cluster_name_en=("cluster_name_en", "first"), n_gaps=("competency_code", "size"),
+                total_gap=("gap", "sum"), gaps=("_gap_txt", "; ".join), activities=("_act_txt", "; ".join),
+                n_funded=("_f", "sum"), gap_closed=("gap_closed", "sum"), jp_funded=("jp_funded", "sum"),
+                jp_unfunded=("jp_unfunded", "sum"), cost_funded=("cost_funded", "sum"),
+                cost_unfunded=("cost_unfunded", "sum"), _first_code=("competency_code", "first")).reset_index()
+    out["cost"] = out["cost_funded"] + out["cost_unfunded"]
+    out["n_funded"] = out["n_funded"].astype(int)
+    pppk = (out["employment_type"] == "PPPK").to_numpy()
+    secured = out["jp_funded"] + (out["jp_unfunded"] if count_unfunded else 0.0)
+    short = np.where(pppk, 0.0, np.maximum(min_jp - secured.to_numpy(), 0.0))
+    if form:
+        sessions = np.ceil(short / credit - 1e-9).astype(int)
+        if max_inhouse_jp is not None:
+            sessions = np.minimum(sessions, int(max_inhouse_jp // credit))
+    else:
+        sessions = np.zeros(len(out), dtype=int)
+    out["jp_inhouse"] = sessions * credit
+    codes = focus.reindex(out["employee_id"]).fillna(pd.Series(out["_first_code"].to_numpy(),
+                                                                index=out["employee_id"]))
+    form_label = label("training_form", form, lang) if form else ""
+    out["inhouse"] = [_t("dev.inhouse", lang, form=form_label, sessions=int(k), credit=credit, jp=k * credit, code=c)
+                      if k > 0 else None for k, c in zip(sessions, codes)]
+    out["jp_total"] = secured + out["jp_inhouse"]
+    meets = out["jp_total"].to_numpy() >= min_jp - 1e-9
+    out["min_jp_applies"] = ~pppk
+    out["meets_min_jp"] = pd.array(np.where(pppk, None, meets), dtype="boolean")
+    out["jp_shortfall"] = np.where(pppk, np.nan, np.maximum(min_jp - out["jp_total"].to_numpy(), 0.0))
+    out["over_jp_cap"] = pppk & (out["jp_funded"].to_numpy() > pppk_max_jp + 1e-9)
+    reason = np.where(pppk, "pppk_not_owed", np.where(meets, "", "no_inhouse_form" if not form else "inhouse_cap"))
+    out["reason"] = pd.Series(reason, dtype="object").replace("", None)
+    texts = []
+    for r, sf in zip(out["reason"], out["jp_shortfall"]):
+        texts.append(None if r is None else _t(f"dev.reason.{r}", lang, short=sf, cap=max_inhouse_jp or 0.0)
+                     if r != "pppk_not_owed" else _t("dev.reason.pppk_not_owed", lang))
+    out["reason_text"] = texts
+    out["cluster"] = out["cluster"].astype("Int64")
+    cols = ["employee_id", "employment_type", "unit_id", "region", "position_class", "cluster", "cluster_name",
+            "cluster_name_en", "n_gaps", "total_gap", "gaps", "activities", "n_funded", "gap_closed", "jp_funded",
+            "jp_unfunded", "jp_inhouse", "inhouse", "jp_total", "cost_funded", "cost_unfunded", "cost",
+            "min_jp_applies", "meets_min_jp", "jp_shortfall", "over_jp_cap", "reason", "reason_text"]
+    return out[cols]
+
+
+@dataclass(frozen=True)
+class DevelopmentSummary:
+    """Key figures of the development plans (for results files and the brief)."""
+
+    people: int
+    pns: int
+    pppk: int
+    pns_meeting_min_jp: int
+    pns_met_by_funded: int  # the funded activities alone reach the minimum
+    pns_topped_up: int
+    pns_short: int
+    pppk_over_cap: int
+    inhouse_jp: float
+    mean_jp_total_pns: float
+    cost_funded: float
+    cost_unfunded: float
+    unfunded_activities: int
+    gaps_without_activity: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([self.to_dict()])
+
+
+def summarise(plans: pd.DataFrame, min_jp: float, activities: pd.DataFrame | None = None) -> DevelopmentSummary:
+    """Counts over the plans: who meets the 20 JP rule and how, PPPK, costs."""
+    pns = plans[plans["min_jp_applies"]] if len(plans) else plans
+    acts = activities if activities is not None else pd.DataFrame(columns=["activity"])
+    return DevelopmentSummary(
+        people=len(plans), pns=len(pns), pppk=int((~plans["min_jp_applies"]).sum()) if len(plans) else 0,
+        pns_meeting_min_jp=int(pns["meets_min_jp"].fillna(False).sum()) if len(pns) else 0,
+        pns_met_by_funded=int((pns["jp_funded"] >= min_jp - 1e-9).sum()) if len(pns) else 0,
+        pns_topped_up=int((pns["jp_inhouse"] > 0).sum()) if len(pns) else 0,
+        pns_short=int((~pns["meets_min_jp"].fillna(False)).sum()) if len(pns) else 0,
+        pppk_over_cap=int(plans["over_jp_cap"].sum()) if len(plans) else 0,
+        inhouse_jp=float(plans["jp_inhouse"].sum()) if len(plans) else 0.0,
+        mean_jp_total_pns=float(pns["jp_total"].mean()) if len(pns) else float("nan"),
+        cost_funded=float(plans["cost_funded"].sum()) if len(plans) else 0.0,
+        cost_unfunded=float(plans["cost_unfunded"].sum()) if len(plans) else 0.0,
+        unfunded_activities=int((acts["activity"] == "unfunded").sum()),
+        gaps_without_activity=int((acts["activity"] == "none").sum()),
+    )
