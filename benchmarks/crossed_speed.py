@@ -66,7 +66,7 @@ def worker(tool: str, path: str, model: str) -> dict:
     t_read = time.perf_counter() - t0
     t0 = time.perf_counter()
     if tool == "ours":
-        from analysis.stats.mixed.crossed import fit_crossed
+        from analysis.stats.mixed import fit_crossed
 
         fit = fit_crossed(df, response, groups, fixed)
         varcomp = fit.variance_components.to_dict()

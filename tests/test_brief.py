@@ -86,7 +86,7 @@ def static_numbers(lang: str) -> set[str]:
     """Digit runs written in the translation tables themselves (regulation numbers, rule thresholds)."""
     texts = []
     for name in ("messages.yaml", "labels.yaml"):
-        doc = yaml.safe_load(resources.files("analysis").joinpath(name).read_text(encoding="utf-8"))
+        doc = yaml.safe_load(resources.files("analysis.core").joinpath(name).read_text(encoding="utf-8"))
         stack = [doc]
         while stack:
             node = stack.pop()

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.stats.mixed.crossed import CrossedModelError, _criterion, _System, build_design, fit_crossed
+from analysis.stats.mixed import CrossedModelError, build_design, fit_crossed
+from analysis.stats.mixed.system import System, criterion
 
 
 def crossed_data(na=300, nb=40, n=12000, sa=1.0, sb=0.5, se=0.8, seed=1, aspects=3) -> pd.DataFrame:
@@ -91,13 +92,13 @@ def test_estimates_recover_the_simulation_truth(fit):
 
 @pytest.mark.parametrize("reml", [True, False])
 def test_analytic_gradient_matches_finite_differences(data, reml):
-    sysm = _System(build_design(data, "score", ["ratee", "rater"], ["aspect"]))
+    sysm = System(build_design(data, "score", ["ratee", "rater"], ["aspect"]))
     theta = np.array([1.1, 0.55])
-    _, grad, _ = _criterion(sysm, theta, reml)
+    _, grad, _ = criterion(sysm, theta, reml)
     eps = 1e-6
     for k in range(2):
         e = np.eye(2)[k] * eps
-        fd = (_criterion(sysm, theta + e, reml)[0] - _criterion(sysm, theta - e, reml)[0]) / (2 * eps)
+        fd = (criterion(sysm, theta + e, reml)[0] - criterion(sysm, theta - e, reml)[0]) / (2 * eps)
         assert grad[k] == pytest.approx(fd, rel=1e-5, abs=1e-6)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.stats.mixed.crossed import fit_crossed
+from analysis.stats.mixed import fit_crossed
 
 REF = Path(__file__).resolve().parent / "reference" / "lme4"
 

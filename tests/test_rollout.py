@@ -17,7 +17,7 @@ import pytest
 
 from analysis.stats.did import staggered
 from analysis.stats.did.panel import prepare
-from analysis.stats.did.power import _placebo_setup
+from analysis.stats.did.power import placebo_setup
 from analysis.synth import SynthConfig, generate
 
 REF = Path(__file__).resolve().parent / "reference" / "did"
@@ -372,7 +372,7 @@ def test_placebo_closed_form_is_the_callaway_santanna_estimate():
     data = no_effect_panel(1)
     prep = prepare(data, "y", "unit", "t", "g")
     n_post, b = 3, 2
-    setup = _placebo_setup(prep, n_post)
+    setup = placebo_setup(prep, n_post)
     pool = np.flatnonzero(setup.eligible[:, b])
     treated, controls = pool[:8], pool[8:30]
     closed = setup.change[treated, b].mean() - setup.change[controls, b].mean()

@@ -15,9 +15,10 @@ import nbformat
 import pandas as pd
 import pytest
 
+from analysis.core.runfolder import TMP_PREFIX
 from analysis.pipeline import run as runmod
 from analysis.pipeline import steps
-from analysis.pipeline.run import TMP_PREFIX, mark_abandoned, run_pipeline
+from analysis.pipeline.run import mark_abandoned, run_pipeline
 from corpus.builders import base_tables, write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,15 +17,17 @@ import yaml
 
 from analysis.core import codes, periods, privacy
 from analysis.core.params import Params
-from analysis.core.plotting import plt  # notebooks run unattended; figures go to files
+from analysis.core.plotting import plt
+from analysis.core.runfolder import (  # notebooks run unattended; figures go to files
+    DATA_DIR,
+    DERIVED_DIR,
+    PARAMS_FILE,
+    TIMINGS_DIR,
+)
 from analysis.outcomes import predikat
 from analysis.pipeline.results import write_results
 
 PERIOD_FILTERED = ("appraisals", "org_ratings", "targets", "feedback_360")
-PARAMS_FILE = "params.yaml"
-DATA_DIR = "data"
-DERIVED_DIR = "derived"  # under DATA_DIR: tables computed once per run and shared by the notebooks
-TIMINGS_DIR = ".timings"  # a notebook's own timings, merged into the manifest by the runner
 
 
 def _within(period: str, chosen: list[periods.Period]) -> bool:

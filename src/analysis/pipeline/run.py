@@ -28,14 +28,13 @@ from pathlib import Path
 import yaml
 
 from analysis.core.params import Params, ParamsError, load_params
+from analysis.core.runfolder import DATA_DIR, PARAMS_FILE, TIMINGS_DIR, TMP_PREFIX
 from analysis.data.validation import load_dataset
 from analysis.pipeline import manifest as mf
-from analysis.pipeline.context import DATA_DIR, PARAMS_FILE, TIMINGS_DIR
 from analysis.pipeline.results import write_results
 from analysis.pipeline.steps import Step, select
 
 EXIT_OK, EXIT_STEP_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-TMP_PREFIX = ".tmp-"
 
 
 class Interrupted(Exception):

@@ -45,7 +45,7 @@ from statsmodels.stats.multitest import multipletests
 
 from analysis.core.codes import PREDIKAT
 from analysis.outcomes.predikat import MATRIX, PREDIKAT_RANK
-from analysis.stats.mixed.crossed import CrossedFit, fit_crossed
+from analysis.stats.mixed import CrossedFit, fit_crossed
 
 RATING_VALUE = {"di_bawah": 1.0, "sesuai": 2.0, "di_atas": 3.0}
 VALUE_RATING = {1: "di_bawah", 2: "sesuai", 3: "di_atas"}

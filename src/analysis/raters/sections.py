@@ -11,7 +11,7 @@ from analysis.core.section import Output, Section, skipped
 from analysis.outcomes import pp30
 from analysis.raters import fairness, flags
 from analysis.stats import reliability
-from analysis.stats.mixed.crossed import CrossedModelError, fit_crossed
+from analysis.stats.mixed import CrossedModelError, fit_crossed
 
 KINDS = ("lenient", "severe", "central_tendency", "halo")
 

@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 
 from analysis.core import codes
 from analysis.core.i18n import outcome_phrase, t
+from analysis.core.runfolder import run_id
 
 NOTEBOOKS = ("01_appraisal_outcomes", "02_rater_bias", "03_competency_gaps", "04_rollout_evaluation")
 
@@ -442,13 +443,6 @@ def _by_notebook(keys) -> dict[str, list[str]]:
     return out
 
 
-def _run_id(run_dir: Path) -> str:
-    """The run's id from its folder, also while it is still being built in ``.tmp-<run_id>``."""
-    from analysis.pipeline.run import TMP_PREFIX
-
-    return run_dir.name.removeprefix(TMP_PREFIX)
-
-
 def build(run_dir: Path, lang: str, min_cell: int | None = None) -> dict:
     """Everything the template needs, for one language."""
     results = load_results(run_dir)
@@ -462,7 +456,7 @@ def build(run_dir: Path, lang: str, min_cell: int | None = None) -> dict:
     rules = [Markup(t(f"brief.rule.{r.key}.when", lang)) for r in RULES]
     return {
         "lang": lang, "title": t("brief.title", lang), "subtitle": t("brief.subtitle", lang),
-        "run_id": _run_id(Path(run_dir)), "findings": findings, "blocks": blocks,
+        "run_id": run_id(Path(run_dir)), "findings": findings, "blocks": blocks,
         "recommendations": recs, "quality": quality, "rules": rules,
         "methods": [Markup(t(f"brief.method.{k}", lang)) for k in ("appraisal", "raters", "training", "rollout")],
         "labels": {k: t(f"brief.label.{k}", lang) for k in ("findings", "recommendations", "annex", "quality",

@@ -16,7 +16,7 @@ from analysis.core.i18n import outcome_phrase, t
 from analysis.core.params import Params
 from analysis.core.periods import sort_periods
 from analysis.core.section import Output, Section, skipped
-from analysis.outcomes import bounds, predikat
+from analysis.outcomes import bounds
 from analysis.stats.did import staggered
 from analysis.stats.did.panel import NEVER, first_period_from, prepare
 

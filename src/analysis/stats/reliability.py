@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.core.jsonsafe import plain
+
 FORMS = ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
 DESCRIPTIONS = {
     "ICC(1,1)": "one-way random, single rating",
@@ -75,13 +77,8 @@ class ICCResult:
         d = asdict(self)
         d["table"] = [{k: (v if isinstance(v, str) else float(v)) for k, v in row.items()}
                       for row in self.table.to_dict(orient="records")]
-        d["dropped_targets"] = [_plain(t) for t in self.dropped_targets]
+        d["dropped_targets"] = [plain(t) for t in self.dropped_targets]
         return d
-
-
-def _plain(x):
-    """numpy scalars to Python ones, so results serialise to JSON."""
-    return x.item() if isinstance(x, np.generic) else x
 
 
 def _check_columns(data: pd.DataFrame, cols: list[str]) -> None:
@@ -130,8 +127,8 @@ def _incomplete_message(wide: pd.DataFrame, bad: np.ndarray) -> str:
     parts = []
     for t in names[:_SHOW]:
         lacking = wide.columns[wide.loc[t].isna().to_numpy()]
-        shown = ", ".join(repr(_plain(r)) for r in lacking[:_SHOW]) + (" ..." if len(lacking) > _SHOW else "")
-        parts.append(f"target {_plain(t)!r} lacks rater(s) {shown}")
+        shown = ", ".join(repr(plain(r)) for r in lacking[:_SHOW]) + (" ..." if len(lacking) > _SHOW else "")
+        parts.append(f"target {plain(t)!r} lacks rater(s) {shown}")
     more = f"; and {len(names) - _SHOW} more target(s)" if len(names) > _SHOW else ""
     return (f"ICC needs a complete design (every target rated once by each of the {wide.shape[1]} raters), "
             f"but {len(names)} of {wide.shape[0]} targets lack ratings: {'; '.join(parts)}{more}. "
@@ -153,10 +150,10 @@ def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, alpha: floa
     if bad.any():
         if not complete_only:
             raise ValueError(_incomplete_message(wide, bad))
-        dropped = tuple(_plain(t) for t in wide.index[bad])
+        dropped = tuple(plain(t) for t in wide.index[bad])
         if (~bad).sum() < 2:
             rated = wide.notna().sum(axis=0).sort_values()
-            fewest = ", ".join(f"{_plain(r)!r} ({c} of {wide.shape[0]})" for r, c in rated.head(_SHOW).items())
+            fewest = ", ".join(f"{plain(r)!r} ({c} of {wide.shape[0]})" for r, c in rated.head(_SHOW).items())
             raise ValueError(f"after dropping {len(dropped)} incomplete target(s) only {int((~bad).sum())} "
                              f"complete target(s) remain; ICC needs at least 2. Raters with the fewest "
                              f"targets: {fewest}")
@@ -298,7 +295,7 @@ def icc_by_group(data: pd.DataFrame, group: str | list[str], targets: str, rater
     rows = []
     for key, sub in data.groupby(by, sort=True, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
-        row = {c: _plain(v) for c, v in zip(by, key)}
+        row = {c: plain(v) for c, v in zip(by, key)}
         wide = _wide(sub, targets, raters, ratings)
         complete = wide[wide.notna().all(axis=1)]
         row.update(n_targets=int(complete.shape[0]), n_raters=int(wide.shape[1]),

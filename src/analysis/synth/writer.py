@@ -13,9 +13,10 @@ import shutil
 import uuid
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+from analysis.core.jsonsafe import json_default
 
 FORMATS = ("csv", "xlsx", "parquet")
 EXCEL_MAX_ROWS = 1_048_576
@@ -94,7 +95,7 @@ def write(tables: dict[str, pd.DataFrame], truth: dict, out: Path | str, fmt: st
                 write_parquet(df, path)
             else:
                 write_xlsx(df, path, name)
-        (tmp / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False, default=_json_default),
+        (tmp / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False, default=json_default),
                                         encoding="utf-8")
         if out.exists():
             old = out.parent / f".{out.name}.old-{tag}"
@@ -110,15 +111,3 @@ def write(tables: dict[str, pd.DataFrame], truth: dict, out: Path | str, fmt: st
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.bool_):
-        return bool(o)
-    if isinstance(o, (np.ndarray, tuple, set)):
-        return list(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")

@@ -46,7 +46,7 @@ from analysis.training.workshops import (
     NEED_KEY,
     REASONS,
     WorkshopPlan,
-    _catalog,
+    catalog_table,
     need_table,
     option_costs,
 )
@@ -75,7 +75,7 @@ def _priority(nt: pd.DataFrame) -> pd.DataFrame:
 
 def _individual_programmes(catalog: pd.DataFrame, params: Params) -> pd.DataFrame:
     """Catalogue programmes one person can take alone, with their one-person cost."""
-    cat = _catalog(catalog)
+    cat = catalog_table(catalog)
     ind = cat[(cat["mode"] != "klasikal") & (cat["min_participants"] <= 1)].copy()
     ind["cost"] = [option_costs(r.mode, r.form, 1, r.jp, r.cost_per_participant, r.max_participants,
                                 params.workshops, params.costs)["cost"] for r in ind.itertuples()]

@@ -32,6 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from analysis.core import i18n
 from analysis.core.codes import label
+from analysis.core.jsonsafe import scalar
 from analysis.core.privacy import RESTRICTED_LABEL, suppress_counts
 from analysis.training.workshops import REASONS, WorkshopPlan, need_table
 
@@ -100,25 +101,11 @@ def _rows(ws: Worksheet, first_row: int, rows: list[list], formats: list[str | N
     r = first_row
     for values in rows:
         for j, v in enumerate(values, start=1):
-            c = ws.cell(row=r, column=j, value=_cell(v))
+            c = ws.cell(row=r, column=j, value=scalar(v))
             if formats[j - 1]:
                 c.number_format = formats[j - 1]
         r += 1
     return r
-
-
-def _cell(v):
-    if v is None or v is pd.NA:
-        return None
-    if isinstance(v, float) and np.isnan(v):
-        return None
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
 
 
 def _fit_columns(ws: Worksheet, from_row: int, minimum: int = 6, maximum: int = 60) -> None:
@@ -236,7 +223,7 @@ def _summary(ws: Worksheet, plan: WorkshopPlan, classroom: pd.DataFrame, nonclas
     for k, (lab, value, fmt) in enumerate(keys):  # two figures a row: label, value, label, value
         col = 1 if k % 2 == 0 else 4
         ws.cell(row=row, column=col, value=lab).font = BOLD
-        c = ws.cell(row=row, column=col + 1, value=_cell(value))
+        c = ws.cell(row=row, column=col + 1, value=scalar(value))
         if fmt:
             c.number_format = fmt
         if k % 2 == 1:

@@ -155,7 +155,8 @@ def cohort_sizes(n: int, lo: int, hi: int) -> list[int]:
     return [hi] * (n // lo)
 
 
-def _catalog(catalog: pd.DataFrame) -> pd.DataFrame:
+def catalog_table(catalog: pd.DataFrame) -> pd.DataFrame:
+    """The training catalogue with defaults filled: provider, delivery mode, participant limits."""
     c = catalog.copy()
     if "provider" not in c:
         c["provider"] = None
@@ -203,7 +204,7 @@ def candidate_workshops(needs: pd.DataFrame, catalog: pd.DataFrame, workshops: W
     for, so that the plan can tell "no programme" from "group too small".
     """
     nt = need_table(needs)
-    cat = _catalog(catalog)
+    cat = catalog_table(catalog)
     caps = dict(jp_cap or {})
     rows: list[dict] = []
     progs_of = {code: list(g.itertuples(index=False)) for code, g in cat.groupby("competency_code", sort=True)}

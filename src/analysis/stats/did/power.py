@@ -48,7 +48,7 @@ def _z(alpha: float, power: float) -> float:
 
 
 @dataclass(frozen=True)
-class _Placebo:
+class Placebo:
     """Per base column b: each unit's mean change over the window, and who is untreated through it."""
 
     change: np.ndarray  # units × windows
@@ -56,7 +56,7 @@ class _Placebo:
     n_never: int
 
 
-def _placebo_setup(prep: PreparedPanel, n_post: int) -> _Placebo:
+def placebo_setup(prep: PreparedPanel, n_post: int) -> Placebo:
     Y = prep.matrix()
     T = Y.shape[1]
     if not 1 <= n_post <= T - 1:
@@ -69,10 +69,10 @@ def _placebo_setup(prep: PreparedPanel, n_post: int) -> _Placebo:
     post_mean = (csum[:, b + 1 + n_post] - csum[:, b + 1]) / n_post
     change = post_mean - Y[:, b]
     eligible = start[:, None] > (b + n_post)[None, :]
-    return _Placebo(change, eligible, int((g == NEVER).sum()))
+    return Placebo(change, eligible, int((g == NEVER).sum()))
 
 
-def placebo_estimates(setup: _Placebo, n_units: int, n_controls: int, n_sims: int,
+def placebo_estimates(setup: Placebo, n_units: int, n_controls: int, n_sims: int,
                       rng: np.random.Generator) -> tuple[np.ndarray, int]:
     """Placebo ATTs of ``n_sims`` random draws; also how many windows had enough untreated units."""
     need = n_units + n_controls
@@ -129,7 +129,7 @@ class MinimumDetectableEffect:
                 f"{how})")
 
 
-def _default_controls(setup: _Placebo, n_controls: int | None) -> int:
+def _default_controls(setup: Placebo, n_controls: int | None) -> int:
     if n_controls is not None:
         if n_controls < 1:
             raise ValueError("n_controls must be at least 1")
@@ -149,12 +149,12 @@ def minimum_detectable_effect(panel: pd.DataFrame, outcome: str, unit: str, time
     module docstring for the method and its assumptions.
     """
     prep = prepare(panel, outcome, unit, time, cohort)
-    setup = _placebo_setup(prep, n_post_periods)
+    setup = placebo_setup(prep, n_post_periods)
     return _mde(setup, outcome, n_units, n_post_periods, alpha, power, n_sims, seed,
                 _default_controls(setup, n_controls))
 
 
-def _mde(setup: _Placebo, outcome: str, n_units: int, n_post: int, alpha: float, power: float, n_sims: int,
+def _mde(setup: Placebo, outcome: str, n_units: int, n_post: int, alpha: float, power: float, n_sims: int,
          seed: int, n_controls: int) -> MinimumDetectableEffect:
     if n_units < 1:
         raise ValueError("n_units must be at least 1")
@@ -168,7 +168,7 @@ def _mde(setup: _Placebo, outcome: str, n_units: int, n_post: int, alpha: float,
                                    alpha, power, windows)
 
 
-def _max_feasible(setup: _Placebo, n_controls: int) -> int:
+def _max_feasible(setup: Placebo, n_controls: int) -> int:
     return int(setup.eligible.sum(axis=0).max()) - n_controls
 
 
@@ -215,7 +215,7 @@ def units_needed(panel: pd.DataFrame, outcome: str, unit: str, time: str, cohort
     if not effect > 0:
         raise ValueError("effect must be positive (in outcome units)")
     prep = prepare(panel, outcome, unit, time, cohort)
-    setup = _placebo_setup(prep, n_post_periods)
+    setup = placebo_setup(prep, n_post_periods)
     nc = _default_controls(setup, n_controls)
     top = _max_feasible(setup, nc)
     if top < 1:
@@ -250,7 +250,7 @@ def power_table(panel: pd.DataFrame, outcome: str, unit: str, time: str, cohort:
     for n_post in periods_grid:
         if not 1 <= n_post <= T - 1:
             continue
-        setup = _placebo_setup(prep, n_post)
+        setup = placebo_setup(prep, n_post)
         nc = _default_controls(setup, n_controls)
         top = _max_feasible(setup, nc)
         ref = None

@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.core.jsonsafe import plain, scalar
 from analysis.stats.did.panel import NEVER, PeriodScale, PreparedPanel, prepare, quarter_label, quarter_number
 
 CONTROLS = {"never": "nevertreated", "notyet": "notyettreated"}
@@ -188,9 +189,9 @@ class Aggregate:
 
     def to_dict(self) -> dict:
         key = self.table.index.name
-        return {"kind": self.kind, "alpha": self.alpha, "crit": _num(self.crit),
-                "overall": {k: _num(v) for k, v in self.overall.items()},
-                "table": [{key: _plain(i), **{c: _num(v) for c, v in row.items()}}
+        return {"kind": self.kind, "alpha": self.alpha, "crit": scalar(self.crit),
+                "overall": {k: scalar(v) for k, v in self.overall.items()},
+                "table": [{key: plain(i), **{c: scalar(v) for c, v in row.items()}}
                           for i, row in self.table.iterrows()]}
 
     def summary(self) -> str:
@@ -251,13 +252,13 @@ class RolloutFit:
             "outcome": self.outcome, "control": self.control, "method": self.method,
             "covariates": list(self.covariates), "alpha": self.alpha, "n_boot": self.n_boot, "seed": self.seed,
             "boot_weights": self.boot_weights, "n_units": self.n_units, "n_periods": self.n_periods,
-            "periods": [_plain(p) for p in self.periods], "cohorts": {str(k): v for k, v in self.cohorts.items()},
+            "periods": [plain(p) for p in self.periods], "cohorts": {str(k): v for k, v in self.cohorts.items()},
             "n_never": self.n_never,
-            "att_gt": [{k: (_plain(v) if k in ("group", "time") else _num(v)) for k, v in r.items()}
+            "att_gt": [{k: (plain(v) if k in ("group", "time") else scalar(v)) for k, v in r.items()}
                        for r in self.att_gt.to_dict(orient="records")],
-            "pretest": {k: _num(v) for k, v in self.pretest._asdict().items()},
-            "pretest_event": {k: _num(v) for k, v in self.pretest_event._asdict().items()},
-            "pretest_band": {k: _num(v) for k, v in self.pretest_band._asdict().items()},
+            "pretest": {k: scalar(v) for k, v in self.pretest._asdict().items()},
+            "pretest_event": {k: scalar(v) for k, v in self.pretest_event._asdict().items()},
+            "pretest_band": {k: scalar(v) for k, v in self.pretest_band._asdict().items()},
             "aggregates": {k: a.to_dict() for k, a in self.aggregates.items()},
             "notes": list(self.notes),
         }
@@ -293,17 +294,6 @@ class RolloutFit:
         if self.notes:
             lines += ["", "Notes:"] + [f"- {n}" for n in self.notes]
         return "\n".join(lines)
-
-
-def _plain(x):
-    return x.item() if isinstance(x, np.generic) else x
-
-
-def _num(x):
-    x = _plain(x)
-    if isinstance(x, float) and not np.isfinite(x):
-        return None
-    return x
 
 
 # --- estimation ----------------------------------------------------------------------------------
@@ -467,8 +457,8 @@ class GroupComparison:
 
     def to_dict(self) -> dict:
         return {"attribute": self.attribute, "comparison": self.comparison,
-                "table": [{k: _num(v) for k, v in r.items()} for r in self.to_frame().to_dict(orient="records")],
-                "tests": [{k: _num(v) for k, v in r.items()} for r in self.tests.reset_index().to_dict("records")],
+                "table": [{k: scalar(v) for k, v in r.items()} for r in self.to_frame().to_dict(orient="records")],
+                "tests": [{k: scalar(v) for k, v in r.items()} for r in self.tests.reset_index().to_dict("records")],
                 "notes": list(self.notes)}
 
     def summary(self) -> str:

@@ -1,4 +1,4 @@
-"""The iterative path of ``crossed.fit_crossed``, for designs too large to factorise.
+"""The iterative path of ``fit_crossed``, for designs too large to factorise.
 
 Everything is done with sparse products over the distinct pairs of levels, so
 one sweep costs time linear in the data:
@@ -30,13 +30,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from analysis.stats.mixed.crossed import CrossedModelError, _Pieces, _System
+from analysis.stats.mixed.design import CrossedModelError
+from analysis.stats.mixed.system import Pieces, System, start_values
 
 
 class _MOperator:
     """M(θ) with factor 0 eliminated: S_M z = diag z + C z - B'(w ∘ B z)."""
 
-    def __init__(self, sysm: _System, theta: np.ndarray):
+    def __init__(self, sysm: System, theta: np.ndarray):
         d = sysm.d
         self.sysm, self.theta = sysm, theta
         self.w = 1.0 / (theta[0] ** 2 * d.counts[0] + 1.0)
@@ -104,7 +105,7 @@ class _MOperator:
         return np.vstack([z0, zr])
 
 
-def _rest_slices(sysm: _System) -> list[slice]:
+def _rest_slices(sysm: System) -> list[slice]:
     out, base = [], sysm.q[0]
     for m in range(1, sysm.K):
         out.append(slice(base, base + sysm.q[m]))
@@ -115,7 +116,7 @@ def _rest_slices(sysm: _System) -> list[slice]:
 SMALL_FACTOR = 256  # factors with at most this many levels get exact traces (unit-vector probes)
 
 
-def make_probes(sysm: _System, n_probes: int, seed: int) -> tuple[np.ndarray, list, set]:
+def make_probes(sysm: System, n_probes: int, seed: int) -> tuple[np.ndarray, list, set]:
     """Rademacher probes on the large factors (zero on small ones) + unit vectors of the small ones."""
     rng = np.random.default_rng(seed)
     small = {m for m in range(1, sysm.K) if sysm.q[m] <= SMALL_FACTOR}
@@ -133,8 +134,8 @@ def make_probes(sysm: _System, n_probes: int, seed: int) -> tuple[np.ndarray, li
     return np.hstack([rad, units]), unit_cols, small
 
 
-def _evaluate(sysm: _System, theta: np.ndarray, probe_set: tuple, reml: bool, tol: float,
-              warm: dict) -> tuple[_Pieces, dict]:
+def _evaluate(sysm: System, theta: np.ndarray, probe_set: tuple, reml: bool, tol: float,
+              warm: dict) -> tuple[Pieces, dict]:
     d, K, R, p = sysm.d, sysm.K, sysm.R, sysm.d.p
     probes, unit_cols, small = probe_set
     op = _MOperator(sysm, theta)
@@ -186,7 +187,7 @@ def _evaluate(sysm: _System, theta: np.ndarray, probe_set: tuple, reml: bool, to
     else:
         corr = None
     z = np.concatenate([v, beta])
-    pieces = _Pieces(np.nan, np.nan, q_pen, z, traces, traces_m, None)
+    pieces = Pieces(np.nan, np.nan, q_pen, z, traces, traces_m, None)
     # diag(M⁻¹): the Jacobi approximation, calibrated per factor so that it sums to the
     # (unbiased) Hutchinson trace. The Jacobi diagonal alone misses a nearly uniform share
     # (the near-intercept mode shared by all levels); the calibration restores it.
@@ -208,9 +209,8 @@ def _evaluate(sysm: _System, theta: np.ndarray, probe_set: tuple, reml: bool, to
     return pieces, extra
 
 
-def optimise_iterative(sysm: _System, reml: bool, tol: float, n_probes: int, seed: int):
+def optimise_iterative(sysm: System, reml: bool, tol: float, n_probes: int, seed: int):
     """EM fixed point of the REML/ML estimating equations, accelerated by SQUAREM."""
-    from analysis.stats.mixed.crossed import _start
 
     d, K = sysm.d, sysm.K
     probes = make_probes(sysm, n_probes, seed) if sysm.R else (np.zeros((0, 0)), [], set())
@@ -236,7 +236,7 @@ def optimise_iterative(sysm: _System, reml: bool, tol: float, n_probes: int, see
         last.update(theta=theta, pieces=pieces, extra=extra)
         return out
 
-    gamma = _start(d) ** 2
+    gamma = start_values(d) ** 2
     converged = False
     for _cycle in range(200):
         g1 = em_map(gamma)

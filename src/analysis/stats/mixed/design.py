@@ -1,0 +1,161 @@
+"""The design of a crossed random-intercepts model, gathered as sufficient statistics.
+
+The data enter the fit only through per-level counts and sums, the crossed count matrices
+N_kl = Z_k'Z_l (one entry per distinct pair of levels) and the small X'X, X'Z_k, Z_k'y, gathered
+in one chunked pass (``CHUNK`` rows at a time), so memory and time are linear in the ratings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+CHUNK = 2_000_000  # rows per pass when gathering sufficient statistics
+
+
+class CrossedModelError(ValueError):
+    """The data cannot be fitted (say why in words)."""
+
+
+@dataclass
+class Design:
+    """Sufficient statistics of y = Xβ + Σ Z_k u_k + e."""
+
+    n: int
+    names: list[str]  # fixed-effect names
+    groups: list[str]  # grouping factors, largest first
+    levels: list[pd.Index]  # level labels per factor
+    counts: list[np.ndarray]  # ratings per level
+    zty: list[np.ndarray]  # Z_k'y
+    ztx: list[np.ndarray]  # Z_k'X (q_k x p)
+    cross: dict[tuple[int, int], sp.csr_matrix]  # Z_k'Z_l for k < l
+    xtx: np.ndarray
+    xty: np.ndarray
+    yty: float
+    n_dropped: int = 0
+    aliased: list[str] = field(default_factory=list)  # fixed effects dropped as collinear
+
+    @property
+    def p(self) -> int:
+        return len(self.names)
+
+    @property
+    def q(self) -> list[int]:
+        return [len(c) for c in self.counts]
+
+
+def _fixed_matrix(data: pd.DataFrame, fixed: list[str]) -> tuple[list[str], list[tuple]]:
+    """Column plan of X: intercept, numeric columns as is, categoricals by treatment coding.
+
+    The reference level of a categorical is its first level in sorted order (R's default),
+    so estimates line up with lme4's.
+    """
+    names = ["Intercept"]
+    plan: list[tuple] = []
+    for col in fixed:
+        s = data[col]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            names.append(col)
+            plan.append(("num", col, None))
+        else:
+            levels = sorted(pd.unique(s.dropna()).tolist(), key=str)
+            if len(levels) < 2:
+                raise CrossedModelError(f"fixed effect {col!r} has a single level; drop it")
+            for lev in levels[1:]:
+                names.append(f"{col}[T.{lev}]")
+            plan.append(("cat", col, levels))
+    return names, plan
+
+
+def _x_chunk(data: pd.DataFrame, plan: list[tuple], p: int) -> np.ndarray:
+    x = np.zeros((len(data), p))
+    x[:, 0] = 1.0
+    j = 1
+    for kind, col, levels in plan:
+        if kind == "num":
+            x[:, j] = data[col].to_numpy(dtype=float)
+            j += 1
+        else:
+            codes = pd.Categorical(data[col], categories=levels).codes
+            for i in range(1, len(levels)):
+                x[:, j] = codes == i
+                j += 1
+    return x
+
+
+def build_design(data: pd.DataFrame, response: str, groups: list[str], fixed: list[str]) -> Design:
+    """One pass over the ratings (in chunks) to the sufficient statistics."""
+    missing = [c for c in [response, *groups, *fixed] if c not in data.columns]
+    if missing:
+        raise CrossedModelError(f"columns not in the data: {', '.join(missing)}")
+    if len(groups) < 1:
+        raise CrossedModelError("give at least one grouping factor")
+    if len(set(groups)) != len(groups):
+        raise CrossedModelError("a grouping factor is named twice")
+    cols = [response, *groups, *fixed]
+    complete = data[cols].notna().all(axis=1).to_numpy()
+    n_dropped = int((~complete).sum())
+    df = data.loc[complete, cols] if n_dropped else data[cols]
+    n = len(df)
+    if n == 0:
+        raise CrossedModelError("no complete rows to fit")
+    y = df[response].to_numpy(dtype=float)
+    codes, levels = [], []
+    for g in groups:
+        s = df[g]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.cat.remove_unused_categories()
+            c, lev = s.cat.codes.to_numpy(), s.cat.categories
+        else:
+            c, lev = pd.factorize(s, sort=True)
+        codes.append(np.asarray(c, dtype=np.int64))
+        levels.append(pd.Index(lev))
+    order = sorted(range(len(groups)), key=lambda k: -len(levels[k]))  # largest factor first
+    groups = [groups[k] for k in order]
+    codes = [codes[k] for k in order]
+    levels = [levels[k] for k in order]
+    q = [len(lv) for lv in levels]
+    names, plan = _fixed_matrix(df, fixed)
+    p = len(names)
+
+    xtx = np.zeros((p, p))
+    xty = np.zeros(p)
+    ztx = [np.zeros((qk, p)) for qk in q]
+    for start in range(0, n, CHUNK):
+        sl = slice(start, min(start + CHUNK, n))
+        x = _x_chunk(df.iloc[sl], plan, p)
+        xtx += x.T @ x
+        xty += x.T @ y[sl]
+        for k in range(len(groups)):
+            ck = codes[k][sl]
+            for j in range(p):
+                ztx[k][:, j] += np.bincount(ck, weights=x[:, j], minlength=q[k])
+    # like lme4, drop fixed-effect columns that are linear combinations of earlier ones
+    keep = _independent_columns(xtx)
+    dropped = [nm for i, nm in enumerate(names) if i not in keep]
+    if dropped:
+        names = [names[i] for i in keep]
+        xtx, xty = xtx[np.ix_(keep, keep)], xty[keep]
+        ztx = [z[:, keep] for z in ztx]
+    counts = [np.bincount(c, minlength=qk).astype(float) for c, qk in zip(codes, q)]
+    zty = [np.bincount(c, weights=y, minlength=qk) for c, qk in zip(codes, q)]
+    cross = {}
+    for k in range(len(groups)):
+        for m in range(k + 1, len(groups)):
+            cross[(k, m)] = sp.csr_matrix((np.ones(n), (codes[k], codes[m])), shape=(q[k], q[m]))
+    return Design(n, names, groups, levels, counts, zty, ztx, cross, xtx, xty, float(y @ y), n_dropped, dropped)
+
+
+def _independent_columns(xtx: np.ndarray, tol: float = 1e-9) -> list[int]:
+    """Columns of X kept when dropping each one that the earlier ones already span."""
+    keep: list[int] = []
+    for j in range(xtx.shape[0]):
+        trial = keep + [j]
+        sub = xtx[np.ix_(trial, trial)]
+        scale = np.sqrt(np.outer(np.diag(sub), np.diag(sub))) + 1e-300
+        if np.linalg.eigvalsh(sub / scale).min() > tol:
+            keep = trial
+    return keep
