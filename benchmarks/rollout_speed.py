@@ -50,14 +50,14 @@ def worker(tool: str, n_units: int) -> dict:
     if tool == "ours":  # imports outside the timing (moderndid loads polars: about a second)
         from moderndid.did import att_gt  # noqa: F401
 
-        from analysis.stats.did import staggered
+        from analysis.stats import did
     else:
         from diff_diff import CallawaySantAnna
     start = time.perf_counter()
     if tool == "ours":
-        fit = staggered.staggered_did(data, "y", "unit", "t", "g", n_boot=999, seed=1)
+        fit = did.staggered_did(data, "y", "unit", "t", "g", n_boot=999, seed=1)
         overall = fit.aggregate("simple").overall["estimate"]
-        for kind in staggered.AGGREGATIONS:
+        for kind in did.AGGREGATIONS:
             fit.aggregate(kind)
     else:
         res = CallawaySantAnna(control_group="never_treated", estimation_method="dr", n_bootstrap=0,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.stats.did import staggered
+from analysis.stats import did
 from analysis.stats.did.panel import prepare
 from analysis.stats.did.power import placebo_setup
 from analysis.synth import SynthConfig, generate
@@ -46,9 +46,9 @@ def reference(name: str) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=None)
-def mpdta_fit(scenario: str) -> staggered.RolloutFit:
+def mpdta_fit(scenario: str) -> did.RolloutFit:
     control, method, cov = SCENARIOS[scenario]
-    return staggered.staggered_did(mpdta(), "lemp", "countyreal", "year", "first.treat", control=control,
+    return did.staggered_did(mpdta(), "lemp", "countyreal", "year", "first.treat", control=control,
                                  method=method, covariates=cov, n_boot=199, seed=1)
 
 
@@ -63,9 +63,9 @@ def sample():
 
 
 @lru_cache(maxsize=None)
-def sample_fit(outcome: str) -> staggered.RolloutFit:
+def sample_fit(outcome: str) -> did.RolloutFit:
     panel, _ = sample()
-    return staggered.staggered_did(panel, outcome, "unit_id", "period", "adopted_period", n_boot=499, seed=7)
+    return did.staggered_did(panel, outcome, "unit_id", "period", "adopted_period", n_boot=499, seed=7)
 
 
 def no_effect_panel(seed: int, sizes=(22, 12, 18, 19, 6), starts=(5, 7, 9, 11, 13), n_never=33, T=16,
@@ -104,7 +104,7 @@ def test_att_gt_matches_r(scenario):
     assert (m["event_time"] == m["time"] - m["group"]).all()
 
 
-@pytest.mark.parametrize("kind", staggered.AGGREGATIONS)
+@pytest.mark.parametrize("kind", did.AGGREGATIONS)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_aggregations_match_r(scenario, kind):
     ref = reference("aggte")
@@ -146,27 +146,27 @@ def test_headline_numbers():
 
 def test_bands_are_seeded_and_wider_than_pointwise():
     d = mpdta()
-    a = staggered.staggered_did(d, "lemp", "countyreal", "year", "first.treat", n_boot=299, seed=5)
-    b = staggered.staggered_did(d, "lemp", "countyreal", "year", "first.treat", n_boot=299, seed=5)
-    c = staggered.staggered_did(d, "lemp", "countyreal", "year", "first.treat", n_boot=299, seed=5,
+    a = did.staggered_did(d, "lemp", "countyreal", "year", "first.treat", n_boot=299, seed=5)
+    b = did.staggered_did(d, "lemp", "countyreal", "year", "first.treat", n_boot=299, seed=5)
+    c = did.staggered_did(d, "lemp", "countyreal", "year", "first.treat", n_boot=299, seed=5,
                               boot_weights="rademacher")
     for kind in ("dynamic", "group", "calendar"):
         assert a.aggregate(kind).crit == b.aggregate(kind).crit
         assert 1.96 < a.aggregate(kind).crit < 4 and 1.96 < c.aggregate(kind).crit < 4
     assert a.aggregate("dynamic").crit == pytest.approx(c.aggregate("dynamic").crit, abs=0.3)
-    none = staggered.staggered_did(d, "lemp", "countyreal", "year", "first.treat", n_boot=0)
+    none = did.staggered_did(d, "lemp", "countyreal", "year", "first.treat", n_boot=0)
     assert none.aggregate("dynamic").table["cband_low"].isna().all()
     with pytest.raises(ValueError):
-        staggered.staggered_did(d, "lemp", "countyreal", "year", "first.treat", boot_weights="normal")
+        did.staggered_did(d, "lemp", "countyreal", "year", "first.treat", boot_weights="normal")
 
 
 def test_multiplier_weights_have_mean_zero_and_variance_one():
     for kind, values in (("mammen", {(1 - 5**0.5) / 2, (1 + 5**0.5) / 2}), ("rademacher", {-1.0, 1.0})):
-        w = staggered.multiplier_weights(400, 500, seed=3, kind=kind)
+        w = did.multiplier_weights(400, 500, seed=3, kind=kind)
         assert w.shape == (500, 400)
         assert np.allclose(sorted(np.unique(w)), sorted(values))
         assert abs(w.mean()) < 0.01 and abs(w.var() - 1) < 0.01
-        assert np.array_equal(w, staggered.multiplier_weights(400, 500, seed=3, kind=kind))
+        assert np.array_equal(w, did.multiplier_weights(400, 500, seed=3, kind=kind))
 
 
 def test_summary_and_dict():
@@ -184,22 +184,22 @@ def test_summary_and_dict():
 
 def test_quarters_map_to_consecutive_integers_and_back():
     labels = pd.Series(["2023Q3", "2023Q4", "2024Q1", "2024 Q2", "", None])
-    n = staggered.quarter_number(labels)
+    n = did.quarter_number(labels)
     assert list(n[:4]) == [8094, 8095, 8096, 8097] and n[4:].isna().all()
-    assert list(staggered.quarter_label(n)[:4]) == ["2023Q3", "2023Q4", "2024Q1", "2024Q2"]
-    assert staggered.quarter_label(pd.Series([8092]))[0] == "2023Q1"
+    assert list(did.quarter_label(n)[:4]) == ["2023Q3", "2023Q4", "2024Q1", "2024Q2"]
+    assert did.quarter_label(pd.Series([8092]))[0] == "2023Q1"
 
 
 def test_quarter_labels_give_the_same_estimates_as_integers():
     panel, _ = sample()
     fit = sample_fit("ikm")
-    p = panel.assign(t=staggered.quarter_number(panel["period"]),
-                     g=staggered.quarter_number(panel["adopted_period"]).fillna(0).astype(int))
-    ints = staggered.staggered_did(p, "ikm", "unit_id", "t", "g", n_boot=0)
+    p = panel.assign(t=did.quarter_number(panel["period"]),
+                     g=did.quarter_number(panel["adopted_period"]).fillna(0).astype(int))
+    ints = did.staggered_did(p, "ikm", "unit_id", "t", "g", n_boot=0)
     np.testing.assert_allclose(ints.att_gt["att"], fit.att_gt["att"], atol=1e-12)
     assert list(ints.att_gt["event_time"]) == list(fit.att_gt["event_time"])
     assert fit.att_gt["group"].iloc[0] == "2023Q1" and fit.periods[0] == "2022Q1"
-    empty = staggered.staggered_did(panel.assign(adopted_period=panel["adopted_period"].fillna("")), "ikm", "unit_id",
+    empty = did.staggered_did(panel.assign(adopted_period=panel["adopted_period"].fillna("")), "ikm", "unit_id",
                                   "period", "adopted_period", n_boot=0)
     np.testing.assert_allclose(empty.att_gt["att"], fit.att_gt["att"], atol=1e-12)
 
@@ -208,12 +208,12 @@ def test_incomplete_units_and_early_adopters_are_left_out_and_said():
     d = mpdta()
     gap = d.drop(index=d.index[(d["countyreal"] == 8001) & (d["year"] == 2005)])
     early = gap.assign(**{"first.treat": np.where(gap["countyreal"] == 8019, 2003, gap["first.treat"])})
-    fit = staggered.staggered_did(early, "lemp", "countyreal", "year", "first.treat", n_boot=0)
+    fit = did.staggered_did(early, "lemp", "countyreal", "year", "first.treat", n_boot=0)
     assert fit.n_units == 498
     assert any("not observed in all 5 periods" in n for n in fit.notes)
     assert any("already treated in the first period" in n for n in fit.notes)
     with pytest.raises(ValueError, match="more than one row"):
-        staggered.staggered_did(pd.concat([d, d.head(1)]), "lemp", "countyreal", "year", "first.treat")
+        did.staggered_did(pd.concat([d, d.head(1)]), "lemp", "countyreal", "year", "first.treat")
 
 
 # ------------------------------------------------------------------ properties
@@ -223,7 +223,7 @@ def test_adding_a_constant_changes_no_att():
     d = mpdta()
     base = mpdta_fit("mpdta_nev_dr")
     for method in ("dr", "reg"):
-        shifted = staggered.staggered_did(d.assign(lemp=d["lemp"] + 7.5), "lemp", "countyreal", "year", "first.treat",
+        shifted = did.staggered_did(d.assign(lemp=d["lemp"] + 7.5), "lemp", "countyreal", "year", "first.treat",
                                         method=method, n_boot=0)
         np.testing.assert_allclose(shifted.att_gt["att"], base.att_gt["att"], atol=1e-10)
         np.testing.assert_allclose(shifted.att_gt["se"], base.att_gt["se"], atol=1e-10)
@@ -235,12 +235,12 @@ def test_relabelling_and_reordering_units_changes_nothing():
     ids = d["countyreal"].unique()
     new = dict(zip(ids, [f"K{x:05d}" for x in rng.permutation(len(ids))]))
     relabelled = d.assign(countyreal=d["countyreal"].map(new)).sample(frac=1, random_state=1)
-    fit = staggered.staggered_did(relabelled, "lemp", "countyreal", "year", "first.treat", method="reg",
+    fit = did.staggered_did(relabelled, "lemp", "countyreal", "year", "first.treat", method="reg",
                                 covariates=["lpop"], n_boot=0)
     base = mpdta_fit("mpdta_nev_reg_cov")
     np.testing.assert_allclose(fit.att_gt["att"], base.att_gt["att"], atol=1e-10)
     np.testing.assert_allclose(fit.att_gt["se"], base.att_gt["se"], atol=1e-10)
-    for kind in staggered.AGGREGATIONS:
+    for kind in did.AGGREGATIONS:
         assert fit.aggregate(kind).overall["se"] == pytest.approx(base.aggregate(kind).overall["se"], abs=1e-10)
 
 
@@ -249,7 +249,7 @@ def test_band_pretest_keeps_near_its_level_when_trends_are_parallel():
     # pre-adoption cells); the band pre-test over well-supported event times stays near 5%
     band, wald_all = [], []
     for seed in range(40):
-        fit = staggered.staggered_did(no_effect_panel(500 + seed), "y", "unit", "t", "g", n_boot=299, seed=seed)
+        fit = did.staggered_did(no_effect_panel(500 + seed), "y", "unit", "t", "g", n_boot=299, seed=seed)
         band.append(fit.pretest_band.p < 0.05)
         wald_all.append(fit.pretest.p < 0.05)
         assert fit.pretest_band.df == 9  # event times -11 and -10 rest on the cohort of 6 units only
@@ -262,17 +262,17 @@ def test_band_pretest_rejects_diverging_pre_trends():
     data = no_effect_panel(11)
     # adopters drift upwards before adoption: parallel trends fail
     data["y"] = data["y"] + np.where(data["g"] > 0, 1.0 * data["t"], 0.0)
-    fit = staggered.staggered_did(data, "y", "unit", "t", "g", n_boot=499, seed=1)
+    fit = did.staggered_did(data, "y", "unit", "t", "g", n_boot=499, seed=1)
     assert fit.pretest_band.p < 0.01
     assert "bootstrap p" in fit.summary()
-    assert staggered.staggered_did(data, "y", "unit", "t", "g", n_boot=0).pretest_band.df == 9
-    assert np.isnan(staggered.staggered_did(data, "y", "unit", "t", "g", n_boot=0).pretest_band.p)
+    assert did.staggered_did(data, "y", "unit", "t", "g", n_boot=0).pretest_band.df == 9
+    assert np.isnan(did.staggered_did(data, "y", "unit", "t", "g", n_boot=0).pretest_band.p)
 
 
 def test_no_effect_placebo_is_centred_on_zero():
     z, cover = [], []
     for seed in range(12):
-        fit = staggered.staggered_did(no_effect_panel(seed), "y", "unit", "t", "g", n_boot=0)
+        fit = did.staggered_did(no_effect_panel(seed), "y", "unit", "t", "g", n_boot=0)
         o = fit.aggregate("simple").overall
         z.append(o["estimate"] / o["se"])
         dyn = fit.aggregate("dynamic").table
@@ -307,12 +307,12 @@ def test_planted_effect_lies_in_the_intervals(outcome):
 def test_naive_twfe_is_biased_when_effects_grow(outcome):
     panel, truth = sample()
     cs = sample_fit(outcome).aggregate("simple").overall
-    tw = staggered.twfe(panel, outcome, "unit_id", "period", "adopted_period")
+    tw = did.twfe(panel, outcome, "unit_id", "period", "adopted_period")
     assert abs(tw.estimate - cs["estimate"]) > tw.se
     assert tw.estimate < cs["estimate"]
     true_overall = truth["outcomes"][outcome]["att_dynamic_overall"]
     assert not tw.ci_low <= true_overall <= tw.ci_high
-    bacon = staggered.bacon_decomposition(panel, outcome, "unit_id", "period", "adopted_period")
+    bacon = did.bacon_decomposition(panel, outcome, "unit_id", "period", "adopted_period")
     assert bacon.forbidden_weight > 0.1
     by = bacon.by_type["estimate"]
     assert by["later_vs_earlier"] < by["earlier_vs_later"] < by["treated_vs_never"]
@@ -324,14 +324,14 @@ def test_goodman_bacon_weights_sum_to_one_and_reproduce_twfe():
              (mpdta(), "lemp", "countyreal", "year", "first.treat"),
              (no_effect_panel(3, n_never=0, effect=lambda e: 0.5 * e), "y", "unit", "t", "g")]
     for data, y, u, t, g in cases:
-        b = staggered.bacon_decomposition(data, y, u, t, g)
-        tw = staggered.twfe(data, y, u, t, g)
+        b = did.bacon_decomposition(data, y, u, t, g)
+        tw = did.twfe(data, y, u, t, g)
         assert b.comparisons["weight"].sum() == pytest.approx(1, abs=1e-12)
         assert (b.comparisons["weight"] >= 0).all()
         assert b.weighted_sum == pytest.approx(b.twfe, abs=1e-10)
         assert b.twfe == pytest.approx(tw.estimate, abs=1e-10)
     assert "treated_vs_never" not in set(b.comparisons["type"])  # the last panel has no never-treated units
-    mp = staggered.bacon_decomposition(mpdta(), "lemp", "countyreal", "year", "first.treat")
+    mp = did.bacon_decomposition(mpdta(), "lemp", "countyreal", "year", "first.treat")
     assert mp.by_type["comparisons"].to_dict() == {"treated_vs_never": 3, "earlier_vs_later": 3,
                                                    "later_vs_earlier": 3}
     assert "already-treated" in mp.summary()
@@ -342,7 +342,7 @@ def test_goodman_bacon_weights_sum_to_one_and_reproduce_twfe():
 
 def test_by_region_estimates_and_equality_test():
     panel, truth = sample()
-    g = staggered.by_group(panel, "ikm", "unit_id", "period", "adopted_period", "region")
+    g = did.by_group(panel, "ikm", "unit_id", "period", "adopted_period", "region")
     assert set(g.table.index) == set(truth["region_multiplier"])
     assert g.table["in_test"].all() and (g.table["se"] > 0).all()
     assert g.tests.loc["simple", "df"] == 4 and 0 <= g.tests.loc["simple", "p"] <= 1
@@ -351,17 +351,17 @@ def test_by_region_estimates_and_equality_test():
     np.testing.assert_allclose(np.diag(cov), g.table.loc[cov.index, "se"] ** 2, rtol=1e-9)
     assert cov.to_numpy()[0, 1] > 0
     assert set(g.dynamic["level"]) == set(g.table.index)
-    within = staggered.by_group(panel, "ikm", "unit_id", "period", "adopted_period", "region", comparison="within")
-    few = within.table[within.table["n_controls"] < staggered.MIN_UNITS]
+    within = did.by_group(panel, "ikm", "unit_id", "period", "adopted_period", "region", comparison="within")
+    few = within.table[within.table["n_controls"] < did.MIN_UNITS]
     assert len(few) >= 1 and not few["in_test"].any() and few["note"].str.contains("too few").all()
     assert any("too few" in n for n in within.notes)
     json.dumps(within.to_dict())
 
 
 def test_equality_test_with_independent_estimates():
-    W, df, p = staggered.equality_test(np.array([1.0, 1.0, 1.0]), np.eye(3) * 0.1)
+    W, df, p = did.equality_test(np.array([1.0, 1.0, 1.0]), np.eye(3) * 0.1)
     assert W == pytest.approx(0) and df == 2 and p == pytest.approx(1)
-    W, df, p = staggered.equality_test(np.array([0.0, 1.0]), np.diag([0.25, 0.25]))
+    W, df, p = did.equality_test(np.array([0.0, 1.0]), np.diag([0.25, 0.25]))
     assert W == pytest.approx(2.0) and df == 1
 
 
@@ -381,14 +381,14 @@ def test_placebo_closed_form_is_the_callaway_santanna_estimate():
     sub = data[data["unit"].isin(units[np.r_[treated, controls]]) & data["t"].isin(window)]
     sub = sub.assign(g=np.where(sub["unit"].isin(units[treated]), window[1], 0))
     for method in ("dr", "ipw", "reg"):
-        fit = staggered.staggered_did(sub, "y", "unit", "t", "g", method=method, n_boot=0)
+        fit = did.staggered_did(sub, "y", "unit", "t", "g", method=method, n_boot=0)
         assert fit.aggregate("simple").overall["estimate"] == pytest.approx(closed, abs=1e-10)
 
 
 def test_minimum_detectable_effect_and_units_needed():
     panel, _ = sample()
     args = (panel, "ikm", "unit_id", "period", "adopted_period")
-    mde = {n: staggered.minimum_detectable_effect(*args, n_units=n, n_post_periods=4, n_sims=600, seed=2)
+    mde = {n: did.minimum_detectable_effect(*args, n_units=n, n_post_periods=4, n_sims=600, seed=2)
            for n in (5, 10, 20)}
     assert all(np.isfinite(m.mde) and m.mde > 0 for m in mde.values())
     assert mde[5].mde > mde[10].mde > mde[20].mde
@@ -396,26 +396,26 @@ def test_minimum_detectable_effect_and_units_needed():
     assert mde[10].n_controls == 33 and mde[10].windows >= 1
     # 1/n scaling: the unit-level SD is about the same whatever the group sizes
     assert mde[5].sd_unit == pytest.approx(mde[20].sd_unit, rel=0.15)
-    need = staggered.units_needed(*args, effect=mde[10].mde, n_post_periods=4, n_sims=600, seed=2)
+    need = did.units_needed(*args, effect=mde[10].mde, n_post_periods=4, n_sims=600, seed=2)
     assert 8 <= need.n_units <= 12 and not need.extrapolated
     assert need.mde <= mde[10].mde + 1e-12
     assert need.mde_simulated == pytest.approx(mde[10].mde, rel=0.12)
-    smaller = staggered.units_needed(*args, effect=0.8 * mde[10].mde, n_post_periods=4, n_sims=600, seed=2)
+    smaller = did.units_needed(*args, effect=0.8 * mde[10].mde, n_post_periods=4, n_sims=600, seed=2)
     assert smaller.n_units is None or smaller.n_units > need.n_units
-    tiny = staggered.units_needed(*args, effect=0.01, n_post_periods=4, n_sims=200)
+    tiny = did.units_needed(*args, effect=0.01, n_post_periods=4, n_sims=200)
     assert tiny.n_units is None and "comparison units" in tiny.note
 
 
 def test_power_table_on_a_panel_of_200_units_decreases_with_more_adopters():
     data = no_effect_panel(4, sizes=(30, 30, 30, 30, 30), starts=(5, 7, 9, 11, 13), n_never=50)
     assert data["unit"].nunique() == 200 and data["t"].nunique() == 16
-    table = staggered.power_table(data, "y", "unit", "t", "g", units_grid=(10, 20, 40, 80), periods_grid=(2, 4, 8),
+    table = did.power_table(data, "y", "unit", "t", "g", units_grid=(10, 20, 40, 80), periods_grid=(2, 4, 8),
                                 n_sims=1000)
     assert len(table) == 12 and table["mde"].notna().all()
     for _, cell in table.groupby("n_post_periods"):
         assert cell["mde"].is_monotonic_decreasing
     assert set(table["method"]) <= {"simulated", "extrapolated"}
-    m = staggered.minimum_detectable_effect(data, "y", "unit", "t", "g", n_units=20, n_post_periods=4, n_sims=500)
+    m = did.minimum_detectable_effect(data, "y", "unit", "t", "g", n_units=20, n_post_periods=4, n_sims=500)
     assert "minimum detectable effect" in m.summary()
     with pytest.raises(ValueError, match="untreated units"):
-        staggered.minimum_detectable_effect(data, "y", "unit", "t", "g", n_units=190, n_post_periods=4)
+        did.minimum_detectable_effect(data, "y", "unit", "t", "g", n_units=190, n_post_periods=4)

@@ -17,7 +17,7 @@ from analysis.core.params import Params
 from analysis.core.periods import sort_periods
 from analysis.core.section import Output, Section, skipped
 from analysis.outcomes import bounds
-from analysis.stats.did import staggered
+from analysis.stats import did
 from analysis.stats.did.panel import NEVER, first_period_from, prepare
 
 UNIT, TIME, COHORT = "unit_id", "period", "cohort"
@@ -107,7 +107,7 @@ def panel_section(units: pd.DataFrame, rollout_table: pd.DataFrame | None,
 # --- 2. one outcome: the effect, the naive contrast, heterogeneity --------------------------------
 
 
-def _fit(panel: pd.DataFrame, outcome: str, params: Params) -> tuple[staggered.RolloutFit, list[str]]:
+def _fit(panel: pd.DataFrame, outcome: str, params: Params) -> tuple[did.RolloutFit, list[str]]:
     r = params.rollout
     control, notes = r.control, []
     cohort = panel.groupby(UNIT)[COHORT].first()
@@ -115,7 +115,7 @@ def _fit(panel: pd.DataFrame, outcome: str, params: Params) -> tuple[staggered.R
         # every unit adopts within the data: only units that have not adopted yet can compare
         control = "notyet"
         notes.append("no unit stays untreated: compared with not-yet-treated units instead of never-treated ones")
-    fit = staggered.staggered_did(panel, outcome, UNIT, TIME, COHORT, control=control, method=r.method,
+    fit = did.staggered_did(panel, outcome, UNIT, TIME, COHORT, control=control, method=r.method,
                                 covariates=r.covariates or None, alpha=params.alpha, n_boot=r.n_boot,
                                 seed=params.seed, boot_weights=r.boot_weights,
                                 pretest_min_units=r.pretest_min_units)
@@ -127,13 +127,13 @@ def _event_rows(table: pd.DataFrame) -> list[dict]:
     return [{"event_time": int(e), **{c: _f(r[c]) for c in cols if c in r}} for e, r in table.iterrows()]
 
 
-def _pretest(p: staggered.Pretest) -> dict:
+def _pretest(p: did.Pretest) -> dict:
     return {"statistic": _f(p.W), "df": int(p.df), "p": _f(p.p)}
 
 
 def _naive(panel: pd.DataFrame, outcome: str, simple: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    tw = staggered.twfe(panel, outcome, UNIT, TIME, COHORT)
-    bacon = staggered.bacon_decomposition(panel, outcome, UNIT, TIME, COHORT)
+    tw = did.twfe(panel, outcome, UNIT, TIME, COHORT)
+    bacon = did.bacon_decomposition(panel, outcome, UNIT, TIME, COHORT)
     compare = pd.DataFrame([
         {"estimator": "callaway_santanna", **{k: simple[k] for k in ("estimate", "se", "ci_low", "ci_high")}},
         {"estimator": "twfe", "estimate": tw.estimate, "se": tw.se, "ci_low": tw.ci_low, "ci_high": tw.ci_high},
@@ -153,7 +153,7 @@ def _heterogeneity(panel: pd.DataFrame, outcome: str, params: Params,
     r = params.rollout
     if r.by not in panel.columns:
         return None, {"skipped": f"units have no column {r.by}"}
-    g = staggered.by_group(panel, outcome, UNIT, TIME, COHORT, r.by, control=control, method=r.method,
+    g = did.by_group(panel, outcome, UNIT, TIME, COHORT, r.by, control=control, method=r.method,
                          covariates=r.covariates or None, alpha=params.alpha, min_units=r.min_units)
     table = g.table.rename_axis(r.by).reset_index()
     simple = g.tests.loc["simple"]
@@ -175,7 +175,7 @@ def outcome_sections(panel: Section, params: Params) -> dict[str, Section]:
     return {o: outcome_section(panel, o, params) for o in params.rollout.outcomes}
 
 
-def _pretest_table(fit: staggered.RolloutFit) -> pd.DataFrame:
+def _pretest_table(fit: did.RolloutFit) -> pd.DataFrame:
     rows = [("sup_t_band", fit.pretest_band), ("wald_event_times", fit.pretest_event), ("wald_all_att_gt", fit.pretest)]
     return pd.DataFrame([{"test": name, "statistic": p.W, "df": p.df, "p": p.p} for name, p in rows])
 
@@ -295,7 +295,7 @@ def appraisal_section(outcomes: pd.DataFrame, org_ratings: pd.DataFrame | None,
         if metric not in panel.columns:
             continue
         try:
-            fit = staggered.staggered_did(panel, metric, UNIT, TIME, COHORT, control=params.rollout.control,
+            fit = did.staggered_did(panel, metric, UNIT, TIME, COHORT, control=params.rollout.control,
                                         method=params.rollout.method, alpha=params.alpha,
                                         n_boot=params.rollout.n_boot, seed=params.seed,
                                         pretest_min_units=params.rollout.pretest_min_units)
@@ -339,7 +339,7 @@ def planning_section(panel_section: Section, params: Params) -> Section:
         units_grid = tuple(sorted(set(p.units_grid) | {p.next_wave_units}))
         periods_grid = tuple(sorted(set(p.periods_grid) | {p.post_periods}))
         try:
-            table = staggered.power_table(panel, outcome, UNIT, TIME, COHORT, units_grid=units_grid,
+            table = did.power_table(panel, outcome, UNIT, TIME, COHORT, units_grid=units_grid,
                                         periods_grid=periods_grid, alpha=params.alpha, power=p.power,
                                         n_sims=p.n_sims, seed=params.seed)
         except ValueError as exc:
@@ -354,7 +354,7 @@ def planning_section(panel_section: Section, params: Params) -> Section:
         effect = p.effect.get(outcome)
         if effect:
             try:
-                need = staggered.units_needed(panel, outcome, UNIT, TIME, COHORT, effect=effect,
+                need = did.units_needed(panel, outcome, UNIT, TIME, COHORT, effect=effect,
                                             n_post_periods=p.post_periods, alpha=params.alpha, power=p.power,
                                             n_sims=p.n_sims, seed=params.seed)
                 fig["units_needed"] = {"effect": effect, "n_units": need.n_units, "extrapolated": need.extrapolated,

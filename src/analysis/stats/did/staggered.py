@@ -52,28 +52,18 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from analysis.core.jsonsafe import plain, scalar
-from analysis.stats.did.panel import NEVER, PeriodScale, PreparedPanel, prepare, quarter_label, quarter_number
+from analysis.stats.did.inference import SE_FLOOR, Pretest, multiplier_weights, sup_t_critical, sup_t_pretest, wald
+from analysis.stats.did.panel import NEVER, PeriodScale, PreparedPanel, prepare
 
 CONTROLS = {"never": "nevertreated", "notyet": "notyettreated"}
 METHODS = ("dr", "ipw", "reg")
 AGGREGATIONS = ("simple", "group", "dynamic", "calendar")
-_SE_FLOOR = np.sqrt(np.finfo(float).eps) * 10  # R did: standard errors below this are NA
-MIN_UNITS = 5  # by_group: fewer treated or comparison units than this and a region's estimate says little
-
-
-class Pretest(NamedTuple):
-    """Wald test that all pre-adoption effects are zero: statistic, degrees of freedom, p-value."""
-
-    W: float
-    df: int
-    p: float
 
 
 # --- the library ---------------------------------------------------------------------------------
@@ -97,71 +87,6 @@ def _notes_from(caught: list[warnings.WarningMessage]) -> list[str]:
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return list(dict.fromkeys(notes))
-
-
-# --- multiplier bootstrap ------------------------------------------------------------------------
-
-
-def multiplier_weights(n_units: int, n_boot: int, seed: int, kind: str = "mammen") -> np.ndarray:
-    """``n_boot × n_units`` multiplier draws with mean 0 and variance 1 (Mammen's two-point or Rademacher)."""
-    rng = np.random.default_rng(seed)
-    if kind == "mammen":
-        s5 = np.sqrt(5.0)
-        low = rng.random((n_boot, n_units)) < (s5 + 1) / (2 * s5)
-        return np.where(low, (1 - s5) / 2, (1 + s5) / 2)
-    if kind == "rademacher":
-        return np.where(rng.random((n_boot, n_units)) < 0.5, -1.0, 1.0)
-    raise ValueError(f"boot_weights must be 'mammen' or 'rademacher', not {kind!r}")
-
-
-def sup_t_critical(influence: np.ndarray, se: np.ndarray, weights: np.ndarray | None, alpha: float) -> float:
-    """Critical value of a simultaneous band: the 1−α quantile over draws of max_k |bootstrap t_k|.
-
-    ``influence`` is n × k with θ̂ − θ ≈ mean of its rows; each draw perturbs it by the multipliers and
-    divides by the analytic standard error (columns without one are left out, as in R's ``mboot``).
-    """
-    if weights is None or influence.size == 0:
-        return float("nan")
-    ok = np.isfinite(se) & (se > _SE_FLOOR) & np.isfinite(influence).all(axis=0)
-    if not ok.any():
-        return float("nan")
-    n = influence.shape[0]
-    draws = weights @ influence[:, ok] / n
-    t_max = np.max(np.abs(draws) / se[ok], axis=1)
-    return float(np.quantile(t_max, 1 - alpha, method="inverted_cdf"))
-
-
-def sup_t_pretest(estimates: np.ndarray, influence: np.ndarray, se: np.ndarray,
-                  weights: np.ndarray | None) -> Pretest:
-    """Are all pre-adoption effects zero? max_k |θ̂_k / se_k| against its multiplier-bootstrap distribution.
-
-    The same statistic as the simultaneous band: the test rejects at level α exactly when the
-    simultaneous 1−α band of the pre-adoption event times leaves out zero somewhere. Unlike the Wald
-    test it never inverts the covariance of the pre-period estimates, which small cohorts make nearly
-    singular. ``W`` holds the observed max |t|, ``df`` the number of estimates, ``p`` the share of
-    bootstrap draws at least as large.
-    """
-    ok = np.isfinite(se) & (se > _SE_FLOOR) & np.isfinite(estimates) & np.isfinite(influence).all(axis=0)
-    k = int(ok.sum())
-    if weights is None or k == 0:
-        return Pretest(float("nan"), k, float("nan"))
-    n = influence.shape[0]
-    observed = float(np.max(np.abs(estimates[ok]) / se[ok]))
-    draws = np.max(np.abs(weights @ influence[:, ok] / n) / se[ok], axis=1)
-    return Pretest(observed, k, float(np.mean(draws >= observed)))
-
-
-def wald(estimates: np.ndarray, influence: np.ndarray) -> Pretest:
-    """W = θ̂' V⁻¹ θ̂ with V = Ψ'Ψ / n² (Ψ: n × k influence functions); χ² on k degrees of freedom."""
-    k = len(estimates)
-    if k == 0:
-        return Pretest(float("nan"), 0, float("nan"))
-    n = influence.shape[0]
-    V = influence.T @ influence / n**2
-    if not np.all(np.isfinite(V)) or np.linalg.cond(V) > 1 / np.finfo(float).eps:
-        return Pretest(float("nan"), k, float("nan"))
-    W = float(estimates @ np.linalg.solve(V, estimates))
-    return Pretest(W, k, float(stats.chi2.sf(W, k)))
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -299,7 +224,7 @@ class RolloutFit:
 # --- estimation ----------------------------------------------------------------------------------
 
 
-def _check_args(control: str, method: str, alpha: float) -> None:
+def check_args(control: str, method: str, alpha: float) -> None:
     if control not in CONTROLS:
         raise ValueError(f"control must be 'never' or 'notyet', not {control!r}")
     if method not in METHODS:
@@ -356,7 +281,7 @@ def staggered_did(panel: pd.DataFrame, outcome: str, unit: str, time: str, cohor
     ``pretest_min_units`` adopting units: with fewer, the influence-function standard error is too
     noisy and the test rejected 12–15% of no-effect panels at 5% (≥ 10 units: 9%, ≈ sampling error).
     """
-    _check_args(control, method, alpha)
+    check_args(control, method, alpha)
     prep = prepare(panel, outcome, unit, time, cohort, covariates)
     if (prep.unit_cohort == NEVER).all():
         raise ValueError("no unit adopts the scheme within the panel")
@@ -384,7 +309,7 @@ def _fit_from(prep, mp, aggs, lib_notes, outcome, control, method, alpha, n_boot
     times = np.asarray(mp.times, dtype=float).astype(int)
     att = np.asarray(mp.att_gt, dtype=float)
     se = np.asarray(mp.se_gt, dtype=float).copy()
-    se[~(se > _SE_FLOOR)] = np.nan
+    se[~(se > SE_FLOOR)] = np.nan
     inf = np.asarray(mp.influence_func, dtype=float).reshape(n, -1)
     crit = sup_t_critical(inf, se, weights, alpha)
     table = pd.DataFrame({
@@ -434,172 +359,3 @@ def _fit_from(prep, mp, aggs, lib_notes, outcome, control, method, alpha, n_boot
         pretest_band=pretest_band,
         crit=crit, aggregates=aggregates, notes=tuple(dict.fromkeys(notes)), influence=inf, units=units,
     )
-
-
-# --- heterogeneity by a unit attribute -----------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class GroupComparison:
-    """Effects per level of a unit attribute (e.g. region) and Wald tests that they are equal."""
-
-    attribute: str
-    comparison: str  # pooled or within
-    table: pd.DataFrame  # per level: n_treated, n_controls, estimate, se, ci, dyn_*, in_test, note
-    dynamic: pd.DataFrame  # level, event_time, estimate, se, ci_low, ci_high
-    tests: pd.DataFrame  # measure (simple, dynamic): W, df, p, levels
-    covariance: dict[str, pd.DataFrame] = field(repr=False)  # measure -> covariance of the level estimates
-    fits: dict = field(repr=False)
-    notes: tuple[str, ...] = ()
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.reset_index()
-
-    def to_dict(self) -> dict:
-        return {"attribute": self.attribute, "comparison": self.comparison,
-                "table": [{k: scalar(v) for k, v in r.items()} for r in self.to_frame().to_dict(orient="records")],
-                "tests": [{k: scalar(v) for k, v in r.items()} for r in self.tests.reset_index().to_dict("records")],
-                "notes": list(self.notes)}
-
-    def summary(self) -> str:
-        lines = [f"Effect by {self.attribute} (comparison units: {self.comparison})",
-                 f"  {'level':<14}{'treated':>8}{'controls':>9}{'ATT':>9}{'se':>8}{'dynamic':>9}{'se':>8}"]
-        for lvl, r in self.table.iterrows():
-            lines.append(f"  {str(lvl):<14}{int(r['n_treated']):>8}{int(r['n_controls']):>9}{r['estimate']:9.3f}"
-                         f"{r['se']:8.3f}{r['dyn_estimate']:9.3f}{r['dyn_se']:8.3f}"
-                         + ("" if r["in_test"] else "  (not in test)"))
-        for m, r in self.tests.iterrows():
-            if np.isfinite(r["W"]):
-                lines.append(f"equal {m} effects across {int(r['levels'])} levels: W = {r['W']:.3f} on "
-                             f"{int(r['df'])} df, p = {r['p']:.4f}")
-        if self.notes:
-            lines += ["Notes:"] + [f"- {n}" for n in self.notes]
-        return "\n".join(lines)
-
-
-def equality_test(estimates: np.ndarray, cov: np.ndarray) -> tuple[float, int, float]:
-    """Wald test that all estimates are equal: differences from the first, χ² on k−1 df."""
-    k = len(estimates)
-    if k < 2:
-        return float("nan"), 0, float("nan")
-    D = np.hstack([np.ones((k - 1, 1)), -np.eye(k - 1)])
-    d = D @ estimates
-    S = D @ cov @ D.T
-    if not np.all(np.isfinite(S)) or np.linalg.cond(S) > 1 / np.finfo(float).eps:
-        return float("nan"), k - 1, float("nan")
-    W = float(d @ np.linalg.solve(S, d))
-    return W, k - 1, float(stats.chi2.sf(W, k - 1))
-
-
-def _cross_covariance(infs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """Cov(θ̂_r, θ̂_s) = Σ_i ψ_ri ψ_si / (n_r n_s) over the units both fits use (θ̂ − θ ≈ mean ψ)."""
-    k = len(infs)
-    cov = np.zeros((k, k))
-    series = [pd.Series(psi, index=units) for units, psi in infs]
-    for a in range(k):
-        for b in range(a, k):
-            common = series[a].index.intersection(series[b].index)
-            v = float(series[a][common].to_numpy() @ series[b][common].to_numpy())
-            cov[a, b] = cov[b, a] = v / (len(series[a]) * len(series[b]))
-    return cov
-
-
-def by_group(panel: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, attribute: str,
-             control: str = "never", method: str = "dr", covariates: list[str] | None = None,
-             alpha: float = 0.05, comparison: str = "pooled", min_units: int = MIN_UNITS) -> GroupComparison:
-    """Callaway–Sant'Anna separately for the adopters of each level of ``attribute`` (e.g. region).
-
-    ``comparison="pooled"``: each level's adopters are compared with all never-treated units (and, with
-    ``control="notyet"``, the level's own later adopters) — more comparison units, but it assumes
-    the level's adopters trend like the comparison units of every level. ``"within"``: only the level's
-    own units, a weaker assumption with fewer comparison units. The overall (simple) ATT and the mean
-    dynamic effect are compared across levels by a Wald test whose covariance comes from the influence
-    functions (pooled fits share comparison units, so their estimates are correlated). Levels with
-    fewer than ``min_units`` adopters or comparison units are shown when they can be estimated but left
-    out of the test, with a note.
-    """
-    _check_args(control, method, alpha)
-    if comparison not in ("pooled", "within"):
-        raise ValueError("comparison must be 'pooled' or 'within'")
-    if attribute not in panel.columns:
-        raise ValueError(f"panel has no column {attribute!r}")
-    attr = panel.groupby(panel[unit].astype(str), sort=False)[attribute].agg(lambda s: s.dropna().unique().tolist())
-    if (attr.map(len) > 1).any():
-        raise ValueError(f"{attribute!r} differs between rows of the same unit")
-    unit_attr = attr.map(lambda v: v[0] if v else None)
-    prep_all = prepare(panel, outcome, unit, time, cohort, covariates)
-    ucoh = pd.Series(prep_all.unit_cohort.to_numpy(), index=prep_all.unit_labels.astype(str))
-    level_of = unit_attr.reindex(ucoh.index)
-    notes = list(prep_all.notes)
-    if level_of.isna().any():
-        notes.append(f"{int(level_of.isna().sum())} unit(s) without {attribute} left out")
-    never = ucoh.index[ucoh == NEVER]
-    key = panel[unit].astype(str)
-    rows, dyn_rows, fits, infs = [], [], {}, {"simple": {}, "dynamic": {}}
-    for level in sorted(level_of.dropna().unique(), key=str):
-        own = level_of.index[level_of == level]
-        treated = [u for u in own if ucoh[u] != NEVER]
-        members = set(own) if comparison == "within" else set(own) | set(never)
-        n_controls = sum(1 for u in members if ucoh[u] == NEVER)
-        row = {"level": level, "n_treated": len(treated), "n_controls": n_controls, "estimate": np.nan,
-               "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "dyn_estimate": np.nan, "dyn_se": np.nan,
-               "dyn_ci_low": np.nan, "dyn_ci_high": np.nan, "in_test": False, "note": ""}
-        few = []
-        if len(treated) < min_units:
-            few.append(f"{len(treated)} adopting unit(s)")
-        if n_controls < min_units:
-            few.append(f"{n_controls} never-treated comparison unit(s)")
-        if few:
-            row["note"] = f"too few: {' and '.join(few)} (fewer than {min_units})"
-        if treated and (n_controls or control == "notyet"):
-            sub = panel[key.isin(members)]
-            try:
-                fit = staggered_did(sub, outcome, unit, time, cohort, control, method, covariates, alpha, n_boot=0)
-            except Exception as exc:  # a level too small to estimate: say so, keep the others
-                row["note"] = (row["note"] + "; " if row["note"] else "") + f"not estimable: {exc}"
-            else:
-                fits[level] = fit
-                for m, pre in (("simple", ""), ("dynamic", "dyn_")):
-                    a = fit.aggregate(m)
-                    row[pre + "estimate"], row[pre + "se"] = a.overall["estimate"], a.overall["se"]
-                    row[pre + "ci_low"], row[pre + "ci_high"] = a.overall["ci_low"], a.overall["ci_high"]
-                    infs[m][level] = (np.asarray(a.units).astype(str), a.influence_overall)
-                for e, r in fit.aggregate("dynamic").table.iterrows():
-                    dyn_rows.append({"level": level, "event_time": e, "estimate": r["estimate"], "se": r["se"],
-                                     "ci_low": r["ci_low"], "ci_high": r["ci_high"]})
-                row["in_test"] = not few and np.isfinite(row["se"])
-        elif not row["note"]:
-            row["note"] = "not estimable"
-        if row["note"]:
-            notes.append(f"{attribute} {level}: {row['note']}")
-        rows.append(row)
-    table = pd.DataFrame(rows).set_index("level")
-    tests, covs = [], {}
-    in_test = [lvl for lvl in table.index if table.loc[lvl, "in_test"]]
-    for m, pre in (("simple", ""), ("dynamic", "dyn_")):
-        cov = _cross_covariance([infs[m][lvl] for lvl in in_test]) if in_test else np.zeros((0, 0))
-        covs[m] = pd.DataFrame(cov, index=in_test, columns=in_test)
-        W, df, p = equality_test(table.loc[in_test, pre + "estimate"].to_numpy(dtype=float), cov)
-        tests.append({"measure": m, "W": W, "df": df, "p": p, "levels": len(in_test)})
-    if len(in_test) < 2:
-        notes.append(f"fewer than two levels of {attribute} with enough units: no equality test")
-    dynamic = pd.DataFrame(dyn_rows, columns=["level", "event_time", "estimate", "se", "ci_low", "ci_high"])
-    return GroupComparison(attribute, comparison, table, dynamic, pd.DataFrame(tests).set_index("measure"), covs,
-                           fits, tuple(dict.fromkeys(notes)))
-
-
-# the two-way fixed-effects contrast and the planning of the next wave live in their own modules
-from analysis.stats.did.power import (  # noqa: E402
-    MinimumDetectableEffect,
-    UnitsNeeded,
-    minimum_detectable_effect,
-    power_table,
-    units_needed,
-)
-from analysis.stats.did.twfe import BaconDecomposition, TwoWayFE, bacon_decomposition, twfe  # noqa: E402
-
-__all__ = [
-    "Aggregate", "BaconDecomposition", "GroupComparison", "MinimumDetectableEffect", "Pretest", "RolloutFit",
-    "TwoWayFE", "UnitsNeeded", "bacon_decomposition", "by_group", "minimum_detectable_effect", "power_table",
-    "quarter_label", "quarter_number", "staggered_did", "twfe", "units_needed",
-]
