@@ -6,6 +6,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from analysis.outcomes import agreement
+from analysis.stats import kappa
 
 
 @pytest.mark.parametrize("weights", ["linear", "quadratic", "none"])
@@ -13,22 +14,22 @@ def test_weighted_kappa_matches_scikit_learn(weights):
     rng = np.random.default_rng(3)
     a = pd.Series(rng.integers(1, 6, 400))
     b = (a + rng.integers(-1, 2, 400)).clip(1, 5)
-    k = agreement.weighted_kappa(a, b, weights)
+    k = kappa.weighted_kappa(a, b, weights)
     assert k.kappa == pytest.approx(cohen_kappa_score(a, b, weights=None if weights == "none" else weights))
     assert k.ci_low < k.kappa < k.ci_high and k.se > 0 and k.n == 400
 
 
 def test_perfect_agreement_is_one_and_is_symmetric():
     a = pd.Series([5, 4, 4, 3, 2, 1, 5])
-    assert agreement.weighted_kappa(a, a).kappa == pytest.approx(1.0)
+    assert kappa.weighted_kappa(a, a).kappa == pytest.approx(1.0)
     b = pd.Series([4, 4, 3, 3, 2, 2, 5])
-    assert agreement.weighted_kappa(a, b).kappa == pytest.approx(agreement.weighted_kappa(b, a).kappa)
+    assert kappa.weighted_kappa(a, b).kappa == pytest.approx(kappa.weighted_kappa(b, a).kappa)
 
 
 def test_missing_ratings_are_left_out():
     a = pd.Series([5, 4, None, 3])
     b = pd.Series([5, 4, 3, None])
-    assert agreement.weighted_kappa(a, b).n == 2
+    assert kappa.weighted_kappa(a, b).n == 2
 
 
 def test_changes_say_who_moves_up_or_down():

@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 
+from analysis.core.ordinal import PREDIKAT_RANK
 from analysis.outcomes import predikat
 
 # The matrix as printed in the regulation (domain.md): rows hasil kerja, columns perilaku kerja.
@@ -28,7 +29,7 @@ def test_missing_rating_gives_no_predikat():
 def test_behaviour_below_expectation_is_never_better_than_kurang():
     for hasil in REGULATION:
         p = predikat.predikat(pd.Series([hasil]), pd.Series(["di_bawah"])).iloc[0]
-        assert predikat.PREDIKAT_RANK[p] <= predikat.PREDIKAT_RANK["kurang"]
+        assert PREDIKAT_RANK[p] <= PREDIKAT_RANK["kurang"]
 
 
 def _tables():

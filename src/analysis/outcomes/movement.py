@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.core.codes import PREDIKAT
+from analysis.core.ordinal import PREDIKAT_RANK, direction, move_shares
 from analysis.core.periods import sort_periods
 
 
@@ -12,7 +13,6 @@ def transitions(outcomes: pd.DataFrame) -> pd.DataFrame:
     """Counts of employees by predikat in one period (from) and the next (to), per pair of
     consecutive periods; only employees appraised in both."""
     order = sort_periods(outcomes["period"].unique())
-    rank = {p: 5 - i for i, p in enumerate(PREDIKAT)}
     frames = []
     for before, after in zip(order, order[1:]):
         a = outcomes.loc[outcomes["period"] == before, ["employee_id", "predikat"]]
@@ -23,8 +23,7 @@ def transitions(outcomes: pd.DataFrame) -> pd.DataFrame:
         t = m.groupby(["predikat_from", "predikat_to"]).size().rename("n").reset_index()
         t.insert(0, "period_to", after)
         t.insert(0, "period_from", before)
-        t["direction"] = (t["predikat_to"].map(rank) - t["predikat_from"].map(rank)).map(
-            lambda d: "up" if d > 0 else ("down" if d < 0 else "same"))
+        t["direction"] = direction(t["predikat_to"].map(PREDIKAT_RANK) - t["predikat_from"].map(PREDIKAT_RANK))
         frames.append(t)
     if not frames:
         return pd.DataFrame(columns=["period_from", "period_to", "predikat_from", "predikat_to", "n", "direction"])
@@ -43,11 +42,7 @@ def movement_summary(trans: pd.DataFrame) -> pd.DataFrame:
     if trans.empty:
         return pd.DataFrame(columns=["period_from", "period_to", "n", "n_up", "n_same", "n_down",
                                      "share_up", "share_same", "share_down"])
-    g = trans.pivot_table(index=["period_from", "period_to"], columns="direction", values="n",
-                          aggfunc="sum", fill_value=0).reindex(columns=["up", "same", "down"], fill_value=0)
-    g.insert(0, "n", g.sum(axis=1))
-    for c in ("up", "same", "down"):
-        g[f"share_{c}"] = g[c] / g["n"]
-    g = g.rename(columns={"up": "n_up", "same": "n_same", "down": "n_down"})
+    g = move_shares(trans.pivot_table(index=["period_from", "period_to"], columns="direction", values="n",
+                                      aggfunc="sum", fill_value=0))
     g.columns.name = None
     return g.reset_index()

@@ -33,7 +33,6 @@ HEAD_HASIL_FROM_ORG = {
 
 # Order used wherever predikat are ranked (5 = best). Kurang/Misconduct sits
 # below Butuh Perbaikan as in the regulation's listing: misconduct outweighs results.
-PREDIKAT_RANK = {p: 5 - i for i, p in enumerate(PREDIKAT)}
 
 EMPLOYEE_COLUMNS = ["unit_id", "position_class", "job_family", "employment_type", "gender"]
 

@@ -12,10 +12,12 @@ import pandas as pd
 
 from analysis.core.codes import PP30_BANDS, PREDIKAT
 from analysis.core.i18n import t
+from analysis.core.ordinal import PP30_RANK, PREDIKAT_RANK
 from analysis.core.params import Appraisal
 from analysis.core.periods import sort_periods
 from analysis.core.section import Output, Section, skipped
 from analysis.outcomes import agreement, bounds, movement, pp30, predikat
+from analysis.stats import kappa
 
 
 def _shares(dist: pd.DataFrame, cats, by: str = "period") -> dict:
@@ -179,8 +181,8 @@ def scheme_section(outcomes: pd.DataFrame, targets: pd.DataFrame | None, feedbac
 
 _COMPARISONS = {
     # name: (column of the other scheme, its rank map, its label key)
-    "pp30": ("band", agreement.RANK_PP30, "scheme.pp30"),
-    "capaian": ("predikat_capaian", agreement.RANK_6_2022, "scheme.capaian"),
+    "pp30": ("band", PP30_RANK, "scheme.pp30"),
+    "capaian": ("predikat_capaian", PREDIKAT_RANK, "scheme.capaian"),
 }
 
 
@@ -189,14 +191,14 @@ def agreement_section(scores: pd.DataFrame | None, alpha: float = 0.05) -> Secti
     if scores is None:
         return skipped("agreement", "targets table absent", "nb01.pp30_skipped")
     s = Section("agreement")
-    base = scores["predikat"].map(agreement.RANK_6_2022)
+    base = scores["predikat"].map(PREDIKAT_RANK)
     keys = scores[["employee_id", "period", "unit_id", "region"]]
     kf, text = {}, {"id": [], "en": []}
     for name, (col, ranks, label_key) in _COMPARISONS.items():
         other = scores[col].map(ranks)
-        tab = agreement.crosstab(base, other)
-        k_lin = agreement.weighted_kappa(base, other, "linear", alpha)
-        k_quad = agreement.weighted_kappa(base, other, "quadratic", alpha)
+        tab = kappa.crosstab(base, other)
+        k_lin = kappa.weighted_kappa(base, other, "linear", alpha)
+        k_quad = kappa.weighted_kappa(base, other, "quadratic", alpha)
         moved = agreement.changes(keys, base, other)
         by_region = agreement.changes_by(moved, ["period", "region"])
         by_unit = agreement.changes_by(moved, ["period", "unit_id"])

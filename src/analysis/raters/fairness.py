@@ -30,7 +30,8 @@ from scipy import stats
 
 from analysis.core.periods import parse_period
 from analysis.outcomes import pp30, predikat
-from analysis.raters.flags import RATING_VALUE, bh
+from analysis.raters.model import RATING_VALUE
+from analysis.stats.multitest import bh
 
 MIN_APPRAISALS = 50  # below this (or with fewer raters) group comparisons say nothing useful
 MIN_RATERS = 5

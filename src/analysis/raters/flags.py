@@ -1,6 +1,6 @@
-"""Rater effects: leniency and severity, central tendency, halo, sources, bias-adjusted outcomes.
+"""Rater flags: leniency and severity, central tendency, halo.
 
-The crossed model (``fit_crossed``, see ``analysis.crossed``) separates a
+The crossed model (``raters.model.feedback_model``, fitted by ``analysis.stats.mixed``) separates a
 rater's effect from the level of the people they rate. On top of it:
 
 - **Leniency / severity.** Each rater's conditional mean with its prediction
@@ -24,65 +24,16 @@ rater's effect from the level of the people they rate. On top of it:
   ratees show: under no halo, F_rater / E[F_others] follows an F distribution
   with (n−1, n(k−1)) degrees of freedom. A rater who compresses everything
   (central tendency) shrinks both mean squares and is not mistaken for halo.
-- **Sources.** Self, supervisor and subordinate ratings against peers', from
-  the model's fixed effects (adjusted for who rates whom) and as plain
-  within-ratee differences with ratee-clustered intervals.
-- **Bias-adjusted appraisal outcomes.** The appraisal ratings (di_bawah,
-  sesuai, di_atas coded 1, 2, 3) are fitted with the same crossed model (ratee
-  and appraising supervisor, across periods); removing each supervisor's
-  estimated effect and recoding gives the predikat each employee would have
-  had from a neutral rater.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
-from analysis.core.codes import PREDIKAT
-from analysis.outcomes.predikat import MATRIX, PREDIKAT_RANK
-from analysis.stats.mixed import CrossedFit, fit_crossed
-
-RATING_VALUE = {"di_bawah": 1.0, "sesuai": 2.0, "di_atas": 3.0}
-VALUE_RATING = {1: "di_bawah", 2: "sesuai", 3: "di_atas"}
-
-
-def bh(pvalues: pd.Series) -> pd.Series:
-    """Benjamini–Hochberg q-values (NaN stays NaN)."""
-    q = pd.Series(np.nan, index=pvalues.index)
-    ok = pvalues.notna()
-    if ok.any():
-        q[ok] = multipletests(pvalues[ok].to_numpy(), method="fdr_bh")[1]
-    return q
-
-
-# --- the 360 model -------------------------------------------------------------------
-
-
-def feedback_model(feedback: pd.DataFrame, method: str = "reml", **kwargs) -> CrossedFit:
-    """score ~ aspect + rater_role (+ period) + (1|ratee) + (1|rater) on 360 feedback."""
-    fixed = ["aspect", "rater_role"]
-    if feedback["period"].nunique() > 1:
-        fixed.append("period")
-    data = feedback[["score", "ratee_id", "rater_id", *fixed]].copy()
-    data["score"] = data["score"].astype(float)
-    return fit_crossed(data, "score", ["ratee_id", "rater_id"], fixed, method=method, **kwargs)
-
-
-def rater_counts(feedback: pd.DataFrame) -> pd.DataFrame:
-    """Ratings and distinct ratees (other than themselves) per rater."""
-    others = feedback[feedback["rater_id"] != feedback["ratee_id"]]
-    out = pd.DataFrame({
-        "n_ratings": feedback.groupby("rater_id").size(),
-        "n_ratees": others.groupby("rater_id")["ratee_id"].nunique(),
-    }).fillna(0).astype(int)
-    out.index.name = "rater_id"
-    return out
-
+from analysis.stats.mixed import CrossedFit
+from analysis.stats.multitest import bh
 
 # --- leniency / severity -------------------------------------------------------------
 
@@ -227,133 +178,3 @@ def _anova_sums(t: pd.DataFrame) -> pd.DataFrame:
         icc = ((msb - msw) / (msb + (kbar - 1) * msw)).where(msw > 0, 1.0)
     return pd.DataFrame({"f": f, "icc": icc, "df_between": dfb, "df_within": t["df"], "k_mean": kbar,
                          "msb": msb, "msw": msw})
-
-
-# --- sources --------------------------------------------------------------------------------
-
-
-def source_effects(fit: CrossedFit, alpha: float = 0.05) -> pd.DataFrame:
-    """Each source against peers, from the model (adjusted for who rates whom)."""
-    rows = []
-    z = stats.norm.ppf(1 - alpha / 2)
-    for term, est in fit.fixed_effects.items():
-        if term.startswith("rater_role[T."):
-            se = fit.fixed_effects_se[term]
-            rows.append({"source": term[len("rater_role[T."):-1], "versus": "peer", "estimate": est, "se": se,
-                         "ci_low": est - z * se, "ci_high": est + z * se, "method": "crossed model"})
-    return pd.DataFrame(rows)
-
-
-def source_differences(feedback: pd.DataFrame, reference: str = "peer", alpha: float = 0.05) -> pd.DataFrame:
-    """Within-ratee differences of mean scores between sources, with ratee-clustered intervals."""
-    fb = feedback.assign(score=feedback["score"].astype(float))
-    means = fb.groupby(["ratee_id", "period", "rater_role"])["score"].mean().unstack()
-    rows = []
-    z = stats.norm.ppf(1 - alpha / 2)
-    for source in [c for c in means.columns if c != reference]:
-        if reference not in means:
-            break
-        d = (means[source] - means[reference]).dropna()
-        if len(d) < 2:
-            continue
-        # one value per ratee-period; ratees seen in two periods are averaged first (the cluster)
-        per_ratee = d.groupby(level="ratee_id").mean()
-        est, se = per_ratee.mean(), per_ratee.std(ddof=1) / np.sqrt(len(per_ratee))
-        rows.append({"source": source, "versus": reference, "estimate": est, "se": se,
-                     "ci_low": est - z * se, "ci_high": est + z * se, "n_ratees": len(per_ratee),
-                     "method": "within-ratee difference"})
-    return pd.DataFrame(rows)
-
-
-def source_agreement(feedback: pd.DataFrame) -> pd.DataFrame:
-    """Correlation and mean absolute difference of ratee means between pairs of sources."""
-    fb = feedback.assign(score=feedback["score"].astype(float))
-    means = fb.groupby(["ratee_id", "period", "rater_role"])["score"].mean().unstack()
-    rows = []
-    cols = list(means.columns)
-    for i, a in enumerate(cols):
-        for b in cols[i + 1:]:
-            both = means[[a, b]].dropna()
-            if len(both) < 3:
-                continue
-            rows.append({"source_a": a, "source_b": b, "n_ratees": len(both),
-                         "correlation": both[a].corr(both[b]),
-                         "mean_abs_difference": (both[a] - both[b]).abs().mean()})
-    return pd.DataFrame(rows)
-
-
-# --- bias-adjusted appraisal outcomes ------------------------------------------------------
-
-
-@dataclass
-class AdjustedOutcomes:
-    fit: CrossedFit
-    table: pd.DataFrame  # one row per employee and period: before and after
-    before: pd.Series  # predikat counts
-    after: pd.Series
-
-    @property
-    def changed(self) -> pd.DataFrame:
-        return self.table[self.table["predikat"] != self.table["predikat_adjusted"]]
-
-    def distribution(self) -> pd.DataFrame:
-        out = pd.DataFrame({"before": self.before, "after": self.after}).reindex(list(PREDIKAT)).fillna(0)
-        out["share_before"] = out["before"] / out["before"].sum()
-        out["share_after"] = out["after"] / out["after"].sum()
-        out.index.name = "predikat"
-        return out
-
-
-def adjusted_outcomes(outcomes: pd.DataFrame, method: str = "reml") -> AdjustedOutcomes:
-    """Predikat with each appraising supervisor's estimated effect removed.
-
-    ``outcomes`` is notebook 01's per-employee table (employee_id, period, rater_id,
-    hasil_kerja, perilaku_kerja, predikat). Both ratings are coded 1-3 and fitted together:
-    rating ~ dimension + period + (1|employee) + (1|rater) + (1|unit).
-    """
-    a = outcomes.dropna(subset=["rater_id", "hasil_kerja", "perilaku_kerja"])
-    long = a.melt(id_vars=["employee_id", "period", "rater_id"], value_vars=["hasil_kerja", "perilaku_kerja"],
-                  var_name="dimension", value_name="rating")
-    long["value"] = long["rating"].map(RATING_VALUE)
-    fixed = ["dimension"] + (["period"] if long["period"].nunique() > 1 else [])
-    # supervisors work inside units whose own rating bounds their staff's predikat: the unit is
-    # a third factor, so that a supervisor's effect is measured against the unit, not across units
-    long["unit_id"] = long["employee_id"].map(a.drop_duplicates("employee_id").set_index("employee_id")["unit_id"])
-    fit = fit_crossed(long, "value", ["employee_id", "rater_id", "unit_id"], fixed, method=method)
-    effect = fit.random_effects["rater_id"]["estimate"]
-    table = a[["employee_id", "period", "unit_id", "rater_id", "hasil_kerja", "perilaku_kerja", "predikat"]].copy()
-    table["rater_effect"] = table["rater_id"].map(effect).fillna(0.0)
-    for col in ("hasil_kerja", "perilaku_kerja"):
-        adj = table[col].map(RATING_VALUE) - table["rater_effect"]
-        table[f"{col}_adjusted"] = np.clip(np.round(adj), 1, 3).astype(int).map(VALUE_RATING)
-    table["predikat_adjusted"] = [MATRIX[(h, p)] for h, p in zip(table["hasil_kerja_adjusted"],
-                                                                  table["perilaku_kerja_adjusted"])]
-    diff = table["predikat_adjusted"].map(PREDIKAT_RANK) - table["predikat"].map(PREDIKAT_RANK)
-    table["change"] = np.select([diff > 0, diff < 0], ["up", "down"], "same")
-    return AdjustedOutcomes(fit, table, table["predikat"].value_counts(), table["predikat_adjusted"].value_counts())
-
-
-def adjust_feedback(feedback: pd.DataFrame, fit: CrossedFit) -> pd.DataFrame:
-    """360 ratings with each rater's estimated effect removed (``score`` becomes the adjusted
-    score; the original is kept as ``score_raw``). Self-ratings are left as they are: a
-    person's leniency towards others says nothing about how they see themselves."""
-    effect = fit.random_effects["rater_id"]["estimate"]
-    out = feedback.copy()
-    out["score_raw"] = out["score"].astype(float)
-    shift = out["rater_id"].map(effect).fillna(0.0).where(out["rater_role"] != "self", 0.0)
-    out["score"] = out["score_raw"] - shift
-    return out
-
-
-def band_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """PP 30/2019 band per employee and period before and after removing rater effects."""
-    from analysis.outcomes.agreement import RANK_PP30
-
-    keys = ["employee_id", "period"]
-    b = before[keys + ["unit_id", "final_score", "band"]]
-    a = after[keys + ["final_score", "band"]].rename(columns={"final_score": "final_score_adjusted",
-                                                               "band": "band_adjusted"})
-    out = b.merge(a, on=keys)
-    diff = out["band_adjusted"].map(RANK_PP30) - out["band"].map(RANK_PP30)
-    out["change"] = np.select([diff > 0, diff < 0], ["up", "down"], "same")
-    return out

@@ -9,7 +9,7 @@ from analysis.core.i18n import t
 from analysis.core.params import Params
 from analysis.core.section import Output, Section, skipped
 from analysis.outcomes import pp30
-from analysis.raters import fairness, flags
+from analysis.raters import adjusted, fairness, flags, model, sources
 from analysis.stats import reliability
 from analysis.stats.mixed import CrossedModelError, fit_crossed
 
@@ -35,7 +35,7 @@ def model_section(feedback: pd.DataFrame | None, params: Params) -> Section:
     if feedback["ratee_id"].nunique() < 3 or feedback["rater_id"].nunique() < 3:
         return skipped("model", "too few raters and ratees to separate them", "nb02.too_small")
     try:
-        fit = flags.feedback_model(feedback, method=params.raters.method)
+        fit = model.feedback_model(feedback, method=params.raters.method)
     except CrossedModelError as exc:
         return skipped("model", f"the model cannot be fitted: {exc}", "nb02.too_small")
     vc = fit.variance_components
@@ -78,7 +78,7 @@ def flags_section(model: Section, feedback: pd.DataFrame | None, employees: pd.D
         return _after_model("flags", model)
     fit = model.data["fit"]
     rp = params.raters
-    counts = flags.rater_counts(feedback)
+    counts = model.rater_counts(feedback)
     len_ = flags.leniency(fit, counts, rp.min_ratees, params.fdr, rp.min_effect, params.alpha)
     ct = flags.central_tendency(feedback, fit, rp.min_ratees, params.fdr)
     ha = flags.halo(feedback, fit, rp.min_ratees, params.fdr)
@@ -144,9 +144,9 @@ def sources_section(model_section: Section, feedback: pd.DataFrame | None, alpha
     """Self, supervisor and subordinate ratings against peers; agreement between sources."""
     if not model_section.available:
         return _after_model("sources", model_section)
-    model = flags.source_effects(model_section.data["fit"], alpha)
-    plain = flags.source_differences(feedback, alpha=alpha)
-    agree = flags.source_agreement(feedback)
+    model = sources.source_effects(model_section.data["fit"], alpha)
+    plain = sources.source_differences(feedback, alpha=alpha)
+    agree = sources.source_agreement(feedback)
     both = pd.concat([model, plain], ignore_index=True)
     s = Section("sources")
     s.tables = {"source_differences": Output(both), "source_agreement": Output(agree, "n_ratees",
@@ -277,7 +277,7 @@ def fairness_section(outcomes: pd.DataFrame, employees: pd.DataFrame, targets: p
 def adjusted_section(outcomes: pd.DataFrame, model: Section, feedback: pd.DataFrame | None,
                      targets: pd.DataFrame | None, params: Params) -> Section:
     """Predikat and PP 30/2019 bands with the estimated rater effects removed."""
-    adj = flags.adjusted_outcomes(outcomes, params.raters.method)
+    adj = adjusted.adjusted_outcomes(outcomes, params.raters.method)
     dist = adj.distribution().reset_index()
     changed = adj.changed
     s = Section("adjusted")
@@ -293,9 +293,9 @@ def adjusted_section(outcomes: pd.DataFrame, model: Section, feedback: pd.DataFr
     bands = None
     if targets is not None and model.available:
         before = pp30.numeric_scores(outcomes, targets, feedback, params.appraisal)
-        after = pp30.numeric_scores(outcomes, targets, flags.adjust_feedback(feedback, model.data["fit"]),
+        after = pp30.numeric_scores(outcomes, targets, model.adjust_feedback(feedback, model.data["fit"]),
                                       params.appraisal)
-        bands = flags.band_changes(before, after)
+        bands = adjusted.band_changes(before, after)
         moved = bands[bands["change"] != "same"]
         cross = bands.groupby(["band", "band_adjusted"]).size().rename("n").reset_index()
         s.tables["adjusted_pp30_bands"] = Output(cross, counts=True, value_cols=["n"])

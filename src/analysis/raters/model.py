@@ -1,0 +1,48 @@
+"""The rater model of the 360 feedback: score ~ aspect + rater_role (+ period) + (1|ratee) + (1|rater).
+
+The crossed model (``analysis.stats.mixed``) separates a rater's effect from the level of the people
+they rate; everything about raters is read from its fit. Ratings of the appraisal itself are coded
+di_bawah 1, sesuai 2, di_atas 3 (``RATING_VALUE``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.stats.mixed import CrossedFit, fit_crossed
+
+RATING_VALUE = {"di_bawah": 1.0, "sesuai": 2.0, "di_atas": 3.0}
+VALUE_RATING = {1: "di_bawah", 2: "sesuai", 3: "di_atas"}
+
+
+def feedback_model(feedback: pd.DataFrame, method: str = "reml", **kwargs) -> CrossedFit:
+    """score ~ aspect + rater_role (+ period) + (1|ratee) + (1|rater) on 360 feedback."""
+    fixed = ["aspect", "rater_role"]
+    if feedback["period"].nunique() > 1:
+        fixed.append("period")
+    data = feedback[["score", "ratee_id", "rater_id", *fixed]].copy()
+    data["score"] = data["score"].astype(float)
+    return fit_crossed(data, "score", ["ratee_id", "rater_id"], fixed, method=method, **kwargs)
+
+
+def rater_counts(feedback: pd.DataFrame) -> pd.DataFrame:
+    """Ratings and distinct ratees (other than themselves) per rater."""
+    others = feedback[feedback["rater_id"] != feedback["ratee_id"]]
+    out = pd.DataFrame({
+        "n_ratings": feedback.groupby("rater_id").size(),
+        "n_ratees": others.groupby("rater_id")["ratee_id"].nunique(),
+    }).fillna(0).astype(int)
+    out.index.name = "rater_id"
+    return out
+
+
+def adjust_feedback(feedback: pd.DataFrame, fit: CrossedFit) -> pd.DataFrame:
+    """360 ratings with each rater's estimated effect removed (``score`` becomes the adjusted
+    score; the original is kept as ``score_raw``). Self-ratings are left as they are: a
+    person's leniency towards others says nothing about how they see themselves."""
+    effect = fit.random_effects["rater_id"]["estimate"]
+    out = feedback.copy()
+    out["score_raw"] = out["score"].astype(float)
+    shift = out["rater_id"].map(effect).fillna(0.0).where(out["rater_role"] != "self", 0.0)
+    out["score"] = out["score_raw"] - shift
+    return out
