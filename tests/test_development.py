@@ -136,7 +136,7 @@ def test_pppk_over_24_jp_are_flagged():
     cands = W.candidate_workshops(needs, cat, params.workshops, params.costs)
     dp = D.development_plans(needs, W.plan_workshops(cands, 1e9, needs), cat, params)
     assert dp["jp_funded"].iloc[0] == 30 and bool(dp["over_jp_cap"].iloc[0])
-    capped = W.plan_workshops(cands, 1e9, needs, jp_cap=W.pppk_jp_cap(needs))
+    capped = W.plan_workshops(cands, 1e9, needs, jp_cap=W.pppk_jp_cap(needs, Params().workshops.pppk_max_jp))
     assert not D.development_plans(needs, capped, cat, params)["over_jp_cap"].any()
 
 

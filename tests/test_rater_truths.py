@@ -8,7 +8,7 @@ import pytest
 
 from analysis.data.validation import load_dataset
 from analysis.outcomes import predikat
-from analysis.raters import adjusted, fairness, flags, model, sources
+from analysis.raters import adjusted, fairness, flags, sources, spec
 from analysis.synth import SynthConfig, generate, write
 
 
@@ -23,7 +23,7 @@ def sample(tmp_path_factory):
 @pytest.fixture(scope="module")
 def fit(sample):
     tables, _ = sample
-    return model.feedback_model(tables["feedback_360"])
+    return spec.feedback_model(tables["feedback_360"])
 
 
 def precision_recall(flagged: set, planted: set, eligible: set) -> tuple[float, float]:
@@ -35,7 +35,7 @@ def precision_recall(flagged: set, planted: set, eligible: set) -> tuple[float, 
 @pytest.mark.parametrize("kind", ["lenient", "severe"])
 def test_lenient_and_severe_raters_are_found_with_high_precision_and_recall(sample, fit, kind):
     tables, truth = sample
-    result = flags.leniency(fit, model.rater_counts(tables["feedback_360"]))  # defaults: 10 ratees, FDR 0.1
+    result = flags.leniency(fit, spec.rater_counts(tables["feedback_360"]))  # defaults: 10 ratees, FDR 0.1
     eligible = set(result.index[result["n_ratees"] >= 10])
     planted = {r["rater_id"] for r in truth["raters"][kind]}
     assert len(planted & eligible) >= 10, "the sample should plant enough raters to measure this"
@@ -51,7 +51,7 @@ def test_central_tendency_raters_are_found(sample, fit):
     precision, recall = precision_recall(set(result.index[result["flag"] != ""]), planted, eligible)
     assert recall >= 0.8 and precision >= 0.8, (precision, recall)
     # they are not mistaken for lenient or severe raters
-    len_ = flags.leniency(fit, model.rater_counts(tables["feedback_360"]))
+    len_ = flags.leniency(fit, spec.rater_counts(tables["feedback_360"]))
     assert not (set(len_.index[len_["flag"] != ""]) & planted)
 
 
@@ -120,12 +120,12 @@ def test_removing_rater_effects_from_360_changes_some_pp30_bands(sample, fit):
     s = Params().appraisal
     out = predikat.appraisal_outcomes(tables["appraisals"], tables["employees"], tables["units"])
     before = pp30.numeric_scores(out, tables["targets"], tables["feedback_360"], s)
-    after = pp30.numeric_scores(out, tables["targets"], model.adjust_feedback(tables["feedback_360"], fit), s)
+    after = pp30.numeric_scores(out, tables["targets"], spec.adjust_feedback(tables["feedback_360"], fit), s)
     changes = adjusted.band_changes(before, after)
     moved = changes[changes["change"] != "same"]
     assert 0 < len(moved) < 0.05 * len(changes)
     # a lenient rater's ratees mostly move down, a severe rater's up
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        adj = model.adjust_feedback(tables["feedback_360"], fit)
+        adj = spec.adjust_feedback(tables["feedback_360"], fit)
     assert (adj["score"] - adj["score_raw"]).abs().max() > 0.3

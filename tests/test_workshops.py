@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.core.params import Costs, Workshops
+from analysis.core.params import Costs, Params, Workshops
 from analysis.training import workshops as W
 
 # the arithmetic below assumes gains by mode only (no per-form table)
@@ -273,7 +273,7 @@ def test_budget_is_never_exceeded_and_ties_go_to_the_cheaper_plan(region_case):
 
 def test_jp_caps_keep_pppk_within_24_jp(region_case):
     needs, cat, _ = region_case
-    caps = W.pppk_jp_cap(needs)
+    caps = W.pppk_jp_cap(needs, Params().workshops.pppk_max_jp)
     c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN, max_cohort=30), COSTS, jp_cap=caps)
     assert not any(e in caps for who in c.loc[c["jp"] > 24, "participants"] for e in who)  # 30 JP course
     plan = W.plan_workshops(c, float(c["cost"].sum()), needs, jp_cap=caps)
@@ -330,7 +330,7 @@ def test_under_a_jp_cap_the_cheapest_option_that_fits_is_funded():
                         programme("C", "M.01", "belajar_mandiri", 6, 500_000, 1, 500),
                         programme("D", "M.02", "e_learning", 8, 100_000, 1, 500),
                         programme("E", "M.03", "e_learning", 8, 100_000, 1, 500)])
-    caps = W.pppk_jp_cap(needs)
+    caps = W.pppk_jp_cap(needs, Params().workshops.pppk_max_jp)
     plan = W.plan_workshops(W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN), COSTS), 1e9, needs, jp_cap=caps)
     assert sorted(plan.selected["program_id"]) == ["C", "D", "E"] and plan.value == 1.5
     assert plan.selected["jp"].sum() <= 24

@@ -13,7 +13,7 @@ import pandas as pd
 from analysis.core.codes import PREDIKAT
 from analysis.core.ordinal import PP30_RANK, PREDIKAT_RANK, direction
 from analysis.outcomes.predikat import MATRIX
-from analysis.raters.model import RATING_VALUE, VALUE_RATING
+from analysis.raters.spec import RATING_VALUE, VALUE_RATING
 from analysis.stats.mixed import CrossedFit, fit_crossed
 
 

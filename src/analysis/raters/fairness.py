@@ -30,7 +30,7 @@ from scipy import stats
 
 from analysis.core.periods import parse_period
 from analysis.outcomes import pp30, predikat
-from analysis.raters.model import RATING_VALUE
+from analysis.raters.spec import RATING_VALUE
 from analysis.stats.multitest import bh
 
 MIN_APPRAISALS = 50  # below this (or with fewer raters) group comparisons say nothing useful

@@ -9,7 +9,7 @@ from analysis.core.i18n import t
 from analysis.core.params import Params
 from analysis.core.section import Output, Section, skipped
 from analysis.outcomes import pp30
-from analysis.raters import adjusted, fairness, flags, model, sources
+from analysis.raters import adjusted, fairness, flags, sources, spec
 from analysis.stats import reliability
 from analysis.stats.mixed import CrossedModelError, fit_crossed
 
@@ -35,7 +35,7 @@ def model_section(feedback: pd.DataFrame | None, params: Params) -> Section:
     if feedback["ratee_id"].nunique() < 3 or feedback["rater_id"].nunique() < 3:
         return skipped("model", "too few raters and ratees to separate them", "nb02.too_small")
     try:
-        fit = model.feedback_model(feedback, method=params.raters.method)
+        fit = spec.feedback_model(feedback, method=params.raters.method)
     except CrossedModelError as exc:
         return skipped("model", f"the model cannot be fitted: {exc}", "nb02.too_small")
     vc = fit.variance_components
@@ -78,7 +78,7 @@ def flags_section(model: Section, feedback: pd.DataFrame | None, employees: pd.D
         return _after_model("flags", model)
     fit = model.data["fit"]
     rp = params.raters
-    counts = model.rater_counts(feedback)
+    counts = spec.rater_counts(feedback)
     len_ = flags.leniency(fit, counts, rp.min_ratees, params.fdr, rp.min_effect, params.alpha)
     ct = flags.central_tendency(feedback, fit, rp.min_ratees, params.fdr)
     ha = flags.halo(feedback, fit, rp.min_ratees, params.fdr)
@@ -293,7 +293,7 @@ def adjusted_section(outcomes: pd.DataFrame, model: Section, feedback: pd.DataFr
     bands = None
     if targets is not None and model.available:
         before = pp30.numeric_scores(outcomes, targets, feedback, params.appraisal)
-        after = pp30.numeric_scores(outcomes, targets, model.adjust_feedback(feedback, model.data["fit"]),
+        after = pp30.numeric_scores(outcomes, targets, spec.adjust_feedback(feedback, model.data["fit"]),
                                       params.appraisal)
         bands = adjusted.band_changes(before, after)
         moved = bands[bands["change"] != "same"]

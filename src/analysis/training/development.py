@@ -55,8 +55,6 @@ KIND_ORDER = {"manajerial": 0, "sosial_kultural": 1, "teknis": 2}
 # In-house activities at no catalogue cost, in order of preference (credited by jp_table).
 INHOUSE_FORMS = ("coaching", "mentoring", "bimbingan_kerja", "belajar_mandiri", "komunitas_belajar")
 SELF_PACED_FORMS = ("e_learning", "pjj", "belajar_mandiri")
-PPPK_MAX_JP = 24.0  # PP 49/2018 art. 40 [S]
-DEV_REASONS = ("pppk_not_owed", "no_inhouse_form", "inhouse_cap")
 
 
 def _t(key: str, lang: str, **fields) -> str:
@@ -158,8 +156,8 @@ def _activity_texts(acts: pd.DataFrame, lang: str) -> list[str]:
 
 
 def development_plans(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataFrame, params: Params, *,
-                      lang: str = "id", count_unfunded: bool = False, max_inhouse_jp: float | None = None,
-                      pppk_max_jp: float = PPPK_MAX_JP) -> pd.DataFrame:
+                      lang: str = "id", count_unfunded: bool = False,
+                      max_inhouse_jp: float | None = None) -> pd.DataFrame:
     """One row per employee with a gap: gaps by priority, activities, JP, cost and the 20 JP rule.
 
     Columns: employee_id, employment_type, unit_id, region, position_class, cluster,
@@ -215,7 +213,7 @@ def development_plans(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataF
     out["min_jp_applies"] = ~pppk
     out["meets_min_jp"] = pd.array(np.where(pppk, None, meets), dtype="boolean")
     out["jp_shortfall"] = np.where(pppk, np.nan, np.maximum(min_jp - out["jp_total"].to_numpy(), 0.0))
-    out["over_jp_cap"] = pppk & (out["jp_funded"].to_numpy() > pppk_max_jp + 1e-9)
+    out["over_jp_cap"] = pppk & (out["jp_funded"].to_numpy() > params.workshops.pppk_max_jp + 1e-9)
     reason = np.where(pppk, "pppk_not_owed", np.where(meets, "", "no_inhouse_form" if not form else "inhouse_cap"))
     out["reason"] = pd.Series(reason, dtype="object").replace("", None)
     texts = []
@@ -275,3 +273,10 @@ def summarise(plans: pd.DataFrame, min_jp: float, activities: pd.DataFrame | Non
         unfunded_activities=int((acts["activity"] == "unfunded").sum()),
         gaps_without_activity=int((acts["activity"] == "none").sum()),
     )
+
+
+def jp_by_employment_type(plans: pd.DataFrame) -> pd.DataFrame:
+    """Per employment type: people with a plan, how many meet the minimum JP, JP funded and in-house, cost."""
+    return plans.groupby("employment_type").agg(
+        n=("employee_id", "size"), meets_min_jp=("meets_min_jp", lambda s: int(s.fillna(False).sum())),
+        jp_funded=("jp_funded", "sum"), jp_inhouse=("jp_inhouse", "sum"), cost=("cost", "sum")).reset_index()

@@ -9,7 +9,8 @@ from analysis.core.i18n import t
 from analysis.core.params import Params
 from analysis.core.section import Output, Section, skipped
 from analysis.outcomes import pp30
-from analysis.training import clusters, gaps
+from analysis.training import clusters, development, gaps, workbook
+from analysis.training import workshops as W
 
 
 def gaps_section(employees: pd.DataFrame, units: pd.DataFrame, standards: pd.DataFrame | None,
@@ -151,23 +152,10 @@ def clusters_section(gap_section: Section, employees: pd.DataFrame, units: pd.Da
     return s
 
 
-def _marginal(curve: pd.DataFrame, budget: float) -> float | None:
-    """Gap levels closed by each extra Rp 1 billion just above the params budget (from the curve)."""
-    above = curve[curve["budget"] > budget].sort_values("budget")
-    at = curve[curve["budget"] == budget]
-    if above.empty or at.empty:
-        return None
-    nxt = above.iloc[0]
-    return float((nxt["gap_closed"] - at["gap_closed"].iloc[0]) / (nxt["budget"] - budget) * 1e9)
-
-
 def plans_section(gap_section: Section, target: Section, cluster_section: Section, employees: pd.DataFrame,
                   units: pd.DataFrame, competencies: pd.DataFrame | None, catalog: pd.DataFrame | None,
                   params: Params, lang: str = "id") -> Section:
     """Individual development plans and the budgeted workshop plan (MILP), with the budget curve."""
-    from analysis.training import development, workbook
-    from analysis.training import workshops as W
-
     if not gap_section.available:
         return Section("plans", status=gap_section.status, text=dict(gap_section.text))
     if catalog is None or catalog.empty:
@@ -185,28 +173,15 @@ def plans_section(gap_section: Section, target: Section, cluster_section: Sectio
     acts = development.development_activities(needs, plan, catalog, params, lang)
     plans = development.development_plans(needs, plan, catalog, params, lang=lang)
     dev = development.summarise(plans, ws.min_jp, acts)
-    sel = plan.selected
-    classroom = sel[sel["mode"] == "klasikal"].drop(columns="participants")
-    workshop_cols = ["option_id", "region", "cluster", "cluster_name_id", "cluster_name_en", "competency_code",
-                     "competency_name_id", "competency_name_en", "program_id", "program_name", "provider", "form",
-                     "cohort", "n", "jp", "days", "trainer_days", "cost", "value"]
-    workshop_table = classroom[[c for c in workshop_cols if c in classroom]]
-    # non-classroom places can be one person: circulated only as counts per region, form and competency
-    other = sel[sel["mode"] != "klasikal"]
-    nonclass = (other.groupby(["region", "form", "competency_code"], dropna=False)
-                .agg(n=("n", "sum"), cost=("cost", "sum"), value=("value", "sum")).reset_index())
-    left_counts = plan.left_out.groupby(["reason", "region"]).size().rename("n").reset_index()
-    jp = plans.groupby("employment_type").agg(
-        n=("employee_id", "size"), meets_min_jp=("meets_min_jp", lambda s: int(s.fillna(False).sum())),
-        jp_funded=("jp_funded", "sum"), jp_inhouse=("jp_inhouse", "sum"), cost=("cost", "sum")).reset_index()
-
+    classroom = plan.classroom()
     s = Section("plans")
     s.tables = {
-        "workshop_plan": Output(workshop_table, "n", value_cols=["n"]),
-        "nonclassroom_plan": Output(nonclass, "n", value_cols=["n", "cost", "value"]),
+        "workshop_plan": Output(plan.classroom_table(), "n", value_cols=["n"]),
+        "nonclassroom_plan": Output(plan.nonclassroom_counts(), "n", value_cols=["n", "cost", "value"]),
         "budget_curve": Output(curve),
-        "left_out_by_reason": Output(left_counts, counts=True, value_cols=["n"]),
-        "development_jp_by_employment_type": Output(jp, "n", value_cols=["n", "meets_min_jp"]),
+        "left_out_by_reason": Output(plan.left_out_counts(), counts=True, value_cols=["n"]),
+        "development_jp_by_employment_type": Output(development.jp_by_employment_type(plans), "n",
+                                                     value_cols=["n", "meets_min_jp"]),
     }
     s.restricted = {"development_plans": plans, "workshop_rosters": plan.roster(),
                     "development_activities": acts}
@@ -229,7 +204,7 @@ def plans_section(gap_section: Section, target: Section, cluster_section: Sectio
         "share_gap_closed": pd_["gap_closed"] / total_gap if total_gap else None,
         "classroom_cohorts": int(len(classroom)), "budget": ws.budget,
         "curve": curve[["budget", "gap_closed", "people_reached"]].to_dict(orient="records"),
-        "gap_closed_per_extra_billion": _marginal(curve, ws.budget),
+        "gap_closed_per_extra_billion": W.marginal_gain(curve, ws.budget),
         "development": dev.to_dict(),
         "gain_assumption": ws.gain, "pppk_cap": ws.pppk_max_jp if ws.plan_pppk_cap else None,
     }

@@ -1,0 +1,209 @@
+"""The workshop plan of a budget: what is funded, who is reached and who is left out, and the budget
+curve (gap closed as the budget grows)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis.training.workshops.options import NEED_COLUMNS, NEED_KEY, REASONS, need_table
+from analysis.training.workshops.solve import Solution, solve
+
+# --- the plan -----------------------------------------------------------------------------
+
+
+CLASSROOM_COLUMNS = ["option_id", "region", "cluster", "cluster_name_id", "cluster_name_en", "competency_code",
+                     "competency_name_id", "competency_name_en", "program_id", "program_name", "provider", "form",
+                     "cohort", "n", "jp", "days", "trainer_days", "cost", "value"]
+
+
+@dataclass(frozen=True, eq=False)
+class WorkshopPlan:
+    """The funded options of a budget and what they reach.
+
+    ``coverage`` has one row per employee x competency need: the funded ``option_id`` (or
+    none), how many options the need had, whether a classroom cohort was open to it, and for
+    needs left out the ``reason``: "budget" (an option existed but was not funded),
+    "group_too_small" (no cohort could form and no programme is open to one person), or
+    "no_programme" (the catalogue has nothing for the competency).
+    """
+
+    budget: float
+    selected: pd.DataFrame
+    coverage: pd.DataFrame
+    left_out: pd.DataFrame
+    cost: float
+    value: float
+    people: int
+    jp: float  # participant-JP: sum over funded options of n x JP
+    n_candidates: int
+    optimal: bool
+    solver_status: str
+    needs_given: bool = True
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def remaining(self) -> float:
+        return self.budget - self.cost
+
+    def classroom(self) -> pd.DataFrame:
+        """The funded classroom cohorts, one row each, without the participants (circulated)."""
+        sel = self.selected
+        return sel[sel["mode"] == "klasikal"].drop(columns="participants")
+
+    def classroom_table(self) -> pd.DataFrame:
+        """The classroom cohorts as circulated: where, what, how many, days, cost and gap closed."""
+        classroom = self.classroom()
+        return classroom[[c for c in CLASSROOM_COLUMNS if c in classroom]]
+
+    def nonclassroom_counts(self) -> pd.DataFrame:
+        """Non-classroom places by region, form and competency: counts only, since a place can be one
+        person."""
+        other = self.selected[self.selected["mode"] != "klasikal"]
+        return (other.groupby(["region", "form", "competency_code"], dropna=False)
+                .agg(n=("n", "sum"), cost=("cost", "sum"), value=("value", "sum")).reset_index())
+
+    def left_out_counts(self) -> pd.DataFrame:
+        """Needs left out, by reason and region."""
+        return self.left_out.groupby(["reason", "region"]).size().rename("n").reset_index()
+
+    def roster(self) -> pd.DataFrame:
+        """One row per funded participant: option, employee, competency (the ids as given)."""
+        cols = ["option_id", "program_id", "mode", "form", "region", "cluster", "competency_code", "jp"]
+        r = self.selected[cols + ["participants"]].explode("participants").rename(
+            columns={"participants": "employee_id"})
+        return r.reset_index(drop=True)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The funded options, one row each (without the participant lists)."""
+        return self.selected.drop(columns="participants").reset_index(drop=True)
+
+    def to_dict(self) -> dict:
+        s = self.selected
+        reasons = self.left_out["reason"].value_counts()
+        return {
+            "budget": float(self.budget), "cost": float(self.cost), "remaining": float(self.remaining),
+            "gap_closed": float(self.value), "people_reached": int(self.people), "participant_jp": float(self.jp),
+            "options_funded": int(len(s)),
+            "classroom_cohorts": int((s["mode"] == "klasikal").sum()),
+            "nonclassroom_options": int((s["mode"] != "klasikal").sum()),
+            "funded_by_form": {str(k): int(v) for k, v in s["form"].value_counts().sort_index().items()},
+            "candidates": int(self.n_candidates),
+            "needs": int(len(self.coverage)), "needs_covered": int(self.coverage["option_id"].notna().sum()),
+            "left_out": {r: int(reasons.get(r, 0)) for r in REASONS},
+            "left_out_complete": bool(self.needs_given),
+            "optimal": bool(self.optimal), "solver_status": str(self.solver_status),
+        }
+
+
+def _coverage(candidates: pd.DataFrame, chosen: np.ndarray, needs: pd.DataFrame | None,
+              programmed: set) -> pd.DataFrame:
+    inc = candidates[["option_id", "mode", "competency_code", "participants"]].assign(_chosen=chosen)
+    inc = inc.explode("participants").rename(columns={"participants": "employee_id"})
+    inc = inc[inc["employee_id"].notna()]
+    inc["_class"] = inc["mode"] == "klasikal"
+    per_need = inc.groupby(NEED_KEY).agg(n_options=("option_id", "size"), classroom_available=("_class", "max"))
+    funded = inc[inc["_chosen"]].drop_duplicates(NEED_KEY).set_index(NEED_KEY)["option_id"]
+    if needs is not None:
+        cov = need_table(needs)
+    else:
+        first = candidates.drop_duplicates("group_id").set_index("group_id")
+        cov = inc[NEED_KEY].drop_duplicates().reset_index(drop=True)
+        grp = candidates[["option_id", "group_id"]].set_index("option_id")["group_id"]
+        gid = inc.drop_duplicates(NEED_KEY).set_index(NEED_KEY)["option_id"].map(grp)
+        cov["group_id"] = gid.reindex(pd.MultiIndex.from_frame(cov[NEED_KEY])).to_numpy()
+        for c in ("region", "cluster", "cluster_name_id", "cluster_name_en", "competency_name_id",
+                  "competency_name_en"):
+            cov[c] = cov["group_id"].map(first[c]).to_numpy()
+        for c in NEED_COLUMNS:
+            if c not in cov:
+                cov[c] = pd.NA
+        cov["cluster"] = cov["cluster"].astype("Int64")
+        cov = cov[[*NEED_COLUMNS, "group_id"]].sort_values(NEED_KEY, kind="stable").reset_index(drop=True)
+    key = pd.MultiIndex.from_frame(cov[NEED_KEY])
+    cov["option_id"] = funded.reindex(key).to_numpy()
+    cov["option_id"] = cov["option_id"].astype("object").where(cov["option_id"].notna(), None)
+    cov["n_options"] = per_need["n_options"].reindex(key).fillna(0).astype(int).to_numpy()
+    cov["classroom_available"] = per_need["classroom_available"].reindex(key).fillna(False).astype(bool).to_numpy()
+    reason = np.where(cov["n_options"] > 0, "budget",
+                      np.where(cov["competency_code"].isin(programmed), "group_too_small", "no_programme"))
+    cov["reason"] = pd.Series(reason, index=cov.index, dtype="object").where(cov["option_id"].isna(), None)
+    return cov
+
+
+def plan_workshops(candidates: pd.DataFrame, budget: float, needs: pd.DataFrame | None = None, *,
+                   jp_cap: Mapping[str, float] | None = None, time_limit: float = 60.0,
+                   rel_gap: float = 0.0, tie_break: bool = True) -> WorkshopPlan:
+    """The options to fund: most gap closed within ``budget``, then the cheapest such plan.
+
+    ``needs`` (the training needs the candidates were built from) makes ``left_out`` complete:
+    without it only needs that had an option are known. ``jp_cap`` (employee id -> most JP a
+    year) bounds each capped person's funded JP. Exact (HiGHS, relative gap 0) unless the time
+    limit stops the solver first, which ``optimal`` says.
+    """
+    programmed = set(candidates.attrs.get("programmed", candidates["competency_code"].unique()))
+    cands = candidates.reset_index(drop=True)
+    cands.attrs = {}  # pandas deep-copies attrs on every operation
+    if len(cands):
+        sol = solve(cands, float(budget), jp_cap, time_limit, rel_gap, tie_break)
+    else:
+        sol = Solution(np.zeros(0, dtype=bool), True, "no candidates", 0.0)
+    selected = cands[sol.chosen].reset_index(drop=True)
+    selected.attrs = {}
+    cov = _coverage(cands, sol.chosen, needs, programmed)
+    left = cov[cov["option_id"].isna()].drop(columns="option_id").reset_index(drop=True)
+    people = len({e for who in selected["participants"] for e in who})
+    return WorkshopPlan(
+        budget=float(budget), selected=selected, coverage=cov, left_out=left,
+        cost=float(selected["cost"].sum()), value=float(selected["value"].sum()), people=int(people),
+        jp=float((selected["n"] * selected["jp"]).sum()), n_candidates=len(cands), optimal=sol.optimal,
+        solver_status=str(sol.status), needs_given=needs is not None, extra={"mip_gap": sol.mip_gap})
+
+
+def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = None, *,
+                 budget: float | None = None, steps: int = 15,
+                 jp_cap: Mapping[str, float] | None = None, time_limit: float = 10.0,
+                 rel_gap: float = 1e-3) -> pd.DataFrame:
+    """Gap closed, people reached and cost used at each budget (one MILP solve per budget).
+
+    A curve is for seeing how the gap closed grows with money, so each point is solved to
+    within ``rel_gap`` (0.1%) of its optimum, without the cheapest-plan tie-break and with a
+    time limit per point; ``optimal`` says which points are proven within that gap. The plan
+    itself (``plan_workshops``) is solved exactly.
+
+    Default budgets: 0 up to the cost of the best plan without a budget limit (beyond it the
+    curve is flat: every need with an option is covered) or four times ``budget`` (the params
+    budget) if that is less, in ``steps`` steps rounded up to the million, plus ``budget``.
+    """
+    if budgets is None:
+        full = plan_workshops(candidates, float(candidates["cost"].sum()) + 1.0, jp_cap=jp_cap,
+                              time_limit=time_limit, rel_gap=rel_gap, tie_break=False)
+        # up to saturation, or four times the params budget when that comes first: the
+        # decision is about budgets near the one in params
+        top = min(full.cost, 4 * float(budget)) if budget else full.cost
+        points = [math.ceil(top * i / steps / 1e6) * 1e6 for i in range(steps + 1)]
+        if budget is not None:
+            points.append(float(budget))
+        budgets = points
+    rows = []
+    for b in sorted(set(float(x) for x in budgets)):
+        p = plan_workshops(candidates, b, jp_cap=jp_cap, time_limit=time_limit, rel_gap=rel_gap, tie_break=False)
+        rows.append({"budget": b, "cost": p.cost, "gap_closed": p.value, "people_reached": p.people,
+                     "needs_covered": int(p.coverage["option_id"].notna().sum()),
+                     "options_funded": len(p.selected), "participant_jp": p.jp, "optimal": p.optimal,
+                     "is_params_budget": budget is not None and b == float(budget)})
+    return pd.DataFrame(rows)
+
+
+def marginal_gain(curve: pd.DataFrame, budget: float) -> float | None:
+    """Gap levels closed by each extra Rp 1 billion just above ``budget`` (from the budget curve)."""
+    above = curve[curve["budget"] > budget].sort_values("budget")
+    at = curve[curve["budget"] == budget]
+    if above.empty or at.empty:
+        return None
+    nxt = above.iloc[0]
+    return float((nxt["gap_closed"] - at["gap_closed"].iloc[0]) / (nxt["budget"] - budget) * 1e9)
