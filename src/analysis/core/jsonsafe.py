@@ -27,6 +27,11 @@ def scalar(value):
     return value
 
 
+def number(value) -> float | None:
+    """A float, or None where the value is missing or not finite."""
+    return scalar(float(value))
+
+
 def json_default(value):
     """``json.dumps(default=json_default)``: numpy scalars and arrays, tuples and sets as plain values."""
     if isinstance(value, np.generic):

@@ -11,14 +11,16 @@ import numpy as np
 import pandas as pd
 
 from analysis.core.codes import PREDIKAT
+from analysis.core.jsonsafe import to_json_safe
 from analysis.core.ordinal import PP30_RANK, PREDIKAT_RANK, direction
+from analysis.core.results import Results
 from analysis.outcomes.predikat import MATRIX
 from analysis.raters.spec import RATING_VALUE, VALUE_RATING
 from analysis.stats.mixed import CrossedFit, fit_crossed
 
 
 @dataclass
-class AdjustedOutcomes:
+class AdjustedOutcomes(Results):
     fit: CrossedFit
     table: pd.DataFrame  # one row per employee and period: before and after
     before: pd.Series  # predikat counts
@@ -34,6 +36,18 @@ class AdjustedOutcomes:
         out["share_after"] = out["after"] / out["after"].sum()
         out.index.name = "predikat"
         return out
+
+    title = "Predikat with the appraising supervisors' effects removed"
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.distribution().reset_index()
+
+    def to_dict(self) -> dict:
+        changed = self.changed
+        return to_json_safe({"n": int(len(self.table)), "changed": int(len(changed)),
+                             "up": int((changed["change"] == "up").sum()),
+                             "down": int((changed["change"] == "down").sum()),
+                             "distribution": self.to_frame()})
 
 
 def adjusted_outcomes(outcomes: pd.DataFrame, method: str = "reml") -> AdjustedOutcomes:

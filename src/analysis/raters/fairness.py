@@ -31,6 +31,7 @@ from scipy import stats
 from analysis.core.periods import parse_period
 from analysis.outcomes import pp30, predikat
 from analysis.raters.spec import RATING_VALUE
+from analysis.stats.intervals import z_value
 from analysis.stats.multitest import bh
 
 MIN_APPRAISALS = 50  # below this (or with fewer raters) group comparisons say nothing useful
@@ -118,7 +119,7 @@ def group_differences(data: pd.DataFrame, outcome: str = "rating_score", alpha: 
     cols = [c for c in cols if d[c].nunique() > 1]
     formula = f"{outcome} ~ " + " + ".join([GROUP_TERMS[c] for c in cols] + [_controls(d)])
     res = _fit(formula, d, "rater_id", absorb="unit_id")
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = z_value(alpha)
     rows = []
     for term in res.params.index:
         for col in cols:
@@ -145,7 +146,7 @@ def gender_interaction(data: pd.DataFrame, outcome: str = "rating_score", alpha:
         return pd.DataFrame()
     d = d.assign(female=(d["gender"] == "P").astype(float), rater_female=(d["rater_gender"] == "P").astype(float))
     res = _fit(f"{outcome} ~ female * rater_female + {_controls(d)}", d, "rater_id", absorb="unit_id")
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = z_value(alpha)
     cov = res.cov_params()
     rows = []
     for label, vec in (("gap with male raters", {"female": 1.0}),

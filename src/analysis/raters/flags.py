@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.stats.intervals import z_value
 from analysis.stats.mixed import CrossedFit
 from analysis.stats.multitest import bh
 
@@ -45,7 +46,7 @@ def leniency(fit: CrossedFit, counts: pd.DataFrame, min_ratees: int = 10, fdr: f
     var_r = fit.variance_components[rater]
     out = re.rename(columns={"n": "n_ratings_model"}).join(counts, how="left")
     out["n_ratees"] = out["n_ratees"].fillna(0).astype(int)
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = z_value(alpha)
     out["ci_low"] = out["estimate"] - z * out["se"]
     out["ci_high"] = out["estimate"] + z * out["se"]
     pev = out["se"] ** 2

@@ -11,6 +11,7 @@ from analysis.core.section import Output, Section, skipped
 from analysis.outcomes import pp30
 from analysis.raters import adjusted, fairness, flags, sources, spec
 from analysis.stats import reliability
+from analysis.stats.intervals import interval_dict
 from analysis.stats.mixed import CrossedModelError, fit_crossed
 
 KINDS = ("lenient", "severe", "central_tendency", "halo")
@@ -19,10 +20,6 @@ KINDS = ("lenient", "severe", "central_tendency", "halo")
 def _after_model(name: str, model: Section) -> Section:
     """A section that needs the model, when the model could not be fitted: same reason."""
     return Section(name, status=model.status, text=dict(model.text))
-
-
-def _ci(d: dict | pd.Series) -> dict:
-    return {k: float(d[k]) for k in ("estimate", "se", "ci_low", "ci_high") if k in d}
 
 
 # --- 1. the crossed model --------------------------------------------------------------
@@ -46,7 +43,7 @@ def model_section(feedback: pd.DataFrame | None, params: Params) -> Section:
     rel = reliability.reliability_from_components(vc["ratee_id"], vc["rater_id"], vc["residual"], k)
     s = Section("model")
     s.tables = {"rater_model_variance_components": Output(comps),
-                "rater_model_fixed_effects": Output(fit.to_frame().reset_index())}
+                "rater_model_fixed_effects": Output(fit.to_frame(params.alpha).reset_index())}
     s.key_figures = {
         "n_ratings": fit.n, "n_raters": int(len(fit.random_effects["rater_id"])),
         "n_ratees": int(len(fit.random_effects["ratee_id"])), "solver": fit.solver,
@@ -151,9 +148,9 @@ def sources_section(model_section: Section, feedback: pd.DataFrame | None, alpha
     s = Section("sources")
     s.tables = {"source_differences": Output(both), "source_agreement": Output(agree, "n_ratees",
                                                                                  value_cols=["n_ratees"])}
-    kf = {row["source"]: _ci(row) for _, row in model.iterrows()}
+    kf = {row["source"]: interval_dict(row) for _, row in model.iterrows()}
     s.key_figures = {"versus": "peer", "model": kf,
-                     "within_ratee": {row["source"]: _ci(row) for _, row in plain.iterrows()},
+                     "within_ratee": {row["source"]: interval_dict(row) for _, row in plain.iterrows()},
                      "agreement": agree.to_dict(orient="records")}
     if "self" in kf:
         for lang in ("id", "en"):
@@ -254,7 +251,7 @@ def fairness_section(outcomes: pd.DataFrame, employees: pd.DataFrame, targets: p
                 # which have at least min_group women and min_group men
                 "fairness_unit_gender_gaps": Output(tested.drop(columns=["tested"]))}
     g = diffs[(diffs["factor"] == "gender") & (diffs["outcome"] == "rating_score")]
-    gender = _ci(g.iloc[0]) | {"p": float(g.iloc[0]["p"])} if len(g) else None
+    gender = interval_dict(g.iloc[0]) | {"p": float(g.iloc[0]["p"])} if len(g) else None
     s.key_figures = {
         "gender_gap": gender,
         "significant_groups": diffs.loc[diffs["q"] <= params.fdr, ["outcome", "factor", "level", "estimate"]]

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from analysis.stats.intervals import z_value
 from analysis.stats.mixed import CrossedFit
 
 
 def source_effects(fit: CrossedFit, alpha: float = 0.05) -> pd.DataFrame:
     """Each source against peers, from the model (adjusted for who rates whom)."""
     rows = []
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = z_value(alpha)
     for term, est in fit.fixed_effects.items():
         if term.startswith("rater_role[T."):
             se = fit.fixed_effects_se[term]
@@ -28,7 +28,7 @@ def source_differences(feedback: pd.DataFrame, reference: str = "peer", alpha: f
     fb = feedback.assign(score=feedback["score"].astype(float))
     means = fb.groupby(["ratee_id", "period", "rater_role"])["score"].mean().unstack()
     rows = []
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = z_value(alpha)
     for source in [c for c in means.columns if c != reference]:
         if reference not in means:
             break

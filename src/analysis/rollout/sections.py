@@ -13,23 +13,16 @@ import pandas as pd
 
 from analysis.core import codes
 from analysis.core.i18n import outcome_phrase, t
+from analysis.core.jsonsafe import number
 from analysis.core.params import Params
 from analysis.core.periods import sort_periods
 from analysis.core.section import Output, Section, skipped
 from analysis.outcomes import bounds
 from analysis.stats import did
 from analysis.stats.did.panel import NEVER, first_period_from, prepare
+from analysis.stats.intervals import interval_dict
 
 UNIT, TIME, COHORT = "unit_id", "period", "cohort"
-
-
-def _ci(row) -> dict:
-    return {k: _f(row[k]) for k in ("estimate", "se", "ci_low", "ci_high")}
-
-
-def _f(x) -> float | None:
-    x = float(x)
-    return x if np.isfinite(x) else None
 
 
 # --- 1. the panel ---------------------------------------------------------------------------------
@@ -124,11 +117,11 @@ def _fit(panel: pd.DataFrame, outcome: str, params: Params) -> tuple[did.Rollout
 
 def _event_rows(table: pd.DataFrame) -> list[dict]:
     cols = ["estimate", "se", "ci_low", "ci_high", "cband_low", "cband_high"]
-    return [{"event_time": int(e), **{c: _f(r[c]) for c in cols if c in r}} for e, r in table.iterrows()]
+    return [{"event_time": int(e), **{c: number(r[c]) for c in cols if c in r}} for e, r in table.iterrows()]
 
 
 def _pretest(p: did.Pretest) -> dict:
-    return {"statistic": _f(p.W), "df": int(p.df), "p": _f(p.p)}
+    return {"statistic": number(p.W), "df": int(p.df), "p": number(p.p)}
 
 
 def _naive(panel: pd.DataFrame, outcome: str, simple: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -140,10 +133,10 @@ def _naive(panel: pd.DataFrame, outcome: str, simple: pd.Series) -> tuple[pd.Dat
     ])
     by_type = bacon.by_type.rename_axis("comparison").reset_index()
     figures = {
-        "twfe": {"estimate": _f(tw.estimate), "se": _f(tw.se), "ci_low": _f(tw.ci_low), "ci_high": _f(tw.ci_high)},
-        "bacon": {"already_treated_weight": _f(bacon.forbidden_weight), "twfe": _f(bacon.twfe),
-                  "by_type": {k: {c: _f(v) for c, v in r.items()} for k, r in bacon.by_type.iterrows()}},
-        "twfe_minus_staggered": _f(tw.estimate - simple["estimate"]),
+        "twfe": {"estimate": number(tw.estimate), "se": number(tw.se), "ci_low": number(tw.ci_low), "ci_high": number(tw.ci_high)},
+        "bacon": {"already_treated_weight": number(bacon.forbidden_weight), "twfe": number(bacon.twfe),
+                  "by_type": {k: {c: number(v) for c, v in r.items()} for k, r in bacon.by_type.iterrows()}},
+        "twfe_minus_staggered": number(tw.estimate - simple["estimate"]),
     }
     return compare, by_type, figures
 
@@ -159,11 +152,11 @@ def _heterogeneity(panel: pd.DataFrame, outcome: str, params: Params,
     simple = g.tests.loc["simple"]
     figures = {
         "levels": {str(lvl): {"n_treated": int(row["n_treated"]), "n_controls": int(row["n_controls"]),
-                              "estimate": _f(row["estimate"]), "se": _f(row["se"]),
-                              "ci_low": _f(row["ci_low"]), "ci_high": _f(row["ci_high"]),
+                              "estimate": number(row["estimate"]), "se": number(row["se"]),
+                              "ci_low": number(row["ci_low"]), "ci_high": number(row["ci_high"]),
                               "in_test": bool(row["in_test"])}
                    for lvl, row in g.table.iterrows()},
-        "equality": {"W": _f(simple["W"]), "df": int(simple["df"]), "p": _f(simple["p"]),
+        "equality": {"W": number(simple["W"]), "df": int(simple["df"]), "p": number(simple["p"]),
                      "levels": int(simple["levels"])},
         "notes": list(g.notes),
     }
@@ -210,11 +203,11 @@ def outcome_section(panel_section: Section, outcome: str, params: Params) -> Sec
     if region_table is not None:
         s.tables[f"rollout_by_{params.rollout.by}_{outcome}"] = Output(region_table)
     s.key_figures = {
-        "overall_att": _ci(simple),
-        "dynamic_att": _ci(dyn.overall),
+        "overall_att": interval_dict(simple),
+        "dynamic_att": interval_dict(dyn.overall),
         "event_study": _event_rows(dyn.table),
-        "band_critical_value": _f(dyn.crit),
-        "by_cohort": {str(g): _ci(r) for g, r in group.table.iterrows()},
+        "band_critical_value": number(dyn.crit),
+        "by_cohort": {str(g): interval_dict(r) for g, r in group.table.iterrows()},
         "pretest": {"test": "sup_t_band", **_pretest(fit.pretest_band)},
         "pretest_wald_all": _pretest(fit.pretest),
         "pretest_wald_event": _pretest(fit.pretest_event),
@@ -306,7 +299,7 @@ def appraisal_section(outcomes: pd.DataFrame, org_ratings: pd.DataFrame | None,
         rows.append({"metric": metric, **{k: o[k] for k in ("estimate", "se", "ci_low", "ci_high")},
                      "n_units": fit.n_units, "n_never": fit.n_never,
                      "cohorts": ", ".join(f"{k} ({v})" for k, v in fit.cohorts.items())})
-        figures[metric] = {"overall_att": _ci(o), "event_study": _event_rows(fit.aggregate("dynamic").table),
+        figures[metric] = {"overall_att": interval_dict(o), "event_study": _event_rows(fit.aggregate("dynamic").table),
                            "n_units": fit.n_units, "n_never": fit.n_never,
                            "cohorts": {str(k): v for k, v in fit.cohorts.items()}, "notes": list(fit.notes)}
     if not rows:
@@ -348,7 +341,7 @@ def planning_section(panel_section: Section, params: Params) -> Section:
         tables.append(table.assign(outcome=outcome))
         head = table[(table["n_units"] == p.next_wave_units) & (table["n_post_periods"] == p.post_periods)]
         fig = {"n_units": p.next_wave_units, "n_post_periods": p.post_periods, "power": p.power,
-               "alpha": params.alpha, "mde": _f(head["mde"].iloc[0]) if len(head) else None,
+               "alpha": params.alpha, "mde": number(head["mde"].iloc[0]) if len(head) else None,
                "method": head["method"].iloc[0] if len(head) else "not feasible",
                "n_controls": int(head["n_controls"].iloc[0]) if len(head) else None}
         effect = p.effect.get(outcome)

@@ -11,14 +11,16 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from statsmodels.stats.inter_rater import cohens_kappa
+
+from analysis.core.results import Results
+from analysis.stats.intervals import z_value
 
 LEVELS = [5, 4, 3, 2, 1]
 
 
 @dataclass(frozen=True)
-class Kappa:
+class Kappa(Results):
     """Weighted kappa with its asymptotic standard error and confidence interval."""
 
     kappa: float
@@ -28,6 +30,8 @@ class Kappa:
     weights: str
     n: int
     observed_agreement: float  # share of exact agreement
+
+    title = "Weighted kappa"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,7 +53,7 @@ def weighted_kappa(a: pd.Series, b: pd.Series, weights: str = "linear", alpha: f
         return Kappa(np.nan, np.nan, np.nan, np.nan, weights, 0, np.nan)
     wt = {"linear": "linear", "quadratic": "quadratic", "none": None}[weights]
     res = cohens_kappa(table, wt=wt) if wt else cohens_kappa(table)
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = z_value(alpha)
     se = float(res.std_kappa)
     k = float(res.kappa)
     return Kappa(k, se, float(k - z * se), float(k + z * se), weights, n, float(np.trace(table) / n))

@@ -34,6 +34,8 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from analysis.core.codes import MANAGERIAL_COMPETENCIES, SOCIOCULTURAL_COMPETENCIES
+from analysis.core.jsonsafe import to_json_safe
+from analysis.core.results import Results
 
 TECHNICAL = "TEKNIS"
 TECHNICAL_NAMES = {"id": "Kompetensi Teknis", "en": "Technical competence"}
@@ -65,7 +67,7 @@ def _kpod(x: np.ndarray, k: int, seed: int, max_iter: int = 30) -> tuple[np.ndar
 
 
 @dataclass
-class GapClusters:
+class GapClusters(Results):
     labels: pd.Series  # employee_id -> cluster number (1..k, largest first)
     k: int
     criterion: pd.DataFrame  # k, silhouette, calinski_harabasz, davies_bouldin, chosen
@@ -76,6 +78,24 @@ class GapClusters:
 
     def sizes(self) -> pd.Series:
         return self.labels.value_counts().sort_index()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per cluster: its names, dominant gaps, size and bootstrap stability (Jaccard)."""
+        out = self.names.copy()
+        out["n"] = out["cluster"].map(self.sizes()).fillna(0).astype(int)
+        jaccard = self.stability.get("jaccard") or {}
+        out["stability_jaccard"] = out["cluster"].map(lambda c: jaccard.get(c, jaccard.get(str(c))))
+        return out
+
+    def to_dict(self) -> dict:
+        return to_json_safe({"k": self.k, "employees": int(len(self.labels)), "clusters": self.to_frame(),
+                             "criterion": self.criterion, "stability": self.stability})
+
+    def summary(self) -> str:
+        chosen = self.criterion.loc[self.criterion["chosen"], "silhouette"]
+        head = (f"Gap clusters: k = {self.k} for {len(self.labels):,} employees"
+                f" (silhouette {float(chosen.iloc[0]):.3f}, bootstrap ARI {self.stability.get('ari_mean')})")
+        return f"{head}\n{self.to_frame().to_string(index=False)}"
 
 
 def choose_k(x: np.ndarray, k_range: range, seed: int, tolerance: float = 0.01) -> tuple[int, pd.DataFrame]:

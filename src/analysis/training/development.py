@@ -41,6 +41,7 @@ import pandas as pd
 from analysis.core import i18n
 from analysis.core.codes import label
 from analysis.core.params import Params
+from analysis.core.results import Results
 from analysis.training.workshops import (
     GUIDED_FORMS,
     NEED_KEY,
@@ -230,7 +231,7 @@ def development_plans(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataF
 
 
 @dataclass(frozen=True)
-class DevelopmentSummary:
+class DevelopmentSummary(Results):
     """Key figures of the development plans (for results files and the brief)."""
 
     people: int
@@ -250,6 +251,8 @@ class DevelopmentSummary:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    title = "Development plans: people, the 20 JP rule, JP and cost"
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([self.to_dict()])

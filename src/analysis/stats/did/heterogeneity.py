@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.core.jsonsafe import scalar
+from analysis.core.results import Results
 from analysis.stats.did.panel import NEVER, prepare
 from analysis.stats.did.staggered import check_args, staggered_did
 
@@ -18,7 +19,7 @@ MIN_UNITS = 5  # by_group: fewer treated or comparison units than this and a reg
 
 
 @dataclass(frozen=True, eq=False)
-class GroupComparison:
+class GroupComparison(Results):
     """Effects per level of a unit attribute (e.g. region) and Wald tests that they are equal."""
 
     attribute: str

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.core.results import Results
 from analysis.stats.did.panel import NEVER, PreparedPanel, prepare
 
 
@@ -93,7 +94,7 @@ def placebo_estimates(setup: Placebo, n_units: int, n_controls: int, n_sims: int
 
 
 @dataclass(frozen=True)
-class MinimumDetectableEffect:
+class MinimumDetectableEffect(Results):
     """Smallest effect (outcome units) the next wave's evaluation detects, from placebo simulations."""
 
     outcome: str
@@ -173,7 +174,7 @@ def _max_feasible(setup: Placebo, n_controls: int) -> int:
 
 
 @dataclass(frozen=True)
-class UnitsNeeded:
+class UnitsNeeded(Results):
     """How many adopting units the next wave needs to detect ``effect``."""
 
     outcome: str

@@ -55,11 +55,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.core.jsonsafe import plain, scalar
+from analysis.core.results import Results
 from analysis.stats.did.inference import SE_FLOOR, Pretest, multiplier_weights, sup_t_critical, sup_t_pretest, wald
 from analysis.stats.did.panel import NEVER, PeriodScale, PreparedPanel, prepare
+from analysis.stats.intervals import z_value
 
 CONTROLS = {"never": "nevertreated", "notyet": "notyettreated"}
 METHODS = ("dr", "ipw", "reg")
@@ -97,7 +98,7 @@ def _interval(est, se, z):
 
 
 @dataclass(frozen=True, eq=False)
-class Aggregate:
+class Aggregate(Results):
     """One aggregation of the ATT(g,t): a table by event time / cohort / period and the overall effect."""
 
     kind: str  # simple, group, dynamic or calendar
@@ -137,7 +138,7 @@ class Aggregate:
 
 
 @dataclass(frozen=True, eq=False)
-class RolloutFit:
+class RolloutFit(Results):
     """Callaway–Sant'Anna estimates of one outcome: ATT(g,t), aggregations and pre-tests."""
 
     outcome: str
@@ -293,7 +294,7 @@ def staggered_did(panel: pd.DataFrame, outcome: str, unit: str, time: str, cohor
 def _fit_from(prep, mp, aggs, lib_notes, outcome, control, method, alpha, n_boot, seed, boot_weights,
               pretest_min_units: int = 10) -> RolloutFit:
     scale = prep.scale
-    z = float(stats.norm.ppf(1 - alpha / 2))
+    z = z_value(alpha)
     units = prep.unit_labels
     n = len(units)
     if int(mp.n_units) != n:

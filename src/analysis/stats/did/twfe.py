@@ -25,13 +25,14 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from analysis.core.results import Results
 from analysis.stats.did.panel import NEVER, PreparedPanel, prepare
 
 COMPARISONS = ("treated_vs_never", "earlier_vs_later", "later_vs_earlier")
 
 
 @dataclass(frozen=True)
-class TwoWayFE:
+class TwoWayFE(Results):
     """The two-way fixed-effects estimate of the adoption dummy, clustered by unit."""
 
     outcome: str
@@ -81,7 +82,7 @@ def twfe(panel: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, a
 
 
 @dataclass(frozen=True, eq=False)
-class BaconDecomposition:
+class BaconDecomposition(Results):
     """Every 2×2 comparison behind the TWFE estimate, its estimate and weight."""
 
     outcome: str

@@ -12,12 +12,15 @@ import scipy.sparse as sp
 from scipy import stats
 from scipy.linalg import lapack
 
+from analysis.core.jsonsafe import to_json_safe
+from analysis.core.results import Results
+from analysis.stats.intervals import wald_interval
 from analysis.stats.mixed.design import Design
 from analysis.stats.mixed.system import Pieces, System, full_sinv, split_v
 
 
 @dataclass
-class CrossedFit:
+class CrossedFit(Results):
     """A fitted crossed random-effects model (statsmodels-like results object)."""
 
     response: str
@@ -45,13 +48,24 @@ class CrossedFit:
     def loglik(self) -> float:
         return -self.criterion / 2
 
-    def to_frame(self) -> pd.DataFrame:
-        """Fixed effects with standard errors, z and p, and confidence intervals (Wald)."""
+    def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Fixed effects with standard errors, z and p, and (1 - alpha) confidence intervals (Wald)."""
         est, se = self.fixed_effects, self.fixed_effects_se
         z = est / se
+        low, high = wald_interval(est, se, alpha)
         out = pd.DataFrame({"estimate": est, "se": se, "z": z, "p": 2 * stats.norm.sf(np.abs(z)),
-                            "ci_low": est - 1.959963984540054 * se, "ci_high": est + 1.959963984540054 * se})
+                            "ci_low": low, "ci_high": high})
         return out.rename_axis("term")
+
+    def to_dict(self) -> dict:
+        """The fit's key numbers as plain JSON (not the per-level random effects)."""
+        return to_json_safe({
+            "response": self.response, "groups": list(self.groups), "method": self.method, "solver": self.solver,
+            "n": self.n, "n_dropped": self.n_dropped, "criterion": self.criterion, "converged": self.converged,
+            "n_evaluations": self.n_evaluations, "variance_components": self.variance_components.to_dict(),
+            "theta": self.theta.to_dict(), "levels": {g: len(self.random_effects[g]) for g in self.groups},
+            "fixed_effects": self.to_frame().reset_index().to_dict(orient="records"),
+        })
 
     def summary(self) -> str:
         lines = [

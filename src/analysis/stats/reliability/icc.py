@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.core.jsonsafe import plain
+from analysis.core.results import Results
 from analysis.stats.reliability.common import SHOW, check_columns, factorize
 
 FORMS = ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
@@ -31,7 +32,7 @@ DESCRIPTIONS = {
 # --------------------------------------------------------------------------- ICC
 
 @dataclass(frozen=True, eq=False)
-class ICCResult:
+class ICCResult(Results):
     """The six Shrout-Fleiss ICCs with intervals, and the ANOVA they come from.
 
     ``table``: one row per form (form, icc, ci_low, ci_high, F, df1, df2, p,
@@ -62,6 +63,15 @@ class ICCResult:
                       for row in self.table.to_dict(orient="records")]
         d["dropped_targets"] = [plain(t) for t in self.dropped_targets]
         return d
+
+    def to_frame(self) -> pd.DataFrame:
+        """The six forms: icc, interval, F test and what each form means."""
+        return self.table.copy()
+
+    def summary(self) -> str:
+        head = (f"Intraclass correlations: {self.n_targets} targets x {self.n_raters} raters"
+                f" ({self.n_dropped} incomplete left out), {1 - self.alpha:.0%} intervals")
+        return f"{head}\n{self.table.to_string(index=False, float_format=lambda v: f'{v:.4f}')}"
 
 
 def _wide(data: pd.DataFrame, targets: str, raters: str, ratings: str) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.core.results import Results
 from analysis.stats.reliability.common import SHOW, check_columns, factorize
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
@@ -20,7 +21,7 @@ LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
 
 @dataclass(frozen=True)
-class AlphaResult:
+class AlphaResult(Results):
     """Krippendorff's alpha with a percentile bootstrap interval over units."""
 
     alpha: float
@@ -34,6 +35,8 @@ class AlphaResult:
     seed: int
     n_units: int  # pairable units (two values or more)
     n_values: int  # pairable values
+
+    title = "Krippendorff's alpha"
 
     def to_dict(self) -> dict:
         return asdict(self)

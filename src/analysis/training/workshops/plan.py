@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.core.results import Results
 from analysis.training.workshops.options import NEED_COLUMNS, NEED_KEY, REASONS, need_table
 from analysis.training.workshops.solve import Solution, solve
 
@@ -22,7 +23,7 @@ CLASSROOM_COLUMNS = ["option_id", "region", "cluster", "cluster_name_id", "clust
 
 
 @dataclass(frozen=True, eq=False)
-class WorkshopPlan:
+class WorkshopPlan(Results):
     """The funded options of a budget and what they reach.
 
     ``coverage`` has one row per employee x competency need: the funded ``option_id`` (or
@@ -49,6 +50,12 @@ class WorkshopPlan:
     @property
     def remaining(self) -> float:
         return self.budget - self.cost
+
+    def summary(self) -> str:
+        d = self.to_dict()
+        head = (f"Workshop plan within Rp {self.budget:,.0f}: cost Rp {self.cost:,.0f}, {d['people_reached']:,} people,"
+                f" {d['gap_closed']:.1f} gap levels closed (optimal: {self.optimal})")
+        return f"{head}\n{self.to_frame().to_string(index=False)}"
 
     def classroom(self) -> pd.DataFrame:
         """The funded classroom cohorts, one row each, without the participants (circulated)."""
