@@ -17,7 +17,8 @@ settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the repository
+REFERENCE = ROOT / "tests" / "reference"  # published results the statistics are checked against
 DEFAULT = ROOT / "params" / "default.yaml"
 
 

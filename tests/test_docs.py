@@ -1,12 +1,10 @@
 """The documentation keeps up with the code."""
 
 import re
-from pathlib import Path
 
 from analysis.core.params import Params
 from analysis.data.contract import TABLES
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 
 
 def test_data_format_documents_every_table_and_column():

@@ -3,7 +3,7 @@
 ``base_tables()`` returns every table as a DataFrame of text cells, exactly as
 a clean export would hold them; tests change one thing and write the result
 with ``write_dataset``. The base dataset loads with no error and no warning
-(``tests/test_broken_inputs.py`` checks that).
+(``tests/data/test_broken_inputs.py`` checks that).
 """
 
 from __future__ import annotations

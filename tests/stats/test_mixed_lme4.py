@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.stats.mixed import fit_crossed
+from conftest import REFERENCE
 
-REF = Path(__file__).resolve().parent / "reference" / "lme4"
+REF = REFERENCE / "lme4"
 
 # dataset -> model key -> (response, groups, fixed, {our fixed-effect name: lme4 name})
 MODELS = {

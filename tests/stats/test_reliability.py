@@ -2,7 +2,6 @@
 
 import io
 from itertools import permutations
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,8 +12,10 @@ from hypothesis import strategies as st
 from statsmodels.stats.anova import anova_lm
 
 from analysis.stats import reliability as rel
+from conftest import REFERENCE as REFERENCES
 
-REFERENCE = Path("/work/shared/reference/reliability")
+REFERENCE = REFERENCES / "reliability"
+
 
 # Shrout & Fleiss (1979), Table 2: 6 targets rated by 4 judges (as in reference/shrout_fleiss_1979.csv).
 SHROUT_FLEISS = """target,judge_1,judge_2,judge_3,judge_4
@@ -116,9 +117,7 @@ def brute_alpha(matrix: np.ndarray, level: str) -> float:
 
 # ------------------------------------------------------------------ references
 
-def test_inline_references_equal_the_shared_files():
-    if not REFERENCE.is_dir():
-        pytest.skip("shared reference folder not present")
+def test_inline_references_equal_the_reference_files():
     sf = pd.read_csv(REFERENCE / "shrout_fleiss_1979.csv").set_index("target")
     pd.testing.assert_frame_equal(sf, sf_wide())
     k = pd.read_csv(REFERENCE / "krippendorff_2011.csv", index_col=0).to_numpy(dtype=float)

@@ -1,14 +1,13 @@
 """Committed notebooks: no outputs, a parameters cell, no analysis logic, listed as steps."""
 
 import ast
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from analysis.pipeline.steps import STEPS
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 

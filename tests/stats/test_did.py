@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,8 +18,9 @@ from analysis.stats import did
 from analysis.stats.did.panel import prepare
 from analysis.stats.did.power import placebo_setup
 from analysis.synth import SynthConfig, generate
+from conftest import REFERENCE
 
-REF = Path(__file__).resolve().parent / "reference" / "did"
+REF = REFERENCE / "did"
 MPDTA_SHA256 = "2283bea1221a152420f98dfa20f633c5d054ea51d881115c8cd702a97bcd3167"
 SCENARIOS = {  # scenario -> control, method, covariates
     "mpdta_nev_dr": ("never", "dr", None),

@@ -19,9 +19,9 @@ from analysis.core.runfolder import TMP_PREFIX
 from analysis.pipeline import run as runmod
 from analysis.pipeline import steps
 from analysis.pipeline.run import mark_abandoned, run_pipeline
+from conftest import ROOT
 from corpus.builders import base_tables, write_dataset
 
-ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "params" / "default.yaml"
 MANIFEST_KEYS = {"run_id", "status", "error", "started_at", "finished_at", "duration_seconds", "command",
                  "params_file", "params_sha256", "params", "dataset", "validation", "steps", "outputs",

@@ -1,12 +1,10 @@
 """Params files: defaults, scenarios, and errors that name the key."""
 
-from pathlib import Path
 
 import pytest
 
 from analysis.core.params import Params, ParamsError, load_params
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
 
 
 def test_default_yaml_states_every_model_default():

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 
 from analysis.pipeline.run import run_pipeline
+from conftest import ROOT
 from corpus.builders import base_tables, write_dataset
 
-ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "params" / "default.yaml"
 
 
