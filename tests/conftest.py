@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+
+import pandas as pd
 
 import pytest
 from hypothesis import settings
 
+from analysis.core.jsonsafe import to_json_safe
+from analysis.core.params import load_params
+from analysis.core.section import Section
+from analysis.data.validation import load_dataset
 from analysis.pipeline.run import run_pipeline
 from analysis.synth import SynthConfig, generate, write
 
@@ -32,3 +39,39 @@ def sample_run(tmp_path_factory):
     res = run_pipeline(DEFAULT, data=base / "data", out_root=base / "out", echo=lambda m: None)
     assert res.exit_code == 0, res.message
     return res.run_dir, truth, tables
+
+
+@pytest.fixture(scope="session")
+def small_sample(tmp_path_factory):
+    """A small generated regional government, validated as a run would see it: (tables, truth, params).
+
+    For the section builders' own tests (each stage's ``sections.py``), without running notebooks.
+    """
+    folder = tmp_path_factory.mktemp("small") / "data"
+    tables, truth = generate(SynthConfig(employees=800, seed=5))
+    write(tables, truth, folder)
+    ds = load_dataset(folder)
+    assert ds.report.ok, ds.report.summary()
+    return ds.tables, truth, load_params(DEFAULT)
+
+
+def assert_section_contract(section: Section, name: str | None = None) -> None:
+    """What every section builder promises the notebook and the runner.
+
+    A status ("ok" or "skipped: <why>"), a reading in both languages, key figures that are plain
+    JSON, circulated tables as DataFrames with no person's name, and restricted lists only among
+    the restricted outputs.
+    """
+    assert isinstance(section, Section)
+    if name is not None:
+        assert section.name == name
+    assert section.status == "ok" or section.status.startswith("skipped: "), section.status
+    for lang in ("id", "en"):
+        assert section.describe(lang).strip(), f"{section.name}: no reading in {lang}"
+    json.dumps(to_json_safe(section.key_figures))  # plain JSON once converted, as the results file writes it
+    for table, out in section.tables.items():
+        assert isinstance(out.data, pd.DataFrame), table
+        assert "name" not in out.data.columns, f"{table} circulates names"
+        if out.n_col is not None:
+            assert out.n_col in out.data.columns, f"{table}: its group-size column {out.n_col} is missing"
+    assert not set(section.tables) & set(section.restricted), "a list is both circulated and restricted"

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.core.i18n import t
 from analysis.stats.intervals import z_value
 from analysis.stats.mixed import CrossedFit
 from analysis.stats.multitest import bh
@@ -179,3 +180,55 @@ def _anova_sums(t: pd.DataFrame) -> pd.DataFrame:
         icc = ((msb - msw) / (msb + (kbar - 1) * msw)).where(msw > 0, 1.0)
     return pd.DataFrame({"f": f, "icc": icc, "df_between": dfb, "df_within": t["df"], "k_mean": kbar,
                          "msb": msb, "msw": msw})
+
+
+# --- the flagged raters, as one table ----------------------------------------------------------
+
+KINDS = ("lenient", "severe", "central_tendency", "halo")
+
+
+def flagged_raters(leniency: pd.DataFrame, central: pd.DataFrame, halo: pd.DataFrame,
+                   unit_of: pd.Series) -> pd.DataFrame:
+    """One row per flag: rater, kind, the estimate behind it, its q-value and the rater's unit.
+
+    ``estimate``/``se``/``statistic`` are, by kind: the rater effect, its se and the deregressed
+    effect (lenient, severe); the slope, its se and the SD ratio (central tendency); the F ratio and
+    the ICC over aspects (halo, no se). A restricted list: it names raters.
+    """
+    parts = []
+    for kind in ("lenient", "severe"):
+        sel = leniency[leniency["flag"] == kind]
+        parts.append(pd.DataFrame({"rater_id": sel.index, "kind": kind, "estimate": sel["estimate"].to_numpy(),
+                                   "se": sel["se"].to_numpy(), "statistic": sel["deregressed"].to_numpy(),
+                                   "q_value": sel["q"].to_numpy(), "n_ratees": sel["n_ratees"].to_numpy()}))
+    sel = central[central["flag"] != ""]
+    parts.append(pd.DataFrame({"rater_id": sel.index, "kind": "central_tendency", "estimate": sel["slope"].to_numpy(),
+                               "se": sel["slope_se"].to_numpy(), "statistic": sel["sd_ratio"].to_numpy(),
+                               "q_value": sel["q"].to_numpy(), "n_ratees": sel["n_ratees"].to_numpy()}))
+    sel = halo[halo["flag"] != ""]
+    parts.append(pd.DataFrame({"rater_id": sel.index, "kind": "halo", "estimate": sel["f_ratio"].to_numpy(),
+                               "se": np.nan, "statistic": sel["icc"].to_numpy(),
+                               "q_value": sel["q"].to_numpy(), "n_ratees": sel["n_ratees"].to_numpy()}))
+    flagged = pd.concat(parts, ignore_index=True)
+    flagged["unit_id"] = flagged["rater_id"].map(unit_of)
+    return flagged.sort_values(["kind", "q_value"]).reset_index(drop=True)
+
+
+def flags_by_unit(leniency: pd.DataFrame, flagged: pd.DataFrame, unit_of: pd.Series,
+                  units: pd.DataFrame) -> pd.DataFrame:
+    """Per unit (with its region): raters eligible for the leniency test, and how many of each kind of flag."""
+    eligible = leniency[leniency["eligible"]].assign(unit_id=lambda d: d.index.map(unit_of))
+    by_unit = eligible.groupby("unit_id").size().rename("n").to_frame()
+    for kind in KINDS:
+        ids = set(flagged.loc[flagged["kind"] == kind, "rater_id"])
+        by_unit[f"n_{kind}"] = eligible.groupby("unit_id").apply(lambda g, ids=ids: int(g.index.isin(ids).sum()))
+    return by_unit.reset_index().merge(units[["unit_id", "region"]], on="unit_id", how="left")
+
+
+def halo_central_summary(central: pd.DataFrame, halo: pd.DataFrame) -> pd.DataFrame:
+    """Medians of the halo and central-tendency measures over raters (labels from the translation table)."""
+    return pd.DataFrame({
+        "measure": [t(f"raters.measure.{m}", "en") for m in ("halo_f_ratio", "central_slope", "central_sd_ratio")],
+        "median": [halo["f_ratio"].median(), central["pooled_slope"].iloc[0] if len(central) else np.nan,
+                   central["sd_ratio"].median()],
+    })

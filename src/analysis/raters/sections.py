@@ -14,8 +14,6 @@ from analysis.stats import reliability
 from analysis.stats.intervals import interval_dict
 from analysis.stats.mixed import CrossedModelError, fit_crossed
 
-KINDS = ("lenient", "severe", "central_tendency", "halo")
-
 
 def _after_model(name: str, model: Section) -> Section:
     """A section that needs the model, when the model could not be fitted: same reason."""
@@ -79,47 +77,20 @@ def flags_section(model: Section, feedback: pd.DataFrame | None, employees: pd.D
     len_ = flags.leniency(fit, counts, rp.min_ratees, params.fdr, rp.min_effect, params.alpha)
     ct = flags.central_tendency(feedback, fit, rp.min_ratees, params.fdr)
     ha = flags.halo(feedback, fit, rp.min_ratees, params.fdr)
-    parts = []
-    for kind in ("lenient", "severe"):
-        sel = len_[len_["flag"] == kind]
-        parts.append(pd.DataFrame({"rater_id": sel.index, "kind": kind, "estimate": sel["estimate"].to_numpy(),
-                                   "se": sel["se"].to_numpy(), "statistic": sel["deregressed"].to_numpy(),
-                                   "q_value": sel["q"].to_numpy(), "n_ratees": sel["n_ratees"].to_numpy()}))
-    sel = ct[ct["flag"] != ""]
-    parts.append(pd.DataFrame({"rater_id": sel.index, "kind": "central_tendency", "estimate": sel["slope"].to_numpy(),
-                               "se": sel["slope_se"].to_numpy(), "statistic": sel["sd_ratio"].to_numpy(),
-                               "q_value": sel["q"].to_numpy(), "n_ratees": sel["n_ratees"].to_numpy()}))
-    sel = ha[ha["flag"] != ""]
-    parts.append(pd.DataFrame({"rater_id": sel.index, "kind": "halo", "estimate": sel["f_ratio"].to_numpy(),
-                               "se": np.nan, "statistic": sel["icc"].to_numpy(),
-                               "q_value": sel["q"].to_numpy(), "n_ratees": sel["n_ratees"].to_numpy()}))
-    flagged = pd.concat(parts, ignore_index=True)
     unit_of = employees.set_index("employee_id")["unit_id"]
-    flagged["unit_id"] = flagged["rater_id"].map(unit_of)
-    flagged = flagged.sort_values(["kind", "q_value"]).reset_index(drop=True)
-
-    eligible = len_[len_["eligible"]].assign(unit_id=lambda d: d.index.map(unit_of))
-    by_unit = eligible.groupby("unit_id").size().rename("n").to_frame()
-    for kind in KINDS:
-        ids = set(flagged.loc[flagged["kind"] == kind, "rater_id"])
-        by_unit[f"n_{kind}"] = eligible.groupby("unit_id").apply(lambda g, ids=ids: int(g.index.isin(ids).sum()))
-    by_unit = by_unit.reset_index().merge(units[["unit_id", "region"]], on="unit_id", how="left")
+    flagged = flags.flagged_raters(len_, ct, ha, unit_of)
+    by_unit = flags.flags_by_unit(len_, flagged, unit_of, units)
     by_region = by_unit.drop(columns="unit_id").groupby("region").sum(numeric_only=True).reset_index()
 
     s = Section("flags")
     s.tables = {
         "flagged_raters_by_unit": Output(by_unit, "n"),
         "flagged_raters_by_region": Output(by_region, "n"),
-        "rater_halo_central_summary": Output(pd.DataFrame({
-            "measure": ["halo: F ratio (rater / others)", "central tendency: slope (pooled)",
-                        "central tendency: SD ratio (rater / others)"],
-            "median": [ha["f_ratio"].median(), ct["pooled_slope"].iloc[0] if len(ct) else np.nan,
-                       ct["sd_ratio"].median()],
-        })),
+        "rater_halo_central_summary": Output(flags.halo_central_summary(ct, ha)),
     }
     s.restricted = {"flagged_raters": flagged}
     n_el = int(len_["eligible"].sum())
-    kinds = {k: int((flagged["kind"] == k).sum()) for k in KINDS}
+    kinds = {k: int((flagged["kind"] == k).sum()) for k in flags.KINDS}
     s.key_figures = {
         "eligible_raters": n_el, "min_ratees": rp.min_ratees, "min_effect": rp.min_effect, "fdr": params.fdr,
         "flagged": kinds, "flagged_any": int(flagged["rater_id"].nunique()),

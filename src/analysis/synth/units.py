@@ -211,7 +211,7 @@ def plan_units(n_employees: int, rng: np.random.Generator) -> pd.DataFrame:
     insp = add("inspektorat", "inspektorat", INSPEKTORAT.name, region(), h_insp)
     dinas_rows = [add("dinas", "dinas", DINAS[i].name, region(), dinas_raw[i], agency=i, service=DINAS[i].service)
                   for i in range(n_dinas)]
-    badan_rows = [add("badan", "badan", BADAN[i].name, region(), badan_raw[i], agency=i, service=BADAN[i].service)
+    [add("badan", "badan", BADAN[i].name, region(), badan_raw[i], agency=i, service=BADAN[i].service)
                   for i in range(n_badan)]
 
     # --- hospitals, kecamatan, kelurahan, puskesmas --------------------------------

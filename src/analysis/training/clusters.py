@@ -34,11 +34,11 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from analysis.core.codes import MANAGERIAL_COMPETENCIES, SOCIOCULTURAL_COMPETENCIES
+from analysis.core.i18n import t
 from analysis.core.jsonsafe import to_json_safe
 from analysis.core.results import Results
 
 TECHNICAL = "TEKNIS"
-TECHNICAL_NAMES = {"id": "Kompetensi Teknis", "en": "Technical competence"}
 MAX_SILHOUETTE_SAMPLE = 4000
 
 
@@ -172,7 +172,7 @@ def _stability(x: np.ndarray, labels: np.ndarray, k: int, n_boot: int, seed: int
 
 def name_clusters(centres: pd.DataFrame, competencies: pd.DataFrame | None) -> pd.DataFrame:
     """Name each cluster after its one or two dominant gaps, in Bahasa Indonesia and English."""
-    lookup = {"id": {TECHNICAL: TECHNICAL_NAMES["id"]}, "en": {TECHNICAL: TECHNICAL_NAMES["en"]}}
+    lookup = {lang: {TECHNICAL: t("cluster.technical", lang)} for lang in ("id", "en")}
     if competencies is not None:
         for r in competencies.itertuples():
             lookup["id"][r.competency_code] = r.name_id

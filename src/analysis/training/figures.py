@@ -19,9 +19,9 @@ def gap_heatmap(centres: pd.DataFrame, names: pd.DataFrame, competencies: pd.Dat
     label = {}
     if competencies is not None:
         label = dict(zip(competencies["competency_code"], competencies[f"name_{lang}"]))
-    from analysis.training.clusters import TECHNICAL, TECHNICAL_NAMES
+    from analysis.training.clusters import TECHNICAL
 
-    label[TECHNICAL] = TECHNICAL_NAMES[lang]
+    label[TECHNICAL] = i18n.t("cluster.technical", lang)
     cols = [f"{c}: {n}" for c, n in zip(names["cluster"], names[f"name_{lang}"])]
     fig, ax = plt.subplots(figsize=(1.6 + 1.3 * data.shape[1], 0.9 + 0.38 * data.shape[0]))
     im = ax.imshow(data.to_numpy(), cmap="Reds", vmin=0, aspect="auto")

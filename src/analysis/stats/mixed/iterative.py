@@ -136,7 +136,7 @@ def make_probes(sysm: System, n_probes: int, seed: int) -> tuple[np.ndarray, lis
 
 def _evaluate(sysm: System, theta: np.ndarray, probe_set: tuple, reml: bool, tol: float,
               warm: dict) -> tuple[Pieces, dict]:
-    d, K, R, p = sysm.d, sysm.K, sysm.R, sysm.d.p
+    d, K, R = sysm.d, sysm.K, sysm.R
     probes, unit_cols, small = probe_set
     op = _MOperator(sysm, theta)
     lam = np.concatenate([np.full(sysm.q[0], theta[0])] +

@@ -76,7 +76,7 @@ class System:
 
     def a_ss(self, theta: np.ndarray) -> np.ndarray:
         """Dense A_ss: rest random levels then fixed effects."""
-        d, R, p = self.d, self.R, self.d.p
+        d, R = self.d, self.R
         a = np.zeros((self.size, self.size))
         for i, m in enumerate(range(1, self.K)):
             o = self.offs[i]

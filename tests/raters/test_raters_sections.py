@@ -1,0 +1,84 @@
+"""Notebook 02's section builders on their own: the contract every section keeps, and what they find in
+a small generated sample with planted lenient and severe raters."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.core.section import Section
+from analysis.outcomes.predikat import appraisal_outcomes
+from analysis.raters import sections
+from conftest import assert_section_contract
+
+
+@pytest.fixture(scope="module")
+def model(small_sample):
+    tables, _, params = small_sample
+    return sections.model_section(tables["feedback_360"], params)
+
+
+@pytest.fixture(scope="module")
+def outcomes(small_sample):
+    tables, _, _ = small_sample
+    return appraisal_outcomes(tables["appraisals"], tables["employees"], tables["units"])
+
+
+def test_model_section_separates_raters_from_ratees(small_sample, model):
+    tables, _, params = small_sample
+    assert_section_contract(model, "model")
+    assert model.available
+    kf = model.key_figures
+    assert kf["n_ratings"] == len(tables["feedback_360"])
+    assert set(kf["variance_components"]) == {"rater_id", "ratee_id", "residual"}
+    assert sum(kf["shares"].values()) == pytest.approx(1.0)
+    assert "seconds" not in kf and model.timings["rater_model_fit"] > 0  # timings never reach results
+    fixed = model.tables["rater_model_fixed_effects"].data
+    assert (fixed["ci_low"] < fixed["estimate"]).all() and (fixed["estimate"] < fixed["ci_high"]).all()
+
+
+def test_model_section_is_skipped_without_feedback_and_later_sections_say_why(small_sample):
+    tables, _, params = small_sample
+    model = sections.model_section(None, params)
+    assert_section_contract(model, "model")
+    assert not model.available
+    after = sections.flags_section(model, None, tables["employees"], tables["units"], params)
+    assert_section_contract(after, "flags")
+    assert after.status == model.status
+
+
+def test_flags_section_lists_raters_only_in_the_restricted_table(small_sample, model):
+    tables, truth, params = small_sample
+    s = sections.flags_section(model, tables["feedback_360"], tables["employees"], tables["units"], params)
+    assert_section_contract(s, "flags")
+    flagged = s.restricted["flagged_raters"]
+    assert set(flagged["kind"]) <= {"lenient", "severe", "central_tendency", "halo"}
+    assert all("rater_id" not in out.data.columns for out in s.tables.values())
+    counts = s.key_figures["flagged"]
+    assert counts == flagged["kind"].value_counts().reindex(list(counts), fill_value=0).to_dict()
+    by_region = s.tables["flagged_raters_by_region"].data
+    assert by_region["n"].sum() == s.key_figures["eligible_raters"]
+    # a lenient flag is a planted lenient rater, never a planted severe one
+    severe = {r["rater_id"] for r in truth["raters"]["severe"]}
+    assert not set(flagged.loc[flagged["kind"] == "lenient", "rater_id"]) & severe
+
+
+def test_sources_and_reliability_sections(small_sample, model):
+    tables, _, params = small_sample
+    src = sections.sources_section(model, tables["feedback_360"], params.alpha)
+    assert_section_contract(src, "sources")
+    assert src.available
+    rel = sections.reliability_section(model, tables["feedback_360"], tables["employees"], params.raters.min_ratees)
+    assert_section_contract(rel, "reliability")
+    by_aspect = rel.tables["reliability_by_aspect"].data
+    assert by_aspect["single"].between(0, 1).all() and (by_aspect["average"] >= by_aspect["single"]).all()
+
+
+def test_fairness_and_adjusted_sections(small_sample, model, outcomes):
+    tables, _, params = small_sample
+    fair = sections.fairness_section(outcomes, tables["employees"], tables["targets"], tables["feedback_360"], params)
+    assert_section_contract(fair, "fairness")
+    adjusted = sections.adjusted_section(outcomes, model, tables["feedback_360"], tables["targets"], params)
+    assert_section_contract(adjusted, "adjusted")
+    dist = adjusted.tables["adjusted_predikat_distribution"].data
+    assert dist["n_before"].sum() == dist["n_after"].sum()
+    assert isinstance(adjusted, Section)
