@@ -14,7 +14,7 @@ import yaml
 from pypdf import PdfReader
 
 from analysis.core.i18n import t
-from analysis.report import brief
+from analysis.report import brief, recommendations
 
 LANGS = ("id", "en")
 
@@ -94,6 +94,8 @@ def static_numbers(lang: str) -> set[str]:
                 stack.extend(node.values())
             elif isinstance(node, str):
                 texts.append(node)
+    # the rules' thresholds are written into their annex text from the rules themselves
+    texts += [rule.threshold_text(lang) for rule in recommendations.RULES]
     return set(re.findall(r"\d+", " ".join(texts)))
 
 

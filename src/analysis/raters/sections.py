@@ -48,9 +48,8 @@ def model_section(feedback: pd.DataFrame | None, params: Params) -> Section:
         "criterion": fit.criterion, "method": fit.method,
         "variance_components": vc.to_dict(), "shares": (vc / vc.sum()).to_dict(),
         "raters_per_ratee": k, "reliability": rel,
-        # Spearman-Brown: raters whose mean reaches a reliability of 0.70
-        "raters_for_070": float(np.ceil(0.7 * (1 - rel["single_agreement"]) / (0.3 * rel["single_agreement"])))
-        if 0 < rel["single_agreement"] < 0.7 else 1.0,
+        # Spearman-Brown: raters whose mean reaches the reliability target (0.70)
+        "raters_for_070": reliability.raters_needed(rel["single_agreement"], spec.RELIABILITY_TARGET),
     }
     share = vc["rater_id"] / vc.sum()
     for lang in ("id", "en"):

@@ -13,6 +13,9 @@ from analysis.stats.mixed import CrossedFit, fit_crossed
 
 RATING_VALUE = {"di_bawah": 1.0, "sesuai": 2.0, "di_atas": 3.0}
 VALUE_RATING = {1: "di_bawah", 2: "sesuai", 3: "di_atas"}
+# the reliability the mean rating of a person should reach (Nunnally's 0.70 for decisions about groups);
+# the results say how many raters it takes, and the brief recommends more raters below it
+RELIABILITY_TARGET = 0.70
 
 
 def feedback_model(feedback: pd.DataFrame, method: str = "reml", **kwargs) -> CrossedFit:

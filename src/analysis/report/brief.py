@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,6 +25,8 @@ from markupsafe import Markup, escape
 from analysis.core import codes
 from analysis.core.i18n import outcome_phrase, t
 from analysis.core.runfolder import run_id
+from analysis.report.facts import Facts
+from analysis.report.recommendations import recommendations, stated_rules
 
 NOTEBOOKS = ("01_appraisal_outcomes", "02_rater_bias", "03_competency_gaps", "04_rollout_evaluation")
 
@@ -36,94 +36,6 @@ def load_results(run_dir: Path) -> dict[str, dict]:
     for path in sorted((Path(run_dir) / "results").glob("*.json")):
         out[path.stem] = json.loads(path.read_text(encoding="utf-8"))
     return out
-
-
-# --- numbers --------------------------------------------------------------------------
-
-
-def fmt(value: float | int | None, kind: str, lang: str, digits: int = 1) -> str:
-    """A number as the language writes it; kinds: int, num, pct, signed, signed_pct (points), idr."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if kind == "int":
-        text = f"{round(value):,}"
-    elif kind == "pct":
-        text = f"{100 * value:,.{digits}f}%"
-    elif kind == "signed_pct":
-        text = f"{100 * value:+,.{digits}f} pp" if lang == "en" else f"{100 * value:+,.{digits}f} poin persen"
-    elif kind == "signed":
-        text = f"{value:+,.{digits}f}"
-    elif kind == "idr":
-        billions = value / 1e9
-        text = (f"Rp {billions:,.{digits}f} " + ("miliar" if lang == "id" else "billion")) if abs(billions) >= 1 \
-            else f"Rp {value / 1e6:,.0f} " + ("juta" if lang == "id" else "million")
-    else:
-        text = f"{value:,.{digits}f}"
-    if lang == "id":  # 1,234.5 -> 1.234,5
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
-
-
-@dataclass
-class Facts:
-    """The results of a run, looked up by key, with every key used remembered."""
-
-    results: dict[str, dict]
-    lang: str
-    min_cell: int = 5
-    used: set[str] = field(default_factory=set)
-
-    def status(self, notebook: str) -> str:
-        doc = self.results.get(notebook)
-        return "missing" if doc is None else doc.get("status", "ok")
-
-    def section_status(self, notebook: str, section: str) -> str:
-        doc = self.results.get(notebook) or {}
-        return doc.get("sections", {}).get(section, "missing")
-
-    def available(self, notebook: str, section: str | None = None) -> bool:
-        if self.status(notebook) != "ok":
-            return False
-        return section is None or self.section_status(notebook, section) == "ok"
-
-    def get(self, key: str):
-        notebook, path = key.split(":", 1)
-        node = self.results[notebook]["values"]
-        for part in path.split("."):
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        return node
-
-    def has(self, key: str) -> bool:
-        try:
-            return self.get(key) is not None
-        except (KeyError, IndexError, ValueError, TypeError):
-            return False
-
-    def n(self, key: str, kind: str = "num", digits: int = 1) -> Markup:
-        """A number from the results, formatted, with its key attached."""
-        value = self.get(key)
-        self.used.add(key)
-        return Markup('<span class="n" data-key="{}">{}</span>').format(key, fmt(value, kind, self.lang, digits))
-
-    def text(self, key: str) -> Markup:
-        """A label from the results (a period, say), as it is, with its key attached."""
-        value = self.get(key)
-        self.used.add(key)
-        return Markup('<span class="n" data-key="{}">{}</span>').format(key, value)
-
-    def count(self, key: str) -> Markup:
-        """A count of people: shown as "<min_cell" when it is a small group (but not none)."""
-        value = self.get(key)
-        self.used.add(key)
-        text = f"<{self.min_cell}" if value and 0 < value < self.min_cell else fmt(value, "int", self.lang)
-        return Markup('<span class="n" data-key="{}">{}</span>').format(key, text)
-
-    def ci(self, key: str, digits: int = 2, signed: bool = False, estimate: str = "estimate") -> Markup:
-        """Estimate (low to high) from a results entry with an estimate, ci_low and ci_high."""
-        kind = "signed" if signed else "num"
-        return Markup("{} ({}–{})").format(self.n(f"{key}.{estimate}", kind, digits),
-                                          self.n(f"{key}.ci_low", kind, digits),
-                                          self.n(f"{key}.ci_high", kind, digits))
 
 
 def _t(key: str, lang: str, **fields) -> Markup:
@@ -354,66 +266,6 @@ def rollout_block(f: Facts, run_dir: Path) -> Block:
     return b
 
 
-# --- recommendations: stated rules -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rule:
-    key: str  # brief.rule.<key>.when / .then in the translation table
-    needs: tuple[str, ...]  # results keys the rule reads
-    applies: Callable[[Facts], bool]
-    fields: Callable[[Facts], dict]
-
-
-RULES: tuple[Rule, ...] = (
-    Rule("distribution", ("01_appraisal_outcomes:compliance.share_non_compliant",),
-         lambda f: f.get("01_appraisal_outcomes:compliance.share_non_compliant") > 0.05,
-         lambda f: {"bad": f.n("01_appraisal_outcomes:compliance.non_compliant", "int")}),
-    Rule("reported", ("01_appraisal_outcomes:predikat.reported.n_mismatch",),
-         lambda f: f.get("01_appraisal_outcomes:predikat.reported.n_mismatch") > 0,
-         lambda f: {"n": f.count("01_appraisal_outcomes:predikat.reported.n_mismatch")}),
-    Rule("calibration", ("02_rater_bias:flags.flagged.lenient", "02_rater_bias:flags.flagged.severe"),
-         lambda f: f.get("02_rater_bias:flags.flagged.lenient") + f.get("02_rater_bias:flags.flagged.severe") > 0,
-         lambda f: {"lenient": f.count("02_rater_bias:flags.flagged.lenient"),
-                    "severe": f.count("02_rater_bias:flags.flagged.severe")}),
-    Rule("rater_training", ("02_rater_bias:flags.flagged.central_tendency", "02_rater_bias:flags.flagged.halo"),
-         lambda f: f.get("02_rater_bias:flags.flagged.central_tendency") + f.get("02_rater_bias:flags.flagged.halo") > 0,
-         lambda f: {"central": f.count("02_rater_bias:flags.flagged.central_tendency"),
-                    "halo": f.count("02_rater_bias:flags.flagged.halo")}),
-    Rule("more_raters", ("02_rater_bias:model.reliability.average_agreement", "02_rater_bias:model.raters_for_070"),
-         lambda f: f.get("02_rater_bias:model.reliability.average_agreement") < 0.7,
-         lambda f: {"k": f.n("02_rater_bias:model.raters_for_070", "int")}),
-    Rule("self_ratings", ("02_rater_bias:sources.model.self.ci_low",),
-         lambda f: f.get("02_rater_bias:sources.model.self.ci_low") > 0.2,
-         lambda f: {"self": f.n("02_rater_bias:sources.model.self.estimate", "num", 2)}),
-    Rule("fairness", ("02_rater_bias:fairness.units_flagged",),
-         lambda f: f.get("02_rater_bias:fairness.units_flagged") > 0,
-         lambda f: {"units": f.n("02_rater_bias:fairness.units_flagged", "int")}),
-    Rule("budget", ("03_competency_gaps:plans.gap_closed_per_extra_billion",),
-         lambda f: f.get("03_competency_gaps:plans.gap_closed_per_extra_billion") > 0,
-         lambda f: {"extra": f.n("03_competency_gaps:plans.gap_closed_per_extra_billion", "num", 0)}),
-    Rule("inhouse", ("03_competency_gaps:plans.development.pns_topped_up",),
-         lambda f: f.get("03_competency_gaps:plans.development.pns_topped_up") > 0,
-         lambda f: {"n": f.n("03_competency_gaps:plans.development.pns_topped_up", "int")}),
-    Rule("extend", ("04_rollout_evaluation:ikm.overall_att.ci_low",),
-         lambda f: f.get("04_rollout_evaluation:ikm.overall_att.ci_low") > 0,
-         lambda f: {"att": f.n("04_rollout_evaluation:ikm.overall_att.estimate", "signed", 2)}),
-    Rule("wait", ("04_rollout_evaluation:ikm.overall_att.ci_low",),
-         lambda f: f.get("04_rollout_evaluation:ikm.overall_att.ci_low") <= 0,
-         lambda f: {}),
-)
-
-
-def recommendations(f: Facts) -> list[Markup]:
-    out = []
-    for rule in RULES:
-        if not all(f.has(k) for k in rule.needs):
-            continue
-        if rule.applies(f):
-            out.append(_t(f"brief.rule.{rule.key}.then", f.lang, **rule.fields(f)))
-    return out
-
-
 # --- annex ---------------------------------------------------------------------------------------
 
 
@@ -453,7 +305,7 @@ def build(run_dir: Path, lang: str, min_cell: int | None = None) -> dict:
     findings = [line for b in blocks for line in b.findings]
     recs = recommendations(f)
     quality = data_quality(f)
-    rules = [Markup(t(f"brief.rule.{r.key}.when", lang)) for r in RULES]
+    rules = stated_rules(lang)
     return {
         "lang": lang, "title": t("brief.title", lang), "subtitle": t("brief.subtitle", lang),
         "run_id": run_id(Path(run_dir)), "findings": findings, "blocks": blocks,

@@ -24,7 +24,7 @@ variance components into reliabilities with ``reliability_from_components``.
 
 from __future__ import annotations
 
-from analysis.stats.reliability.components import reliability_from_components
+from analysis.stats.reliability.components import raters_needed, reliability_from_components
 from analysis.stats.reliability.icc import DESCRIPTIONS, FORMS, ICCResult, icc, icc_by_group, icc_matrix
 from analysis.stats.reliability.krippendorff import (
     LEVELS,
@@ -39,5 +39,5 @@ from analysis.stats.reliability.krippendorff import (
 __all__ = [
     "DESCRIPTIONS", "FORMS", "LEVELS", "AlphaResult", "ICCResult", "coincidence_matrix", "icc", "icc_by_group",
     "icc_matrix", "krippendorff_alpha", "krippendorff_alpha_ci", "krippendorff_alpha_matrix",
-    "krippendorff_alpha_matrix_ci", "reliability_from_components",
+    "krippendorff_alpha_matrix_ci", "raters_needed", "reliability_from_components",
 ]

@@ -39,3 +39,11 @@ def reliability_from_components(var_target: float, var_rater: float, var_residua
         "single_consistency": ratio(e),
         "average_consistency": ratio(e / k),
     }
+
+
+def raters_needed(single: float, target: float) -> float:
+    """Raters whose mean reaches reliability ``target`` when one rater's is ``single`` (Spearman-Brown):
+    the smallest k with k r / (1 + (k - 1) r) >= target; 1 when one rater already does."""
+    if not 0 < single < target:
+        return 1.0
+    return float(np.ceil(target * (1 - single) / ((1 - target) * single)))
