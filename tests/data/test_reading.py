@@ -1,4 +1,4 @@
-"""Tolerance of real exports: the quirks of DESIGN.md load with no error and the right values.
+"""Tolerance of real exports: the export quirks of docs/data-format.md load with no error and the right values.
 
 Each test writes the valid base dataset (``tests/corpus/builders.py``), then
 replaces one or more tables by a file with export quirks, and checks that the

@@ -15,7 +15,7 @@ from analysis.core import codes
 from analysis.data import nip
 from analysis.data.contract import TABLES
 from analysis.data.validation import load_dataset
-from analysis.synth import SynthConfig, generate, write
+from analysis.synth import SynthConfig, generate, write, writer
 
 N = 1500
 SEED = 7
@@ -399,7 +399,7 @@ def test_write_is_atomic(generated, tmp_path, monkeypatch):
     write(tables, truth, out)
     before = _digest(out)
     calls = {"n": 0}
-    real = synth.write_mod.write_csv
+    real = writer.write_csv
 
     def failing(df, path):
         calls["n"] += 1
@@ -407,13 +407,13 @@ def test_write_is_atomic(generated, tmp_path, monkeypatch):
             raise OSError("disk full")
         real(df, path)
 
-    monkeypatch.setattr(synth.write_mod, "write_csv", failing)
+    monkeypatch.setattr(writer, "write_csv", failing)
     changed = dict(tables, units=tables["units"].assign(unit_name="X"))
     with pytest.raises(OSError):
         write(changed, truth, out)
     assert _digest(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["data"]  # no temporary folder left behind
-    monkeypatch.setattr(synth.write_mod, "write_csv", real)
+    monkeypatch.setattr(writer, "write_csv", real)
     write(changed, truth, out)  # a successful write replaces the folder
     assert _digest(out) != before
     assert [p.name for p in tmp_path.iterdir()] == ["data"]

@@ -1,4 +1,4 @@
-"""The data contract of DESIGN.md as data: tables, columns, keys, references.
+"""The data contract (docs/data-format.md) as data: tables, columns, keys, references.
 
 Everything that reads, checks, documents or generates a dataset works from
 these specifications, so the contract is written down once.

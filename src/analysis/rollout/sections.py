@@ -17,35 +17,13 @@ from analysis.core.jsonsafe import number
 from analysis.core.params import Params
 from analysis.core.periods import sort_periods
 from analysis.core.section import Output, Section, skipped
-from analysis.outcomes import bounds
+from analysis.rollout import panels
+from analysis.rollout.panels import COHORT, TIME, UNIT
 from analysis.stats import did
-from analysis.stats.did.panel import NEVER, first_period_from, prepare
+from analysis.stats.did.panel import NEVER, prepare
 from analysis.stats.intervals import interval_dict
 
-UNIT, TIME, COHORT = "unit_id", "period", "cohort"
-
-
 # --- 1. the panel ---------------------------------------------------------------------------------
-
-
-def build_panel(units: pd.DataFrame, rollout_table: pd.DataFrame, service_outcomes: pd.DataFrame,
-                by: str = "region") -> tuple[pd.DataFrame, list[str]]:
-    """Service outcomes per unit and period with the unit's cohort (first period under the scheme).
-
-    Units without a row in ``rollout`` are left out (whether they adopted is unknown), and said.
-    """
-    notes = []
-    known = set(rollout_table["unit_id"])
-    so = service_outcomes[service_outcomes["unit_id"].isin(known)]
-    n_unknown = service_outcomes.loc[~service_outcomes["unit_id"].isin(known), "unit_id"].nunique()
-    if n_unknown:
-        notes.append(f"{n_unknown} unit(s) with service outcomes but no row in rollout left out")
-    periods = sort_periods(so["period"].dropna().unique())
-    cohorts = rollout_table[["unit_id"]].assign(
-        **{COHORT: first_period_from(rollout_table["adopted_period"], periods)})
-    attrs = units[["unit_id", by]] if by in units.columns else units[["unit_id"]]
-    panel = so.merge(cohorts, on="unit_id", how="left").merge(attrs, on="unit_id", how="left")
-    return panel, notes
 
 
 def panel_section(units: pd.DataFrame, rollout_table: pd.DataFrame | None,
@@ -59,25 +37,14 @@ def panel_section(units: pd.DataFrame, rollout_table: pd.DataFrame | None,
         return skipped("panel", "none of the outcomes in params.rollout.outcomes is in service_outcomes",
                        "nb04.skipped.outcomes")
     try:
-        panel, notes = build_panel(units, rollout_table, service_outcomes, params.rollout.by)
+        panel, notes = panels.build_panel(units, rollout_table, service_outcomes, params.rollout.by)
         prep = prepare(panel, present[0], UNIT, TIME, COHORT)
     except ValueError as exc:  # e.g. no unit observed in every period, adoption labels that are not periods
         return skipped("panel", str(exc), "nb04.skipped.panel")
     if (prep.unit_cohort == NEVER).all():
         return skipped("panel", "no unit adopts the new scheme within the observed periods", "nb04.skipped.panel")
     unit_cohort = pd.Series(prep.unit_cohort.to_numpy(), index=prep.unit_labels)
-    labels = unit_cohort.map(prep.cohort_label)
-    by = params.rollout.by
-    region = panel.drop_duplicates("unit_id").set_index("unit_id")[by] if by in panel.columns else None
-    table = labels.rename("cohort").to_frame()
-    if region is not None:
-        table[by] = region.reindex(table.index).to_numpy()
-        cohorts = pd.crosstab(table["cohort"], table[by], margins=True, margins_name="total")
-    else:
-        cohorts = table["cohort"].value_counts().rename("total").to_frame()
-    order = [c for c in sort_periods([c for c in cohorts.index if c not in ("never", "total")])]
-    order += [c for c in ("never", "total") if c in cohorts.index]
-    cohorts = cohorts.reindex(order).rename_axis("cohort").reset_index()
+    cohorts = panels.cohort_table(panel, prep, params.rollout.by)
     s = Section("panel")
     s.tables = {"rollout_cohorts": Output(cohorts)}
     n_adopt = int((unit_cohort != NEVER).sum())
@@ -237,37 +204,6 @@ def outcome_label(outcome: str, lang: str) -> str:
 # --- 3. appraisal outcomes of the units -----------------------------------------------------------
 
 
-def appraisal_panel(out: pd.DataFrame, org_ratings: pd.DataFrame | None, rollout_table: pd.DataFrame,
-                    min_employees: int = 5) -> tuple[pd.DataFrame, list[str]]:
-    """Per unit and appraisal period: share rated Sangat Baik and compliance with the distribution bounds.
-
-    Units with fewer than ``min_employees`` appraised in a period are left out of that period (their
-    shares jump by 1/n and describe few people); the estimators then keep units seen in every period.
-    ``out`` is ``outcomes.predikat.appraisal_outcomes(...)``, computed once per run.
-    """
-    g = out.groupby(["unit_id", "period"])
-    metrics = pd.DataFrame({"n": g.size(), "share_sangat_baik": g["predikat"].apply(
-        lambda p: float((p == "sangat_baik").mean()))}).reset_index()
-    notes = []
-    small = metrics["n"] < min_employees
-    if small.any():
-        notes.append(f"{int(small.sum())} unit-period(s) with fewer than {min_employees} appraised employees left out")
-    metrics = metrics[~small]
-    if org_ratings is not None:
-        compliance, _ = bounds.check_distribution(out, org_ratings)
-        comp = compliance[["unit_id", "period", "compliant"]].dropna(subset=["compliant"])
-        metrics = metrics.merge(comp.assign(compliant=comp["compliant"].astype(float)), on=["unit_id", "period"],
-                                how="left")
-    periods = sort_periods(metrics["period"].unique())
-    cohorts = rollout_table[["unit_id"]].assign(
-        **{COHORT: first_period_from(rollout_table["adopted_period"], periods)})
-    late = rollout_table["adopted_period"].notna() & cohorts[COHORT].isna()
-    if late.any():
-        notes.append(f"{int(late.sum())} unit(s) adopting after the last appraisal period count as not adopted")
-    panel = metrics.merge(cohorts, on="unit_id", how="inner")
-    return panel, notes
-
-
 APPRAISAL_METRICS = ("share_sangat_baik", "compliant")
 
 
@@ -280,7 +216,7 @@ def appraisal_section(outcomes: pd.DataFrame, org_ratings: pd.DataFrame | None,
     if rollout_table is None:
         return skipped(name, "no rollout table", "nb04.skipped.tables")
     try:
-        panel, notes = appraisal_panel(outcomes, org_ratings, rollout_table, params.privacy.min_cell)
+        panel, notes = panels.appraisal_panel(outcomes, org_ratings, rollout_table, params.privacy.min_cell)
     except ValueError as exc:
         return skipped(name, str(exc), "nb04.skipped.appraisal_periods")
     rows, figures = [], {}
