@@ -34,3 +34,26 @@ def test_readme_shows_the_two_commands():
 
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_architecture_doc_names_every_package_and_every_path_it_cites_exists():
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    package = ROOT / "src" / "analysis"
+    for sub in sorted(p.name for p in package.iterdir() if (p / "__init__.py").exists()):
+        assert f"`{sub}/`" in text, f"docs/architecture.md does not describe {sub}/"
+    for cited in set(re.findall(r"`((?:core|data|stats|synth|outcomes|raters|training|rollout|report|pipeline)"
+                                r"/[\w/.]*)`", text)):
+        assert (package / cited).exists(), f"docs/architecture.md cites {cited}, which does not exist"
+    from test_architecture import LAYERS  # the doc's table and the enforced layers agree
+
+    for layer, names in enumerate(LAYERS):
+        for name in names - {"__init__", "__main__", "cli"}:
+            assert f"| {layer - 1} | `{name}/`" in text, f"{name} is at layer {layer - 1} in the layering test"
+
+
+def test_no_document_or_test_depends_on_a_path_outside_the_repository():
+    outside = re.compile(r"/work/shared|\.\./shared")
+    for path in [*ROOT.glob("docs/*.md"), ROOT / "README.md", *ROOT.glob("tests/**/*.py"), *ROOT.glob("src/**/*.py")]:
+        if path.name == "test_docs.py":
+            continue
+        assert not outside.search(path.read_text(encoding="utf-8")), f"{path} refers to a path outside the repository"

@@ -34,12 +34,13 @@ from .indicators import POOLS
 
 PREDIKAT = codes.PREDIKAT  # sangat_baik, baik, butuh_perbaikan, kurang, sangat_kurang
 SB, B, BP, K, SK = range(5)
-ORG = codes.ORG_PREDIKAT  # istimewa, baik, butuh_perbaikan, kurang, sangat_kurang
 # head's predikat given the org predikat (hasil kerja = the unit's rating)
 HEAD_PREDIKAT = {"istimewa": SB, "baik": B, "butuh_perbaikan": BP, "kurang": BP, "sangat_kurang": SK}
 HEAD_HASIL = {"istimewa": "di_atas", "baik": "sesuai", "butuh_perbaikan": "di_bawah", "kurang": "di_bawah",
               "sangat_kurang": "di_bawah"}
-# PermenPANRB 6/2022: (hasil, perilaku) -> predikat
+# PermenPANRB 6/2022: (hasil, perilaku) -> predikat. An independent copy of outcomes.predikat.MATRIX on
+# purpose: the generator is the test oracle, and a copy shared with the code under test could not
+# catch its mistakes.
 MATRIX = {
     ("di_atas", "di_bawah"): "kurang", ("di_atas", "sesuai"): "baik", ("di_atas", "di_atas"): "sangat_baik",
     ("sesuai", "di_bawah"): "kurang", ("sesuai", "sesuai"): "baik", ("sesuai", "di_atas"): "baik",
@@ -268,7 +269,10 @@ VIOLATION_KINDS = {
 
 
 def bounds_violated(org: str, c: list[int] | np.ndarray) -> list[str]:
-    """Identifiers of the SE MenPANRB 3/2023 bounds that counts c (sb, baik, bp, kurang, sk) break."""
+    """Identifiers of the SE MenPANRB 3/2023 bounds that counts c (sb, baik, bp, kurang, sk) break.
+
+    Written again here, independently of ``outcomes.bounds``, on purpose: the generator is the test
+    oracle for the bounds check."""
     n = int(sum(c))
     sb, b, bp, k, sk = (int(x) for x in c)
     out = []
