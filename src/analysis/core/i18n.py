@@ -32,12 +32,18 @@ def t(key: str, lang: str = "id", **fields) -> str:
     return template.format(**fields) if fields else template
 
 
+def outcome_label(outcome: str, lang: str = "id") -> str:
+    """A service outcome's name (IKM, IKU attainment) for labels and headings; other columns by their
+    display label, or their own name."""
+    from analysis.core.codes import label  # codes reads its own table; imported here to keep i18n dependency-free
+
+    return label("service_outcome", outcome, lang)
+
+
 def outcome_phrase(outcome: str, lang: str = "id") -> str:
     """A service outcome inside a sentence ("the public satisfaction index (IKM)"); other columns by
     their display label, or their own name."""
     key = f"brief.outcome.{outcome}"
     if key in messages():
         return t(key, lang)
-    from analysis.core.codes import label  # codes reads its own table; imported here to keep i18n dependency-free
-
-    return label("service_outcome", outcome, lang)
+    return outcome_label(outcome, lang)

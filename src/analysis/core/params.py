@@ -286,25 +286,28 @@ class Params(_Strict):
     @field_validator("jp_table")
     @classmethod
     def _jp(cls, v):
-        unknown = set(v) - set(codes.TRAINING_FORMS)
-        if unknown:
-            raise ValueError(f"unknown forms {sorted(unknown)}; forms are {', '.join(codes.TRAINING_FORMS)}")
-        if any(x <= 0 for x in v.values()):
-            raise ValueError("JP credits must be positive")
-        return v
+        return _checked_mapping(v, codes.TRAINING_FORMS, "forms", lambda x: x > 0, "JP credits must be positive",
+                                list_known=True)
 
     @field_validator("required_levels")
     @classmethod
     def _levels(cls, v):
-        unknown = set(v) - set(codes.POSITION_CLASSES)
-        if unknown:
-            raise ValueError(f"unknown position classes {sorted(unknown)}")
-        if any(not 1 <= x <= 5 for x in v.values()):
-            raise ValueError("levels must be between 1 and 5")
-        return v
+        return _checked_mapping(v, codes.POSITION_CLASSES, "position classes", lambda x: 1 <= x <= 5,
+                                "levels must be between 1 and 5")
 
     def dump(self) -> dict:
         return self.model_dump(mode="json")
+
+
+def _checked_mapping(v: dict, known, what: str, valid, invalid: str, list_known: bool = False) -> dict:
+    """A params mapping whose keys are known codes and whose values are valid, or a ValueError saying which."""
+    unknown = set(v) - set(known)
+    if unknown:
+        listed = f"; {what} are {', '.join(known)}" if list_known else ""
+        raise ValueError(f"unknown {what} {sorted(unknown)}{listed}")
+    if not all(valid(x) for x in v.values()):
+        raise ValueError(invalid)
+    return v
 
 
 def _merge(base: dict, over: dict) -> dict:

@@ -12,4 +12,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as ticker  # noqa: E402
 
-__all__ = ["plt", "ticker"]
+from analysis.core.i18n import t  # noqa: E402
+
+__all__ = ["finish", "plt", "ticker"]
+
+
+def finish(fig: plt.Figure, ax: plt.Axes, key: str, lang: str, legend: bool = True) -> plt.Figure:
+    """Label a one-panel figure from the translation table (``fig.<key>.x``, ``.y``, ``.title``), add the
+    legend and tighten the layout."""
+    ax.set_xlabel(t(f"fig.{key}.x", lang))
+    ax.set_ylabel(t(f"fig.{key}.y", lang))
+    ax.set_title(t(f"fig.{key}.title", lang))
+    if legend:
+        ax.legend()
+    fig.tight_layout()
+    return fig

@@ -77,12 +77,20 @@ def _skipped(key: str, f: Facts, notebook: str) -> Block:
                  note=_t("brief.skipped", f.lang, reason=reason))
 
 
+def _open_block(f: Facts, key: str, notebook: str, section: str | None = None) -> Block:
+    """The block of one notebook, empty and ready to fill; or, when the notebook (or the section the
+    block starts from) did not run, the block that says so (``available`` False)."""
+    if not f.available(notebook) or (section and not f.available(notebook, section)):
+        return _skipped(key, f, notebook)
+    return Block(key, t(f"brief.{key}.title", f.lang))
+
+
 def appraisal_block(f: Facts, run_dir: Path) -> Block:
     nb = "01_appraisal_outcomes"
-    if not f.available(nb):
-        return _skipped("appraisal", f, nb)
+    b = _open_block(f, "appraisal", nb)
+    if not b.available:
+        return b
     lang = f.lang
-    b = Block("appraisal", t("brief.appraisal.title", lang))
     latest = f.get(f"{nb}:predikat.latest_period")
     base = f"{nb}:predikat.predikat_shares.{latest}"
     b.paragraphs.append(_t("brief.appraisal.predikat", lang, period=f.text(f"{nb}:predikat.latest_period"),
@@ -112,10 +120,10 @@ def appraisal_block(f: Facts, run_dir: Path) -> Block:
 
 def raters_block(f: Facts, run_dir: Path) -> Block:
     nb = "02_rater_bias"
-    if not f.available(nb) or not f.available(nb, "model"):
-        return _skipped("raters", f, nb)
+    b = _open_block(f, "raters", nb, "model")
+    if not b.available:
+        return b
     lang = f.lang
-    b = Block("raters", t("brief.raters.title", lang))
     b.paragraphs.append(_t("brief.raters.model", lang, n=f.n(f"{nb}:model.n_ratings", "int"),
                            raters=f.n(f"{nb}:model.n_raters", "int"),
                            share=f.n(f"{nb}:model.shares.rater_id", "pct"),
@@ -144,10 +152,10 @@ def raters_block(f: Facts, run_dir: Path) -> Block:
 
 def training_block(f: Facts, run_dir: Path) -> Block:
     nb = "03_competency_gaps"
-    if not f.available(nb) or not f.available(nb, "gaps"):
-        return _skipped("training", f, nb)
+    b = _open_block(f, "training", nb, "gaps")
+    if not b.available:
+        return b
     lang = f.lang
-    b = Block("training", t("brief.training.title", lang))
     b.paragraphs.append(_t("brief.training.gaps", lang, gap=f.n(f"{nb}:gaps.employees_with_gap", "int"),
                            n=f.n(f"{nb}:gaps.employees_with_standard", "int"),
                            share=f.n(f"{nb}:gaps.share_with_gap", "pct"),
@@ -206,10 +214,10 @@ def _region_range(f: Facts, key: str) -> tuple[str, str] | None:
 
 def rollout_block(f: Facts, run_dir: Path) -> Block:
     nb = "04_rollout_evaluation"
-    if not f.available(nb):
-        return _skipped("rollout", f, nb)
+    b = _open_block(f, "rollout", nb)
+    if not b.available:
+        return b
     lang = f.lang
-    b = Block("rollout", t("brief.rollout.title", lang))
     outcomes = _rollout_outcomes(f, nb)
     if not outcomes:  # the notebook ran but could not estimate: say why
         status = f.section_status(nb, "panel")

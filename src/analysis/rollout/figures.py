@@ -12,13 +12,9 @@ from analysis.core import codes, i18n
 from analysis.core.plotting import plt, ticker
 
 
-def _outcome(outcome: str, lang: str) -> str:
-    return codes.label("service_outcome", outcome, lang)
-
-
 def event_study(table: pd.DataFrame, outcome: str, lang: str = "id") -> plt.Figure:
     """Effect by event time: estimates with pointwise intervals (bars) and the simultaneous band (shade)."""
-    outcome_label = _outcome(outcome, lang)
+    outcome_label = i18n.outcome_label(outcome, lang)
     d = table.reset_index() if "event_time" not in table.columns else table
     fig, ax = plt.subplots(figsize=(7, 3.4))
     e = d["event_time"].to_numpy()
@@ -43,7 +39,7 @@ def event_study(table: pd.DataFrame, outcome: str, lang: str = "id") -> plt.Figu
 
 def naive_vs_staggered(compare: pd.DataFrame, bacon: pd.DataFrame, outcome: str, lang: str = "id") -> plt.Figure:
     """The two estimates with intervals, and the Goodman-Bacon weights of the naive one by comparison type."""
-    outcome_label = _outcome(outcome, lang)
+    outcome_label = i18n.outcome_label(outcome, lang)
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(8, 2.2), gridspec_kw={"width_ratios": [1.1, 1]})
     y = np.arange(len(compare))
     ax.errorbar(compare["estimate"], y, xerr=[compare["estimate"] - compare["ci_low"],
@@ -65,7 +61,7 @@ def naive_vs_staggered(compare: pd.DataFrame, bacon: pd.DataFrame, outcome: str,
 
 def effect_by_group(table: pd.DataFrame, by: str, outcome: str, lang: str = "id") -> plt.Figure:
     """Overall effect per level of ``by`` (e.g. region) with 95% intervals; untested levels hollow."""
-    outcome_label = _outcome(outcome, lang)
+    outcome_label = i18n.outcome_label(outcome, lang)
     d = table.dropna(subset=["estimate"]).reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(6, 0.6 + 0.35 * max(len(d), 3)))
     y = np.arange(len(d))
@@ -83,7 +79,7 @@ def effect_by_group(table: pd.DataFrame, by: str, outcome: str, lang: str = "id"
 
 def mde_curve(power: pd.DataFrame, outcome: str, lang: str = "id") -> plt.Figure:
     """Minimum detectable effect against adopting units, one line per follow-up length."""
-    outcome_label = _outcome(outcome, lang)
+    outcome_label = i18n.outcome_label(outcome, lang)
     fig, ax = plt.subplots(figsize=(6, 3.2))
     for n_post, d in power.groupby("n_post_periods"):
         d = d.sort_values("n_units")

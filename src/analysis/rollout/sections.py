@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.core import codes
 from analysis.core.i18n import outcome_phrase, t
 from analysis.core.jsonsafe import number
 from analysis.core.params import Params
@@ -194,11 +193,6 @@ def outcome_section(panel_section: Section, outcome: str, params: Params) -> Sec
             w=naive["bacon"]["already_treated_weight"] or 0.0)
     s.data = {"fit": fit, "dynamic": dyn.table, "compare": compare, "bacon": bacon, "by_group": region_table}
     return s
-
-
-def outcome_label(outcome: str, lang: str) -> str:
-    """The outcome's name in the language (IKM, IKU attainment); other columns by their own name."""
-    return codes.label("service_outcome", outcome, lang)
 
 
 # --- 3. appraisal outcomes of the units -----------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.core import i18n
-from analysis.core.plotting import plt
+from analysis.core.plotting import finish, plt
 
 
 def gap_heatmap(centres: pd.DataFrame, names: pd.DataFrame, competencies: pd.DataFrame | None,
@@ -45,12 +45,7 @@ def choice_of_k(criterion: pd.DataFrame, lang: str = "id") -> plt.Figure:
     chosen = criterion[criterion["chosen"]]
     ax.scatter(chosen["k"], chosen["silhouette"], s=120, facecolors="none", edgecolors="red",
                label=i18n.t("fig.k.chosen", lang))
-    ax.set_xlabel(i18n.t("fig.k.x", lang))
-    ax.set_ylabel(i18n.t("fig.k.y", lang))
-    ax.set_title(i18n.t("fig.k.title", lang))
-    ax.legend()
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, "k", lang)
 
 
 def cluster_sizes_by_region(by_region: pd.DataFrame, names: pd.DataFrame, lang: str = "id",
@@ -75,9 +70,4 @@ def budget_curve(curve: pd.DataFrame, budget: float, lang: str = "id") -> plt.Fi
     fig, ax = plt.subplots(figsize=(6.5, 3.2))
     ax.step(curve["budget"] / 1e6, curve["gap_closed"], where="post", marker=".")
     ax.axvline(budget / 1e6, color="red", ls="--", lw=1, label=i18n.t("fig.budget.params", lang))
-    ax.set_xlabel(i18n.t("fig.budget.x", lang))
-    ax.set_ylabel(i18n.t("fig.budget.y", lang))
-    ax.set_title(i18n.t("fig.budget.title", lang))
-    ax.legend()
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, "budget", lang)
