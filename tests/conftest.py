@@ -74,3 +74,25 @@ def assert_section_contract(section: Section, name: str | None = None) -> None:
         if out.n_col is not None:
             assert out.n_col in out.data.columns, f"{table}: its group-size column {out.n_col} is missing"
     assert not set(section.tables) & set(section.restricted), "a list is both circulated and restricted"
+
+
+def figure_texts(fig) -> list[str]:
+    """Every piece of text a figure shows: titles, axis labels, tick labels, legends."""
+    fig.canvas.draw()
+    return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text().strip()]
+
+
+def assert_draws_in_both_languages(make) -> None:
+    """``make(lang)`` draws a figure that renders, has axes, and whose words follow the language."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    texts = {}
+    for lang in ("id", "en"):
+        fig = make(lang)
+        assert fig.axes, "the figure has no axes"
+        fig.savefig(io.BytesIO(), format="png")
+        texts[lang] = figure_texts(fig)
+        plt.close(fig)
+    assert texts["id"] and texts["id"] != texts["en"], "the figure's words do not follow the language"

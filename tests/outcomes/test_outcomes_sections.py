@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.outcomes import sections
+from analysis.outcomes import figures, sections
 from analysis.outcomes.predikat import appraisal_outcomes
-from conftest import assert_section_contract
+from conftest import assert_draws_in_both_languages, assert_section_contract
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +78,18 @@ def test_trend_section_follows_employees_across_consecutive_periods(outcomes, co
     assert shares.round(12).eq(1).all()
     single = sections.trend_section(outcomes[outcomes["period"] == outcomes["period"].max()])
     assert not single.available
+
+
+def test_every_figure_of_notebook_01_draws_in_both_languages(small_sample, outcomes, compliance):
+    tables, _, params = small_sample
+    predikat = sections.predikat_section(outcomes)
+    assert_draws_in_both_languages(lambda lang: figures.predikat_shares(predikat.data["by_period"], lang=lang))
+    latest = predikat.key_figures["latest_period"]
+    assert_draws_in_both_languages(lambda lang: figures.bounds_by_unit(compliance.data["bounds"], latest, lang))
+    scores = sections.scheme_section(outcomes, tables["targets"], tables["feedback_360"], params.appraisal).data["scores"]
+    assert_draws_in_both_languages(lambda lang: figures.score_histogram(scores, params.appraisal.bands, lang))
+    agreement = sections.agreement_section(scores, params.alpha)
+    for other in ("pp30", "capaian"):
+        assert_draws_in_both_languages(
+            lambda lang, other=other: figures.scheme_agreement(agreement.data[other], other, lang,
+                                                               params.privacy.min_cell))

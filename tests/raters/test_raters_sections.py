@@ -7,8 +7,8 @@ import pytest
 
 from analysis.core.section import Section
 from analysis.outcomes.predikat import appraisal_outcomes
-from analysis.raters import sections
-from conftest import assert_section_contract
+from analysis.raters import figures, sections
+from conftest import assert_draws_in_both_languages, assert_section_contract
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +82,17 @@ def test_fairness_and_adjusted_sections(small_sample, model, outcomes):
     dist = adjusted.tables["adjusted_predikat_distribution"].data
     assert dist["n_before"].sum() == dist["n_after"].sum()
     assert isinstance(adjusted, Section)
+
+
+def test_every_figure_of_notebook_02_draws_in_both_languages(small_sample, model, outcomes):
+    tables, _, params = small_sample
+    fb = tables["feedback_360"]
+    flags = sections.flags_section(model, fb, tables["employees"], tables["units"], params)
+    assert_draws_in_both_languages(lambda lang: figures.caterpillar(flags.data["leniency"], lang))
+    assert_draws_in_both_languages(lambda lang: figures.halo_central(flags.data["halo"], flags.data["central"], lang))
+    src = sections.sources_section(model, fb, params.alpha)
+    assert_draws_in_both_languages(lambda lang: figures.sources(src.data["sources"], lang))
+    fair = sections.fairness_section(outcomes, tables["employees"], tables["targets"], fb, params)
+    assert_draws_in_both_languages(lambda lang: figures.fairness_forest(fair.data["differences"], lang))
+    adjusted = sections.adjusted_section(outcomes, model, fb, tables["targets"], params)
+    assert_draws_in_both_languages(lambda lang: figures.before_after(adjusted.data["distribution"], lang))

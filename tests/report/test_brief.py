@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from analysis.core.i18n import t
 from analysis.report import brief, recommendations
+from analysis.report.facts import fmt
 
 LANGS = ("id", "en")
 
@@ -210,9 +211,9 @@ def test_the_traced_number_is_the_results_value_formatted(sample_run):
     traced = dict(parse(brief_html(run, "en")).traced)
     key = "04_rollout_evaluation:ikm.overall_att.estimate"
     value = results["04_rollout_evaluation"]["values"]["ikm"]["overall_att"]["estimate"]
-    assert traced[key] == brief.fmt(value, "signed", "en", 2)
+    assert traced[key] == fmt(value, "signed", "en", 2)
     id_traced = dict(parse(brief_html(run, "id")).traced)
-    assert id_traced[key] == brief.fmt(value, "signed", "id", 2)
+    assert id_traced[key] == fmt(value, "signed", "id", 2)
     assert "," in id_traced[key] and "." in traced[key]  # decimal comma in Indonesian
 
 

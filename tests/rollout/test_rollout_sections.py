@@ -12,10 +12,11 @@ from scipy import stats
 
 from analysis.core.params import load_params
 from analysis.outcomes.predikat import appraisal_outcomes
+from analysis.rollout import figures
 from analysis.rollout import sections as R
 from analysis.stats.did.panel import first_period_from
 from analysis.synth import SynthConfig, generate
-from conftest import DEFAULT
+from conftest import DEFAULT, assert_draws_in_both_languages, assert_section_contract
 
 
 @lru_cache(maxsize=None)
@@ -128,9 +129,14 @@ def test_appraisal_metrics_are_skipped_when_there_is_one_appraisal_year():
     assert not s.available and s.status.startswith("skipped")
 
 
-def test_planning_section_gives_the_headline_mde_and_units_needed():
+@lru_cache(maxsize=None)
+def planning():
     panel, _ = sections()
-    s = R.planning_section(panel, params(n_boot=0))
+    return R.planning_section(panel, params(n_boot=0))
+
+
+def test_planning_section_gives_the_headline_mde_and_units_needed():
+    s = planning()
     assert s.available
     m = s.key_figures["ikm"]
     assert m["n_units"] == 20 and m["n_post_periods"] == 4 and m["mde"] > 0
@@ -202,3 +208,21 @@ def test_a_rollout_table_with_adoption_dates_validates(tmp_path):
     report = load_dataset(write_dataset(tmp_path / "d", tables))
     assert report.report.n_errors == 0
     assert report.tables["rollout"]["adopted_period"].tolist()[:2] == ["2024-01", "2024-08"]
+
+
+def test_every_section_keeps_the_contract_and_every_figure_draws_in_both_languages():
+    panel, effects = sections()
+    assert_section_contract(panel, "panel")
+    p = params(n_boot=299)
+    for outcome, effect in effects.items():
+        assert_section_contract(effect)
+        assert_draws_in_both_languages(lambda lang, e=effect, o=outcome: figures.event_study(e.data["dynamic"], o, lang))
+        assert_draws_in_both_languages(lambda lang, e=effect, o=outcome: figures.naive_vs_staggered(
+            e.data["compare"], e.data["bacon"], o, lang))
+        if effect.data["by_group"] is not None:
+            assert_draws_in_both_languages(lambda lang, e=effect, o=outcome: figures.effect_by_group(
+                e.data["by_group"], p.rollout.by, o, lang))
+    plan = planning()
+    assert_section_contract(plan, "mde")
+    for outcome, power in plan.data["power"].groupby("outcome"):
+        assert_draws_in_both_languages(lambda lang, pw=power, o=outcome: figures.mde_curve(pw, o, lang))

@@ -7,8 +7,8 @@ import pytest
 
 from analysis.core.params import load_params
 from analysis.outcomes.predikat import appraisal_outcomes
-from analysis.training import sections
-from conftest import DEFAULT, assert_section_contract
+from analysis.training import development, figures, sections
+from conftest import DEFAULT, assert_draws_in_both_languages, assert_section_contract
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +60,13 @@ def test_clusters_section_names_every_cluster_in_both_languages(built):
     assert len(result.to_frame()) == result.k and result.summary().startswith("Gap clusters")
 
 
-def test_plans_section_keeps_the_budget_and_restricts_people(small_sample, built):
-    s = plans(small_sample, built)
+@pytest.fixture(scope="module")
+def default_plans(small_sample, built):
+    return plans(small_sample, built)
+
+
+def test_plans_section_keeps_the_budget_and_restricts_people(default_plans):
+    s = default_plans
     assert_section_contract(s, "plans")
     plan = s.data["plan"]
     assert plan.cost <= s.key_figures["budget"] + 1e-6
@@ -71,11 +76,15 @@ def test_plans_section_keeps_the_budget_and_restricts_people(small_sample, built
     assert jp["n"].sum() == len(s.data["plans"])
 
 
-def test_the_pppk_jp_cap_comes_from_params(small_sample, built):
-    # the cap in params decides who is over it (it was once also hard-coded as 24 JP)
+def test_the_pppk_jp_cap_comes_from_params(small_sample, default_plans):
+    # the cap in params decides who is over it (it was once also hard-coded as 24 JP, and the section
+    # did not pass the params value on)
+    tables, _, _ = small_sample
+    needs, plan = default_plans.data["needs"], default_plans.data["plan"]
+
     def plans_with_cap(cap):
-        params = load_params(DEFAULT, overrides={"workshops": {"pppk_max_jp": cap, "plan_pppk_cap": False}})
-        return plans(small_sample, built, params).data["plans"]
+        params = load_params(DEFAULT, overrides={"workshops": {"pppk_max_jp": cap}})
+        return development.development_plans(needs, plan, tables["training_catalog"], params)
 
     tight = plans_with_cap(0.5)
     pppk_funded = (tight["employment_type"] == "PPPK") & (tight["jp_funded"] > 0)
@@ -91,3 +100,16 @@ def test_plans_are_skipped_without_a_catalogue(small_sample, built):
                                None, params, "id")
     assert_section_contract(s, "plans")
     assert not s.available and "training_catalog" in s.status
+
+
+def test_every_figure_of_notebook_03_draws_in_both_languages(small_sample, built, default_plans):
+    tables, _, params = small_sample
+    clusters = built[4]
+    result = clusters.data["result"]
+    assert_draws_in_both_languages(lambda lang: figures.choice_of_k(result.criterion, lang))
+    assert_draws_in_both_languages(
+        lambda lang: figures.gap_heatmap(result.centres, clusters.data["names"], tables["competencies"], lang))
+    assert_draws_in_both_languages(lambda lang: figures.cluster_sizes_by_region(
+        clusters.data["by_region"], clusters.data["names"], lang, params.privacy.min_cell))
+    curve = default_plans.data["curve"]
+    assert_draws_in_both_languages(lambda lang: figures.budget_curve(curve, params.workshops.budget, lang))
