@@ -96,3 +96,14 @@ def assert_draws_in_both_languages(make) -> None:
         texts[lang] = figure_texts(fig)
         plt.close(fig)
     assert texts["id"] and texts["id"] != texts["en"], "the figure's words do not follow the language"
+
+
+def assert_results_api(result) -> None:
+    """The one results API: ``to_frame()`` a table, ``to_dict()`` plain JSON, ``summary()`` text."""
+    from analysis.core.results import Results
+
+    assert isinstance(result, Results), f"{type(result).__name__} does not offer the results API"
+    assert isinstance(result.to_frame(), pd.DataFrame)
+    json.dumps(result.to_dict(), allow_nan=False)  # JSON as it is: no numpy values, no NaN
+    text = result.summary()
+    assert isinstance(text, str) and text.strip()

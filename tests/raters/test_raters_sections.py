@@ -8,7 +8,7 @@ import pytest
 from analysis.core.section import Section
 from analysis.outcomes.predikat import appraisal_outcomes
 from analysis.raters import figures, sections
-from conftest import assert_draws_in_both_languages, assert_section_contract
+from conftest import assert_draws_in_both_languages, assert_results_api, assert_section_contract
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,7 @@ def test_model_section_separates_raters_from_ratees(small_sample, model):
     assert "seconds" not in kf and model.timings["rater_model_fit"] > 0  # timings never reach results
     fixed = model.tables["rater_model_fixed_effects"].data
     assert (fixed["ci_low"] < fixed["estimate"]).all() and (fixed["estimate"] < fixed["ci_high"]).all()
+    assert_results_api(model.data["fit"])
 
 
 def test_model_section_is_skipped_without_feedback_and_later_sections_say_why(small_sample):
@@ -53,6 +54,8 @@ def test_flags_section_lists_raters_only_in_the_restricted_table(small_sample, m
     flagged = s.restricted["flagged_raters"]
     assert set(flagged["kind"]) <= {"lenient", "severe", "central_tendency", "halo"}
     assert all("rater_id" not in out.data.columns for out in s.tables.values())
+    assert_results_api(s.data["flags"])
+    assert s.data["flags"].counts() == s.key_figures["flagged"]
     counts = s.key_figures["flagged"]
     assert counts == flagged["kind"].value_counts().reindex(list(counts), fill_value=0).to_dict()
     by_region = s.tables["flagged_raters_by_region"].data
@@ -77,6 +80,7 @@ def test_fairness_and_adjusted_sections(small_sample, model, outcomes):
     tables, _, params = small_sample
     fair = sections.fairness_section(outcomes, tables["employees"], tables["targets"], tables["feedback_360"], params)
     assert_section_contract(fair, "fairness")
+    assert_results_api(fair.data["fairness"])
     adjusted = sections.adjusted_section(outcomes, model, tables["feedback_360"], tables["targets"], params)
     assert_section_contract(adjusted, "adjusted")
     dist = adjusted.tables["adjusted_predikat_distribution"].data

@@ -16,7 +16,7 @@ from analysis.rollout import figures
 from analysis.rollout import sections as R
 from analysis.stats.did.panel import first_period_from
 from analysis.synth import SynthConfig, generate
-from conftest import DEFAULT, assert_draws_in_both_languages, assert_section_contract
+from conftest import DEFAULT, assert_draws_in_both_languages, assert_results_api, assert_section_contract
 
 
 @lru_cache(maxsize=None)
@@ -216,6 +216,7 @@ def test_every_section_keeps_the_contract_and_every_figure_draws_in_both_languag
     p = params(n_boot=299)
     for outcome, effect in effects.items():
         assert_section_contract(effect)
+        assert_results_api(effect.data["fit"])
         assert_draws_in_both_languages(lambda lang, e=effect, o=outcome: figures.event_study(e.data["dynamic"], o, lang))
         assert_draws_in_both_languages(lambda lang, e=effect, o=outcome: figures.naive_vs_staggered(
             e.data["compare"], e.data["bacon"], o, lang))

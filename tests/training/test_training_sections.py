@@ -8,7 +8,7 @@ import pytest
 from analysis.core.params import load_params
 from analysis.outcomes.predikat import appraisal_outcomes
 from analysis.training import development, figures, sections
-from conftest import DEFAULT, assert_draws_in_both_languages, assert_section_contract
+from conftest import DEFAULT, assert_draws_in_both_languages, assert_results_api, assert_section_contract
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,7 @@ def test_clusters_section_names_every_cluster_in_both_languages(built):
     names = clusters.data["names"]
     assert names["name_id"].str.len().gt(0).all() and names["name_en"].str.len().gt(0).all()
     result = clusters.data["result"]
+    assert_results_api(result)
     assert len(result.to_frame()) == result.k and result.summary().startswith("Gap clusters")
 
 
@@ -69,6 +70,7 @@ def test_plans_section_keeps_the_budget_and_restricts_people(default_plans):
     s = default_plans
     assert_section_contract(s, "plans")
     plan = s.data["plan"]
+    assert_results_api(plan)
     assert plan.cost <= s.key_figures["budget"] + 1e-6
     assert {"development_plans", "workshop_rosters", "development_activities"} <= set(s.restricted)
     assert {"workshop_plan.xlsx", "development_plans.xlsx"} <= set(s.files)

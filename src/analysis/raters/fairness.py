@@ -23,12 +23,16 @@ the data cannot rule out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats
 
+from analysis.core.jsonsafe import to_json_safe
 from analysis.core.periods import parse_period
+from analysis.core.results import Results
 from analysis.outcomes import pp30, predikat
 from analysis.raters.spec import RATING_VALUE
 from analysis.stats.intervals import z_value
@@ -211,3 +215,49 @@ def unit_gender_gaps(data: pd.DataFrame, min_each: int = 8, fdr: float = 0.10,
     out["q"] = bh(out["p"])
     out["flag"] = (out["q"] <= fdr).fillna(False)
     return out.sort_values("p").reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Fairness(Results):
+    """Supervisor ratings by ratee group with achievement held fixed, the gender × rater-gender
+    interaction, and the per-unit gender gaps."""
+
+    differences: pd.DataFrame  # per outcome, factor and level: adjusted difference from the reference
+    interaction: pd.DataFrame
+    units: pd.DataFrame  # per unit: gap, test, flag (tested units only are circulated)
+    fdr: float
+
+    title = "Fairness of supervisor ratings (achievement, unit and period held fixed)"
+
+    @property
+    def tested(self) -> pd.DataFrame:
+        return self.units[self.units["tested"]]
+
+    def gender_gap(self) -> pd.Series | None:
+        """The female-minus-male difference in the appraisal rating score, or None without both genders."""
+        g = self.differences
+        g = g[(g["factor"] == "gender") & (g["outcome"] == "rating_score")] if len(g) else g
+        return g.iloc[0] if len(g) else None
+
+    def significant(self) -> pd.DataFrame:
+        """Groups whose difference is significant at the false-discovery rate."""
+        return self.differences.loc[self.differences["q"] <= self.fdr, ["outcome", "factor", "level", "estimate"]]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.differences
+
+    def to_dict(self) -> dict:
+        return to_json_safe({"differences": self.differences, "interaction": self.interaction,
+                             "units_tested": int(len(self.tested)), "units_flagged": int(self.units["flag"].sum())})
+
+
+def assess(data: pd.DataFrame, alpha: float, fdr: float, min_group: int) -> Fairness:
+    """Every fairness estimate on ``fairness_data``: the appraisal rating and, where at least 100
+    supervisors' 360 ratings exist, the 360 supervisor score."""
+    diffs = [group_differences(data, "rating_score", alpha)]
+    inter = [gender_interaction(data, "rating_score", alpha)]
+    if "supervisor_360" in data and data["supervisor_360"].notna().sum() > 100:
+        diffs.append(group_differences(data, "supervisor_360", alpha))
+        inter.append(gender_interaction(data, "supervisor_360", alpha))
+    return Fairness(pd.concat(diffs, ignore_index=True), pd.concat(inter, ignore_index=True),
+                    unit_gender_gaps(data, min_group, fdr, alpha), fdr)

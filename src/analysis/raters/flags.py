@@ -28,11 +28,14 @@ rater's effect from the level of the people they rate. On top of it:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from analysis.core.i18n import t
+from analysis.core.results import Results
 from analysis.stats.intervals import z_value
 from analysis.stats.mixed import CrossedFit
 from analysis.stats.multitest import bh
@@ -185,6 +188,44 @@ def _anova_sums(t: pd.DataFrame) -> pd.DataFrame:
 # --- the flagged raters, as one table ----------------------------------------------------------
 
 KINDS = ("lenient", "severe", "central_tendency", "halo")
+
+
+@dataclass(frozen=True, eq=False)
+class RaterFlags(Results):
+    """Every rater's leniency, central-tendency and halo statistics, and the flags they raise."""
+
+    leniency: pd.DataFrame  # per rater: effect, interval, deregressed effect, p, q, flag
+    central: pd.DataFrame  # per rater: slope on the others' means, SD ratio, p, q, flag
+    halo: pd.DataFrame  # per rater: F ratio against the others', ICC over aspects, p, q, flag
+    flagged: pd.DataFrame  # one row per flag (restricted: it names raters)
+    fdr: float
+
+    title = "Rater flags"
+
+    def counts(self) -> dict[str, int]:
+        return {kind: int((self.flagged["kind"] == kind).sum()) for kind in KINDS}
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.flagged
+
+    def to_dict(self) -> dict:
+        return {"fdr": self.fdr, "eligible_raters": int(self.leniency["eligible"].sum()), "flagged": self.counts(),
+                "flagged_any": int(self.flagged["rater_id"].nunique())}
+
+    def summary(self) -> str:
+        d = self.to_dict()
+        kinds = ", ".join(f"{k} {n}" for k, n in d["flagged"].items())
+        return (f"{self.title} at a false-discovery rate of {self.fdr:.0%}: {d['eligible_raters']} raters eligible; "
+                f"{kinds}; {d['flagged_any']} raters flagged at least once")
+
+
+def flag_raters(fit: CrossedFit, feedback: pd.DataFrame, counts: pd.DataFrame, unit_of: pd.Series, *,
+                min_ratees: int, fdr: float, min_effect: float, alpha: float) -> RaterFlags:
+    """All four flags of every rater from the fitted rater model."""
+    len_ = leniency(fit, counts, min_ratees, fdr, min_effect, alpha)
+    ct = central_tendency(feedback, fit, min_ratees, fdr)
+    ha = halo(feedback, fit, min_ratees, fdr)
+    return RaterFlags(len_, ct, ha, flagged_raters(len_, ct, ha, unit_of), fdr)
 
 
 def flagged_raters(leniency: pd.DataFrame, central: pd.DataFrame, halo: pd.DataFrame,

@@ -72,12 +72,10 @@ def flags_section(model: Section, feedback: pd.DataFrame | None, employees: pd.D
         return _after_model("flags", model)
     fit = model.data["fit"]
     rp = params.raters
-    counts = spec.rater_counts(feedback)
-    len_ = flags.leniency(fit, counts, rp.min_ratees, params.fdr, rp.min_effect, params.alpha)
-    ct = flags.central_tendency(feedback, fit, rp.min_ratees, params.fdr)
-    ha = flags.halo(feedback, fit, rp.min_ratees, params.fdr)
     unit_of = employees.set_index("employee_id")["unit_id"]
-    flagged = flags.flagged_raters(len_, ct, ha, unit_of)
+    found = flags.flag_raters(fit, feedback, spec.rater_counts(feedback), unit_of, min_ratees=rp.min_ratees,
+                              fdr=params.fdr, min_effect=rp.min_effect, alpha=params.alpha)
+    len_, ct, ha, flagged = found.leniency, found.central, found.halo, found.flagged
     by_unit = flags.flags_by_unit(len_, flagged, unit_of, units)
     by_region = by_unit.drop(columns="unit_id").groupby("region").sum(numeric_only=True).reset_index()
 
@@ -89,7 +87,7 @@ def flags_section(model: Section, feedback: pd.DataFrame | None, employees: pd.D
     }
     s.restricted = {"flagged_raters": flagged}
     n_el = int(len_["eligible"].sum())
-    kinds = {k: int((flagged["kind"] == k).sum()) for k in flags.KINDS}
+    kinds = found.counts()
     s.key_figures = {
         "eligible_raters": n_el, "min_ratees": rp.min_ratees, "min_effect": rp.min_effect, "fdr": params.fdr,
         "flagged": kinds, "flagged_any": int(flagged["rater_id"].nunique()),
@@ -100,7 +98,7 @@ def flags_section(model: Section, feedback: pd.DataFrame | None, employees: pd.D
         s.text[lang] = t("nb02.flags", lang, eligible=n_el, min_ratees=rp.min_ratees, fdr=params.fdr,
                          lenient=kinds["lenient"], severe=kinds["severe"], central=kinds["central_tendency"],
                          halo=kinds["halo"], min_effect=rp.min_effect)
-    s.data = {"leniency": len_, "central": ct, "halo": ha}
+    s.data = {"leniency": len_, "central": ct, "halo": ha, "flags": found}
     return s
 
 
@@ -205,27 +203,19 @@ def fairness_section(outcomes: pd.DataFrame, employees: pd.DataFrame, targets: p
     if len(usable) < fairness.MIN_APPRAISALS or usable["rater_id"].nunique() < fairness.MIN_RATERS:
         return skipped("fairness", f"fewer than {fairness.MIN_APPRAISALS} appraisals with targets from at least "
                                    f"{fairness.MIN_RATERS} raters", "nb02.fairness_small")
-    diffs = [fairness.group_differences(data, "rating_score", params.alpha)]
-    inter = [fairness.gender_interaction(data, "rating_score", params.alpha)]
-    if "supervisor_360" in data and data["supervisor_360"].notna().sum() > 100:
-        diffs.append(fairness.group_differences(data, "supervisor_360", params.alpha))
-        inter.append(fairness.gender_interaction(data, "supervisor_360", params.alpha))
-    diffs = pd.concat(diffs, ignore_index=True)
-    inter = pd.concat(inter, ignore_index=True)
-    units = fairness.unit_gender_gaps(data, params.raters.min_group, params.fdr, params.alpha)
-    tested = units[units["tested"]]
+    found = fairness.assess(data, params.alpha, params.fdr, params.raters.min_group)
+    diffs, inter, units, tested = found.differences, found.interaction, found.units, found.tested
     s = Section("fairness")
     s.tables = {"fairness_group_differences": Output(diffs, "n_level", value_cols=["n_level"]),
                 "fairness_gender_interaction": Output(inter),
                 # unit rows are groups of people: the gap of a unit is shown only for tested units,
                 # which have at least min_group women and min_group men
                 "fairness_unit_gender_gaps": Output(tested.drop(columns=["tested"]))}
-    g = diffs[(diffs["factor"] == "gender") & (diffs["outcome"] == "rating_score")]
-    gender = interval_dict(g.iloc[0]) | {"p": float(g.iloc[0]["p"])} if len(g) else None
+    g = found.gender_gap()
+    gender = interval_dict(g) | {"p": float(g["p"])} if g is not None else None
     s.key_figures = {
         "gender_gap": gender,
-        "significant_groups": diffs.loc[diffs["q"] <= params.fdr, ["outcome", "factor", "level", "estimate"]]
-        .to_dict(orient="records"),
+        "significant_groups": found.significant().to_dict(orient="records"),
         "interaction": inter.to_dict(orient="records"),
         "units_tested": int(len(tested)), "units_flagged": int(units["flag"].sum()),
         "min_group": params.raters.min_group,
@@ -234,7 +224,7 @@ def fairness_section(outcomes: pd.DataFrame, employees: pd.DataFrame, targets: p
         s.text[lang] = t("nb02.fairness", lang, gap=gender["estimate"] if gender else np.nan,
                          lo=gender["ci_low"] if gender else np.nan, hi=gender["ci_high"] if gender else np.nan,
                          tested=len(tested), flagged=int(units["flag"].sum()), fdr=params.fdr)
-    s.data = {"differences": diffs, "units": units}
+    s.data = {"differences": diffs, "units": units, "fairness": found}
     return s
 
 
