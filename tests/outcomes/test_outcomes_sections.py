@@ -77,7 +77,8 @@ def test_trend_section_follows_employees_across_consecutive_periods(outcomes, co
     shares = moves[["share_up", "share_same", "share_down"]].sum(axis=1)
     assert shares.round(12).eq(1).all()
     single = sections.trend_section(outcomes[outcomes["period"] == outcomes["period"].max()])
-    assert not single.available
+    assert_section_contract(single, "trends")
+    assert not single.available and single.status == "skipped: a single period"
 
 
 def test_every_figure_of_notebook_01_draws_in_both_languages(small_sample, outcomes, compliance):

@@ -17,6 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis.outcomes.predikat import appraisal_outcomes
+from analysis.pipeline.context import RunContext
 from analysis.pipeline.run import run_pipeline
 from conftest import ROOT
 from corpus.builders import base_tables, write_dataset
@@ -93,6 +95,17 @@ def test_timings_go_to_the_manifest_and_never_to_results(sample_run):
     assert not (run / ".timings").exists()
     steps = {s["name"]: s for s in json.loads((run / "manifest.json").read_text())["steps"]}
     assert steps["02_rater_bias"]["timings"]["rater_model_fit"] > 0
+
+
+def test_appraisal_outcomes_are_computed_once_per_run_and_shared(sample_run, tmp_path):
+    run, _, _ = sample_run
+    shared = run / "data" / "derived" / "appraisal_outcomes.parquet"
+    assert shared.exists(), "notebook 01 did not keep the appraisal outcomes for the notebooks after it"
+    ctx = RunContext.open(run)  # a finished run: read back, never written
+    before = shared.stat().st_mtime_ns
+    recomputed = appraisal_outcomes(ctx.table("appraisals"), ctx.table("employees"), ctx.table("units"))
+    pd.testing.assert_frame_equal(ctx.appraisal_outcomes(), recomputed)
+    assert shared.stat().st_mtime_ns == before
 
 
 def test_appraisals_of_unknown_employees_are_set_aside_and_named(sample_run):

@@ -229,10 +229,9 @@ def trend_section(outcomes: pd.DataFrame, compliance: Section | None = None) -> 
     """Who moves between predikat from one period to the next."""
     trans = movement.transitions(outcomes)
     moves = movement.movement_summary(trans)
-    s = Section("trends")
     if moves.empty:
-        s.status = "skipped: a single period"
-        return s
+        return skipped("trends", "a single period", "nb01.trends_skipped")
+    s = Section("trends")
     s.tables = {"predikat_transitions": Output(trans, counts=True, value_cols=["n"]),
                 "predikat_movement": Output(moves, "n")}
     s.key_figures = {"movement": moves.to_dict(orient="records")}
