@@ -137,3 +137,21 @@ def test_the_modules_import_no_cycle():
 def test_matplotlib_backend_is_chosen_in_one_place():
     users = [p.relative_to(PACKAGE) for p in SOURCES if "matplotlib.use(" in p.read_text(encoding="utf-8")]
     assert [str(p) for p in users] == ["core/plotting.py"]
+
+
+@pytest.mark.parametrize("path", SOURCES + sorted((ROOT / "tests").rglob("*.py")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_private_name_of_another_module_is_used(path):
+    """Not imported, and not reached as ``module._name`` either."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("analysis"):
+            modules |= {a.asname or a.name for a in node.names
+                        if f"{node.module}.{a.name}" in MODULES or f"{node.module}.{a.name}" == "analysis"}
+        elif isinstance(node, ast.Import):
+            modules |= {a.asname or a.name for a in node.names if a.name.startswith("analysis")}
+    bad = [f"line {n.lineno}: {n.value.id}.{n.attr}" for n in ast.walk(tree)
+           if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in modules
+           and n.attr.startswith("_") and not n.attr.startswith("__")]
+    assert not bad, "\n".join(bad)

@@ -6,6 +6,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 from analysis.raters import fairness
+from analysis.stats.regression import ols_clustered
 
 
 def synthetic(gap=-0.3, units=12, per_unit=40, seed=0) -> pd.DataFrame:
@@ -27,7 +28,7 @@ def synthetic(gap=-0.3, units=12, per_unit=40, seed=0) -> pd.DataFrame:
 
 def test_absorbed_unit_effects_give_the_dummy_variable_estimate():
     d = synthetic()
-    absorbed = fairness._fit("rating_score ~ C(gender, Treatment('L')) + skp_score + C(period)", d,
+    absorbed = ols_clustered("rating_score ~ C(gender, Treatment('L')) + skp_score + C(period)", d,
                              "rater_id", absorb="unit_id")
     dummies = smf.ols("rating_score ~ C(gender, Treatment('L')) + skp_score + C(period) + C(unit_id)", d).fit(
         cov_type="cluster", cov_kwds={"groups": pd.factorize(d["rater_id"])[0]}, use_t=True)

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from scipy import stats
 
 from analysis.core.jsonsafe import to_json_safe
@@ -37,6 +36,7 @@ from analysis.outcomes import pp30, predikat
 from analysis.raters.spec import RATING_VALUE
 from analysis.stats.intervals import z_value
 from analysis.stats.multitest import bh
+from analysis.stats.regression import ols_clustered
 
 MIN_APPRAISALS = 50  # below this (or with fewer raters) group comparisons say nothing useful
 MIN_RATERS = 5
@@ -85,29 +85,6 @@ def fairness_data(outcomes: pd.DataFrame, employees: pd.DataFrame, targets: pd.D
     return df
 
 
-def _fit(formula: str, data: pd.DataFrame, cluster: str, absorb: str | None = None):
-    """OLS with cluster-robust errors and t-tests on G - 1 degrees of freedom.
-
-    ``absorb`` names a factor whose fixed effects are removed by demeaning every column within
-    its levels (Frisch-Waugh-Lovell): the same estimates and standard errors as with one dummy
-    per level, without building hundreds of dummies.
-    """
-    groups = pd.factorize(data[cluster])[0]
-    if absorb is None:
-        return smf.ols(formula, data=data).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
-    import patsy
-
-    y, x = patsy.dmatrices(formula, data, return_type="dataframe")
-    keys = data.loc[y.index, absorb].to_numpy()
-    groups = pd.factorize(data.loc[y.index, cluster])[0]
-    y = y - y.groupby(keys).transform("mean")
-    x = x.drop(columns="Intercept")
-    x = x - x.groupby(keys).transform("mean")
-    import statsmodels.api as sm
-
-    return sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
-
-
 def _controls(data: pd.DataFrame) -> str:
     """Achievement and period; the unit is absorbed (see ``_fit``)."""
     parts = ["skp_score"]
@@ -122,7 +99,7 @@ def group_differences(data: pd.DataFrame, outcome: str = "rating_score", alpha: 
     d = data.dropna(subset=[outcome, "skp_score", "rater_id", *cols])
     cols = [c for c in cols if d[c].nunique() > 1]
     formula = f"{outcome} ~ " + " + ".join([GROUP_TERMS[c] for c in cols] + [_controls(d)])
-    res = _fit(formula, d, "rater_id", absorb="unit_id")
+    res = ols_clustered(formula, d, "rater_id", absorb="unit_id")
     z = z_value(alpha)
     rows = []
     for term in res.params.index:
@@ -149,7 +126,7 @@ def gender_interaction(data: pd.DataFrame, outcome: str = "rating_score", alpha:
     if d["gender"].nunique() < 2 or d["rater_gender"].nunique() < 2:
         return pd.DataFrame()
     d = d.assign(female=(d["gender"] == "P").astype(float), rater_female=(d["rater_gender"] == "P").astype(float))
-    res = _fit(f"{outcome} ~ female * rater_female + {_controls(d)}", d, "rater_id", absorb="unit_id")
+    res = ols_clustered(f"{outcome} ~ female * rater_female + {_controls(d)}", d, "rater_id", absorb="unit_id")
     z = z_value(alpha)
     cov = res.cov_params()
     rows = []
@@ -201,8 +178,8 @@ def unit_gender_gaps(data: pd.DataFrame, min_each: int = 8, fdr: float = 0.10,
         terms = ["female", "C(kind):skp_score" if len(parts) > 1 else "skp_score"]
         if stacked["kind_period"].nunique() > 1:
             terms.append("C(kind_period)")
-        res = _fit("y ~ " + " + ".join(terms), stacked, "employee_id")
-        plain = _fit("rating_score ~ female + skp_score" + (" + C(period)" if g["period"].nunique() > 1 else ""),
+        res = ols_clustered("y ~ " + " + ".join(terms), stacked, "employee_id")
+        plain = ols_clustered("rating_score ~ female + skp_score" + (" + C(period)" if g["period"].nunique() > 1 else ""),
                      g, "employee_id")
         tcrit = stats.t.ppf(1 - alpha / 2, res.df_resid)
         est, se = res.params["female"], res.bse["female"]
