@@ -1,4 +1,4 @@
-"""Speed of analysis.reliability against pingouin.intraclass_corr and the krippendorff package.
+"""Speed of analysis.stats.reliability against pingouin.intraclass_corr and the krippendorff package.
 
     .venv/bin/pip install pingouin krippendorff                  # benchmark-only, never imported by src/
     .venv/bin/python benchmarks/reliability_speed.py                 # 1k, 10k, 100k targets x 5 raters

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/rollout_speed.py            # print
     .venv/bin/python benchmarks/rollout_speed.py --record   # and write benchmarks/results/rollout_speed.md
 
-``analysis.rollout.staggered_did`` (moderndid underneath, plus our multiplier-bootstrap bands and
+``analysis.stats.did.staggered_did`` (moderndid underneath, plus our multiplier-bootstrap bands and
 pre-tests) against diff-diff's ``CallawaySantAnna`` (the fastest library of
 benchmarks/rollout_libraries.md; needs ``pip install -e '.[bench]'``), on the same simulated panels:
 16 quarters, five adoption cohorts and a never-treated group, an effect growing with time since

@@ -39,7 +39,7 @@ time and prints to stdout (benchmarks/rollout_libraries.md). Own code here: the 
 (quarters, balance, cohorts), the simultaneous bands (multiplier bootstrap with analytic standard
 errors), the event-time pre-test, the tables and summaries; the heterogeneity by region
 (``by_group``); the two-way fixed-effects contrast and the Goodman-Bacon decomposition
-(``rollout_twfe``); and the planning of the next wave by placebo simulation (``rollout_power``).
+(``twfe``); and the planning of the next wave by placebo simulation (``power``).
 
 What it can and cannot say: ATT(g,t) is the effect on the units that adopted, as long as they would
 have followed the same trend as the comparison units without the scheme (parallel trends, conditional
