@@ -3,7 +3,7 @@
 Each ``*_section`` takes tables and params and returns a ``Section``: circulated tables (units,
 not people: no suppression is needed except in the appraisal metrics, which are built from people
 and only leave this module as effects), key figures for ``results/04_rollout_evaluation.json``,
-data for the figures and a reading in either language. The estimators are in ``analysis.rollout``.
+data for the figures and a reading in either language. The estimators are in ``analysis.stats.did``; the panels in ``panels``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The unit × period panel behind the rollout evaluation: periods as consecutive integers, cohorts, balance.
 
-Every estimator of ``analysis.rollout`` (Callaway–Sant'Anna, two-way fixed effects, the Goodman-Bacon
+Every estimator of ``analysis.stats.did`` (Callaway–Sant'Anna, two-way fixed effects, the Goodman-Bacon
 decomposition, the placebo power simulation) works on the same prepared panel so that their numbers are
 comparable: one row per unit and period, the outcome (and covariates) present in every period, and a
 cohort per unit — the first period in which the unit works under the new scheme, or none.

@@ -74,7 +74,7 @@ def _moderndid():
     try:
         from moderndid.did import aggte, att_gt
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("analysis.rollout needs the moderndid package (pip install 'moderndid>=0.2,<0.3'); "
+        raise ImportError("analysis.stats.did needs the moderndid package (pip install 'moderndid>=0.2,<0.3'); "
                           "see benchmarks/rollout_libraries.md") from exc
     return att_gt, aggte
 
