@@ -33,7 +33,8 @@ profiled over σ² and β. What differs is the linear algebra:
    sparse products with N_kl, and solves use preconditioned conjugate gradients
    (the Krylov cousin of the backfitting of Ghosh, Hastie & Owen 2022, cost
    linear per sweep). The REML estimating equations q_k − tr(A⁻¹_kk) − v_k'v_k/σ² = 0
-   are solved by Newton's method, with the traces estimated by Hutchinson's
+   are solved by the EM fixed point γ_k ← γ_k (v_k'v_k/σ² + t_k)/q_k accelerated with
+   SQUAREM (Varadhan & Roland 2008; ``iterative.py``), with the traces estimated by Hutchinson's
    estimator with fixed Rademacher probes (error reported in ``trace_rel_se``).
    For large designs the inverse is nearly diagonal and the estimator is
    accurate to a few parts in ten thousand.
