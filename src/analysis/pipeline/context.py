@@ -91,15 +91,12 @@ class RunContext:
         if "appraisal_outcomes" not in self._cache:
             path = self.run_dir / DATA_DIR / DERIVED_DIR / "appraisal_outcomes.parquet"
             if path.exists():
-                out = pd.read_parquet(path)
+                out = _read_shared(path)
             else:
                 out = predikat.appraisal_outcomes(self.table("appraisals"), self.table("employees"),
                                                   self.table("units"))
                 if self.out_dir is None:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_suffix(".parquet.tmp")
-                    out.to_parquet(tmp)
-                    tmp.replace(path)
+                    _write_shared(out, path)
             self._cache["appraisal_outcomes"] = out
         return self._cache["appraisal_outcomes"]
 
@@ -214,3 +211,23 @@ class RunContext:
             timings.write_text(json.dumps(self.timings, sort_keys=True) + "\n", encoding="utf-8")
         return write_results(self._out("results", f"{notebook}.json"), notebook, self.values,
                              sections=self.sections)
+
+
+def _write_shared(frame: pd.DataFrame, path: Path) -> None:
+    """A table shared between notebooks, atomically, with the columns that are Python objects named
+    (Parquet would give them back as strings, with NaN where they held None)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".parquet.tmp")
+    objects = [str(c) for c in frame.columns if frame[c].dtype == object]
+    frame.to_parquet(tmp)
+    path.with_suffix(".objects.json").write_text(json.dumps(objects), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _read_shared(path: Path) -> pd.DataFrame:
+    """The table as ``_write_shared`` was given it: object columns as objects, None where missing."""
+    frame = pd.read_parquet(path)
+    for col in json.loads(path.with_suffix(".objects.json").read_text(encoding="utf-8")):
+        values = frame[col].astype(object)
+        frame[col] = values.where(values.notna(), None)
+    return frame
