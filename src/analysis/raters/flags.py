@@ -8,9 +8,11 @@ rater's effect from the level of the people they rate. On top of it:
   reliability λ = 1 − PEV/σ²_rater, so the test uses the *deregressed* effect
   û/λ, whose standard error when the rater's true effect is u is √(PEV/λ).
   The null hypothesis is that the rater's effect is at most ``min_effect``
-  points in size (a difference too small to act on); p-values are one-sided
-  and Benjamini–Hochberg-adjusted over the raters with at least
-  ``min_ratees`` ratees. ``min_effect = 0`` gives the plain test of no effect.
+  points in size (a difference too small to act on); the p-value of that
+  interval null has both tails, Φ̄((|d|−m)/s) + Φ̄((|d|+m)/s) (Wellek 2010),
+  with the variance components treated as known, and is Benjamini–Hochberg-
+  adjusted over the raters with at least ``min_ratees`` ratees.
+  ``min_effect = 0`` gives the plain two-sided test of no effect.
 - **Central tendency / range restriction.** For each rater, their mean
   (leniency-adjusted) score for each ratee is regressed on the mean the
   *other* raters give the same ratee. A rater who uses the full scale follows
@@ -60,7 +62,10 @@ def leniency(fit: CrossedFit, counts: pd.DataFrame, min_ratees: int = 10, fdr: f
     se_d = np.sqrt(pev / lam)
     out["z"] = (out["deregressed"].abs() - min_effect) / se_d
     out["eligible"] = out["n_ratees"] >= min_ratees
-    p = pd.Series(stats.norm.sf(out["z"]), index=out.index).where(out["eligible"])
+    # the test of the interval null |effect| <= min_effect (Wellek 2010): both tails, so that with
+    # min_effect = 0 it is the plain two-sided test of no effect at its nominal level
+    both_tails = stats.norm.sf(out["z"]) + stats.norm.sf((out["deregressed"].abs() + min_effect) / se_d)
+    p = pd.Series(np.minimum(both_tails, 1.0), index=out.index).where(out["eligible"])
     out["p"] = p
     out["q"] = bh(p)
     flag = out["q"] <= fdr
@@ -121,7 +126,9 @@ def central_tendency(feedback: pd.DataFrame, fit: CrossedFit, min_ratees: int = 
     rss = (resid ** 2).groupby(pairs["rater_id"]).sum()
     se = np.sqrt(rss / (n - 2).clip(lower=1) / sxx.where(sxx > 1e-12))
     out = pd.DataFrame({
-        "n_ratees": n, "slope": slope, "slope_se": se, "pooled_slope": pooled,
+        # eligibility counts distinct people rated; the regression's rows are rater x ratee x period
+        "n_ratees": g["ratee_id"].nunique(), "n_pairs": n,
+        "slope": slope, "slope_se": se, "pooled_slope": pooled,
         "sd_rater": g["mean"].std(), "sd_others": g["others"].std(),
         "extreme_share": g["extreme"].mean(), "others_extreme_share": g["others_extreme"].mean(),
     })
@@ -129,7 +136,7 @@ def central_tendency(feedback: pd.DataFrame, fit: CrossedFit, min_ratees: int = 
     t = (out["slope"] - pooled) / out["slope_se"]
     out["t"] = t
     out["eligible"] = out["n_ratees"] >= min_ratees
-    p = pd.Series(stats.t.cdf(t, (out["n_ratees"] - 2).clip(lower=1)), index=out.index)
+    p = pd.Series(stats.t.cdf(t, (out["n_pairs"] - 2).clip(lower=1)), index=out.index)
     out["p"] = p.where(out["eligible"] & out["slope_se"].gt(0))
     out["q"] = bh(out["p"])
     out["flag"] = np.where(out["q"] <= fdr, "central_tendency", "")
@@ -155,7 +162,9 @@ def halo(feedback: pd.DataFrame, fit: CrossedFit, min_ratees: int = 10, fdr: flo
     others = touched.groupby("rater_id")[sums].sum() - own
     out = _anova_sums(own).add_suffix("")
     ref = _anova_sums(others)
-    out["n_ratees"] = own["np"].astype(int)
+    # eligibility counts distinct people rated; the ANOVA's rows are rater x ratee x period
+    out["n_pairs"] = own["np"].astype(int)
+    out["n_ratees"] = pairs.groupby("rater_id")["ratee_id"].nunique().reindex(out.index).astype(int)
     out["f_others"], out["icc_others"] = ref["f"], ref["icc"]
     out = out[others["np"] > 1]
     k = out["k_mean"]

@@ -1,0 +1,66 @@
+"""The rater flags' own calibration: the leniency test at its nominal level (both tails of the interval
+null), and eligibility by distinct people rated."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from analysis.raters import flags, spec
+
+N_RATERS = 40_000  # the rejection rate's SE at 5% is 0.1 point
+
+
+def fake_fit(deregressed: np.ndarray, pev: float = 0.5, var_rater: float = 1.0):
+    """A fit whose raters have the given deregressed effects and se(deregressed) = 1."""
+    lam = 1 - pev / var_rater
+    ids = [f"R{i}" for i in range(len(deregressed))]
+    re = pd.DataFrame({"estimate": lam * deregressed, "se": np.sqrt(pev), "n": 50}, index=pd.Index(ids))
+    return SimpleNamespace(random_effects={"rater_id": re}, variance_components=pd.Series({"rater_id": var_rater})), \
+        pd.DataFrame({"n_ratings": 50, "n_ratees": 20}, index=pd.Index(ids, name="rater_id"))
+
+
+def test_with_no_minimum_effect_the_leniency_test_is_the_two_sided_test_at_its_level():
+    rng = np.random.default_rng(1)
+    fit, counts = fake_fit(rng.standard_normal(N_RATERS))  # no rater effect at all
+    out = flags.leniency(fit, counts, min_effect=0.0, fdr=0.10)
+    rate = float((out["p"] <= 0.05).mean())
+    assert abs(rate - 0.05) < 0.004, rate  # one tail alone gave 0.10
+
+
+def test_at_the_edge_of_the_interval_null_the_level_is_kept_and_a_large_effect_is_found():
+    rng = np.random.default_rng(2)
+    m = 0.2
+    edge = m * rng.choice([-1.0, 1.0], N_RATERS) + rng.standard_normal(N_RATERS)  # |effect| = m exactly
+    fit, counts = fake_fit(edge)
+    out = flags.leniency(fit, counts, min_effect=m, fdr=0.10)
+    assert float((out["p"] <= 0.05).mean()) <= 0.05 + 0.004
+    far = np.r_[np.full(50, m + 5.0), -np.full(50, m + 5.0), rng.standard_normal(900)]  # a positive control
+    fit, counts = fake_fit(far)
+    out = flags.leniency(fit, counts, min_effect=m, fdr=0.10)
+    assert (out.loc[[f"R{i}" for i in range(50)], "flag"] == "lenient").all()
+    assert (out.loc[[f"R{i}" for i in range(50, 100)], "flag"] == "severe").all()
+
+
+def test_eligibility_counts_distinct_people_rated_not_rater_ratee_period_rows():
+    rng = np.random.default_rng(3)
+    rows = []
+    for period in ("2023", "2024", "2025"):
+        for rater in range(30):
+            # raters 0-9 rate the same 6 people every period (18 rows, 6 people); the others 12 people
+            ratees = range(6) if rater < 10 else rng.choice(200, 12, replace=False)
+            for ratee in ratees:
+                for aspect in ("a", "b", "c"):
+                    rows.append({"rater_id": f"R{rater}", "ratee_id": f"E{ratee}", "period": period,
+                                 "aspect": aspect, "rater_role": "peer" if rater % 2 else "subordinate",
+                                 "score": float(np.clip(np.round(3 + rng.normal(0, 0.8)), 1, 5))})
+    feedback = pd.DataFrame(rows)
+    fit = spec.feedback_model(feedback)
+    for table in (flags.central_tendency(feedback, fit, min_ratees=10), flags.halo(feedback, fit, min_ratees=10)):
+        few = table.loc[[f"R{i}" for i in range(10) if f"R{i}" in table.index]]
+        assert len(few) and (few["n_ratees"] == 6).all() and not few["eligible"].any()
+        assert (few["n_pairs"] == 18).all()
+        many = table.drop(few.index)
+        assert (many["n_ratees"] >= 10).all() and many["eligible"].all()
