@@ -16,7 +16,13 @@ def test_weighted_kappa_matches_scikit_learn(weights):
     b = (a + rng.integers(-1, 2, 400)).clip(1, 5)
     k = kappa.weighted_kappa(a, b, weights)
     assert k.kappa == pytest.approx(cohen_kappa_score(a, b, weights=None if weights == "none" else weights))
-    assert k.ci_low < k.kappa < k.ci_high and k.se > 0 and k.n == 400
+    assert k.n == 400
+    # the asymptotic SE against a bootstrap of the 400 pairs, and the interval as estimate ± z·SE
+    sk = None if weights == "none" else weights
+    draws = rng.integers(0, 400, (600, 400))
+    boot = [cohen_kappa_score(a.to_numpy()[i], b.to_numpy()[i], weights=sk) for i in draws]
+    assert k.se == pytest.approx(np.std(boot), rel=0.12)
+    assert (k.ci_high - k.kappa, k.kappa - k.ci_low) == pytest.approx((1.959964 * k.se, 1.959964 * k.se))
 
 
 def test_perfect_agreement_is_one_and_is_symmetric():

@@ -9,7 +9,7 @@ from analysis.raters import fairness
 from analysis.stats.regression import ols_clustered
 
 
-def synthetic(gap=-0.3, units=12, per_unit=40, seed=0) -> pd.DataFrame:
+def synthetic(gap=-0.3, units=12, per_unit=40, seed=0, female_rater_gap=None) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     for u in range(units):
@@ -17,8 +17,11 @@ def synthetic(gap=-0.3, units=12, per_unit=40, seed=0) -> pd.DataFrame:
         for i in range(per_unit):
             female = i % 2
             skp = rng.normal(100, 10)
+            rater_female = i % 3 == 0
+            # the gap a female rater gives, when it differs from a male rater's (an interaction)
+            g = female_rater_gap if (female_rater_gap is not None and rater_female) else gap
             for period in ("2024", "2025"):
-                y = 2 + level + 0.02 * (skp - 100) + gap * female + rng.normal(0, 0.4)
+                y = 2 + level + 0.02 * (skp - 100) + g * female + rng.normal(0, 0.4)
                 rows.append({"unit_id": f"U{u}", "employee_id": f"E{u}_{i}", "rater_id": f"R{u}_{i % 3}",
                              "gender": "P" if female else "L", "rater_gender": "L" if i % 3 else "P",
                              "period": period, "skp_score": skp, "rating_score": y,
@@ -64,4 +67,11 @@ def test_interaction_reports_the_gap_under_each_rater_gender():
     inter = fairness.gender_interaction(d)
     assert list(inter["contrast"]) == ["gap with male raters", "gap with female raters",
                                        "difference (female - male raters)"]
-    assert inter["se"].gt(0).all()
+    est = inter.set_index("contrast")
+    # no interaction planted: both gaps are the planted -0.3, their difference is not significant
+    assert est.loc["gap with male raters", "ci_low"] < -0.3 < est.loc["gap with male raters", "ci_high"]
+    assert est.loc["difference (female - male raters)", "p"] > 0.05
+    planted = fairness.gender_interaction(synthetic(gap=-0.3, female_rater_gap=0.3)).set_index("contrast")
+    diff = planted.loc["difference (female - male raters)"]
+    assert diff["ci_low"] < 0.6 < diff["ci_high"] and diff["p"] < 0.001
+    assert planted.loc["gap with female raters", "ci_low"] < 0.3 < planted.loc["gap with female raters", "ci_high"]

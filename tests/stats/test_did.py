@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from analysis.stats import did
 from analysis.stats.did.panel import prepare
@@ -345,9 +346,16 @@ def test_by_region_estimates_and_equality_test():
     g = did.by_group(panel, "ikm", "unit_id", "period", "adopted_period", "region")
     assert set(g.table.index) == set(truth["region_multiplier"])
     assert g.table["in_test"].all() and (g.table["se"] > 0).all()
-    assert g.tests.loc["simple", "df"] == 4 and 0 <= g.tests.loc["simple", "p"] <= 1
-    # pooled comparison units: region estimates are correlated through them
+    # the Wald test of equal region effects, recomputed by hand from the estimates and their covariance
     cov = g.covariance["simple"]
+    theta = g.table.loc[cov.index, "estimate"].to_numpy()
+    contrast = np.eye(len(theta))[1:] - np.eye(len(theta))[0]  # each region against the first
+    d = contrast @ theta
+    W = float(d @ np.linalg.solve(contrast @ cov.to_numpy() @ contrast.T, d))
+    assert g.tests.loc["simple", "df"] == 4
+    assert g.tests.loc["simple", "W"] == pytest.approx(W, rel=1e-8)
+    assert g.tests.loc["simple", "p"] == pytest.approx(stats.chi2.sf(W, 4), rel=1e-8)
+    # pooled comparison units: region estimates are correlated through them
     np.testing.assert_allclose(np.diag(cov), g.table.loc[cov.index, "se"] ** 2, rtol=1e-9)
     assert cov.to_numpy()[0, 1] > 0
     assert set(g.dynamic["level"]) == set(g.table.index)

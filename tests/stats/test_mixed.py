@@ -166,11 +166,12 @@ def test_three_crossed_factors(data):
 def test_a_factor_without_variance_is_estimated_at_zero():
     rng = np.random.default_rng(9)
     n = 4000
-    df = pd.DataFrame({"y": rng.normal(0, 1, n) + rng.normal(0, 1, 200)[rng.integers(0, 200, n)],
-                       "a": rng.integers(0, 200, n), "b": rng.integers(0, 30, n)})
-    df["y"] += np.repeat(0.0, n)  # b has no effect
+    a = rng.integers(0, 200, n)
+    df = pd.DataFrame({"a": a, "b": rng.integers(0, 30, n)})
+    df["y"] = rng.normal(0, 1, 200)[a] + rng.normal(0, 1, n)  # a has variance 1; b has no effect
     fit = fit_crossed(df, "y", ["a", "b"])
     assert fit.variance_components["b"] < 0.01 * fit.variance_components["residual"]
+    assert 0.7 < fit.variance_components["a"] < 1.4  # and the factor that has variance is found
     assert fit.converged
 
 
