@@ -22,6 +22,8 @@ def targets(rows):
     (10, 12.5, "lower", 0.8),    # lower is better: inverted
     (5, 0, "lower", 1.2),        # nothing realised where lower is better: best possible, capped
     (100, 0, "higher", 0.0),
+    (0, 0, "higher", 1.0),       # a target of 0 realised exactly: met
+    (0, 3, "higher", 1.2),       # a target of 0 exceeded: capped
 ])
 def test_indicator_achievement(target, real, direction, expected):
     t = targets([["E1", "2024", "I1", target, real, 1, direction]])
@@ -40,6 +42,14 @@ def test_skp_score_is_the_weighted_mean_in_points():
     assert s["skp_score"] == pytest.approx(100 * (0.6 * 1.0 + 0.4 * 0.8))
     assert s["share_met"] == pytest.approx(0.5)
     assert not s["equal_weights"]
+
+
+def test_a_met_zero_target_counts_fully_in_the_skp_score():
+    # 0/0 was NaN, left out of the weighted sum while its weight counted: SKP 50 instead of 100
+    t = targets([["E1", "2024", "I1", 0, 0, 50, "higher"],
+                 ["E1", "2024", "I2", 100, 100, 50, "higher"]])
+    s = pp30.skp_scores(pp30.indicator_achievement(t)).iloc[0]
+    assert s["skp_score"] == pytest.approx(100.0) and s["share_met"] == pytest.approx(1.0)
 
 
 def test_missing_weight_makes_the_group_equally_weighted():

@@ -38,6 +38,9 @@ def indicator_achievement(targets: pd.DataFrame, cap: float = 1.2) -> pd.DataFra
         ratio = np.where(lower, target / real, real / target)
     # lower is better and nothing realised (0 days, 0 complaints): the best possible outcome
     ratio = np.where(lower & (real == 0), np.inf, ratio)
+    # higher is better with a target of 0: realising 0 meets it exactly (0/0 would be NaN, dropped from
+    # the weighted sum while its weight still counted); realising more exceeds it (x/0 = inf, capped)
+    ratio = np.where(~lower & (target == 0) & (real == 0), 1.0, ratio)
     t["achievement_raw"] = ratio
     t["achievement"] = np.clip(ratio, 0, cap)
     t["met"] = ratio >= 1
