@@ -3,6 +3,7 @@ a small generated sample with planted lenient and severe raters."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from analysis.core.section import Section
@@ -35,6 +36,32 @@ def test_model_section_separates_raters_from_ratees(small_sample, model):
     fixed = model.tables["rater_model_fixed_effects"].data
     assert (fixed["ci_low"] < fixed["estimate"]).all() and (fixed["estimate"] < fixed["ci_high"]).all()
     assert_results_api(model.data["fit"])
+    assert kf["converged"] is True
+    # the rater-ratee graph's components, counted independently (union-find)
+    fb = tables["feedback_360"]
+    fb = fb[fb["rater_id"] != fb["ratee_id"]]
+    parent = {}
+
+    def root(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip("r" + fb["rater_id"].astype(str), "e" + fb["ratee_id"].astype(str)):
+        parent[root(a)] = root(b)
+    assert kf["components"]["n"] == len({root(x) for x in list(parent)})
+    assert ("comparable only within a component" in model.describe("en")) == (kf["components"]["n"] > 1)
+
+
+def test_model_section_says_when_raters_cannot_all_be_compared(small_sample):
+    tables, _, params = small_sample
+    fb = tables["feedback_360"]
+    # a second, separate organisation: its raters and ratees share nobody with the first
+    island = fb.assign(rater_id="X" + fb["rater_id"].astype(str), ratee_id="X" + fb["ratee_id"].astype(str))
+    s = sections.model_section(pd.concat([fb, island.head(3000)], ignore_index=True), params)
+    assert s.key_figures["components"]["n"] >= 2
+    assert "comparable only within a component" in s.describe("en")
 
 
 def test_model_section_is_skipped_without_feedback_and_later_sections_say_why(small_sample):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.stats.mixed import CrossedModelError, build_design, fit_crossed
+from analysis.stats.mixed import CrossedModelError, build_design, connected_components, fit_crossed
 from analysis.stats.mixed.system import System, criterion
 
 
@@ -196,3 +196,12 @@ def test_bad_requests_are_clear_errors(data, kwargs, message):
     args.update(kwargs)
     with pytest.raises(CrossedModelError, match=message):
         fit_crossed(data.assign(constant="x"), **args)
+
+
+def test_connected_components_of_the_rater_ratee_graph():
+    # two islands: raters a, b rate x, y; raters c, d rate z only; and one isolated pair
+    d = pd.DataFrame({"rater": ["a", "a", "b", "c", "d", "c", "e"], "ratee": ["x", "y", "y", "z", "z", "z", "w"]})
+    comp = connected_components(d, "rater", "ratee")
+    assert comp.to_dict(orient="list") == {"rater": [2, 2, 1], "ratee": [2, 1, 1], "rows": [3, 3, 1]}
+    linked = pd.concat([d, pd.DataFrame({"rater": ["a", "e"], "ratee": ["z", "x"]})])
+    assert len(connected_components(linked, "rater", "ratee")) == 1

@@ -12,7 +12,7 @@ from analysis.outcomes import pp30
 from analysis.raters import adjusted, fairness, flags, sources, spec
 from analysis.stats import reliability
 from analysis.stats.intervals import interval_dict
-from analysis.stats.mixed import CrossedModelError, fit_crossed
+from analysis.stats.mixed import CrossedModelError, connected_components, fit_crossed
 
 
 def _after_model(name: str, model: Section) -> Section:
@@ -50,6 +50,10 @@ def model_section(feedback: pd.DataFrame | None, params: Params) -> Section:
         "raters_per_ratee": k, "reliability": rel,
         # Spearman-Brown: raters whose mean reaches the reliability target (0.70)
         "raters_for_070": reliability.raters_needed(rel["single_agreement"], spec.RELIABILITY_TARGET),
+        # whether the optimiser converged, and whether every rater can be compared with every other
+        # (raters in different components of the rater-ratee graph cannot)
+        "converged": bool(fit.converged),
+        "components": _components(feedback),
     }
     share = vc["rater_id"] / vc.sum()
     for lang in ("id", "en"):
@@ -57,9 +61,19 @@ def model_section(feedback: pd.DataFrame | None, params: Params) -> Section:
                          ratees=s.key_figures["n_ratees"], rater_share=share,
                          ratee_share=vc["ratee_id"] / vc.sum(), single=rel["single_agreement"],
                          k=k, average=rel["average_agreement"])
+        if not fit.converged or s.key_figures["components"]["n"] > 1:
+            s.text[lang] += " " + t("nb02.model_caveat", lang, converged=t(f"nb02.converged.{fit.converged}", lang),
+                                    n=s.key_figures["components"]["n"],
+                                    share=s.key_figures["components"]["share_in_largest"])
     s.data = {"fit": fit}
     s.timings = {"rater_model_fit": round(fit.seconds, 2)}  # to the manifest, never to results
     return s
+
+
+def _components(feedback: pd.DataFrame) -> dict:
+    comp = connected_components(feedback[feedback["rater_id"] != feedback["ratee_id"]], "rater_id", "ratee_id")
+    return {"n": int(len(comp)), "share_in_largest": float(comp["rows"].iloc[0] / comp["rows"].sum()),
+            "raters_outside_largest": int(comp["rater_id"].iloc[1:].sum())}
 
 
 # --- 2. rater effects and flags -----------------------------------------------------------

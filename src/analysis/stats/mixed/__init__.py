@@ -49,8 +49,8 @@ crossed designs and needs SuiteSparse.
 
 from __future__ import annotations
 
-from analysis.stats.mixed.design import CrossedModelError, Design, build_design
+from analysis.stats.mixed.design import CrossedModelError, Design, build_design, connected_components
 from analysis.stats.mixed.fit import fit_crossed
 from analysis.stats.mixed.results import CrossedFit
 
-__all__ = ["CrossedFit", "CrossedModelError", "Design", "build_design", "fit_crossed"]
+__all__ = ["CrossedFit", "CrossedModelError", "Design", "build_design", "connected_components", "fit_crossed"]

@@ -159,3 +159,22 @@ def _independent_columns(xtx: np.ndarray, tol: float = 1e-9) -> list[int]:
         if np.linalg.eigvalsh(sub / scale).min() > tol:
             keep = trial
     return keep
+
+
+def connected_components(data: pd.DataFrame, first: str, second: str) -> pd.DataFrame:
+    """The connected components of the bipartite graph of two crossed factors (raters and ratees).
+
+    Effects of levels in different components are not comparable: nothing links their scales but
+    the model's assumptions. One row per component, largest first: its levels of each factor and
+    its rows (ratings).
+    """
+    d = data[[first, second]].dropna()
+    a, a_levels = pd.factorize(d[first])
+    b, b_levels = pd.factorize(d[second])
+    n_a, n_b = len(a_levels), len(b_levels)
+    graph = sp.coo_matrix((np.ones(len(d)), (a, n_a + b)), shape=(n_a + n_b, n_a + n_b))
+    _, label = sp.csgraph.connected_components(graph, directed=False)
+    rows = pd.Series(label[a]).value_counts()
+    out = pd.DataFrame({first: pd.Series(label[:n_a]).value_counts(), second: pd.Series(label[n_a:]).value_counts(),
+                        "rows": rows}).fillna(0).astype(int)
+    return out.sort_values("rows", ascending=False).reset_index(drop=True).rename_axis("component")
