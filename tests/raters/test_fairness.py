@@ -37,8 +37,9 @@ def test_absorbed_unit_effects_give_the_dummy_variable_estimate():
         cov_type="cluster", cov_kwds={"groups": pd.factorize(d["rater_id"])[0]}, use_t=True)
     term = "C(gender, Treatment('L'))[T.P]"
     assert absorbed.params[term] == pytest.approx(dummies.params[term], rel=1e-9)
-    # the same sandwich; only the small-sample factor counts the absorbed dummies differently
-    assert absorbed.bse[term] == pytest.approx(dummies.bse[term], rel=0.03)
+    # the same sandwich and the same small-sample factor: the absorbed levels count as the dummies
+    assert absorbed.bse[term] == pytest.approx(dummies.bse[term], rel=1e-8)
+    assert absorbed.pvalues[term] == pytest.approx(dummies.pvalues[term], rel=1e-6)
 
 
 def test_group_differences_recover_a_planted_gap():

@@ -12,8 +12,9 @@ def ols_clustered(formula: str, data: pd.DataFrame, cluster: str, absorb: str | 
     """OLS with cluster-robust errors and t-tests on G - 1 degrees of freedom.
 
     ``absorb`` names a factor whose fixed effects are removed by demeaning every column within
-    its levels (Frisch-Waugh-Lovell): the same estimates and standard errors as with one dummy
-    per level, without building hundreds of dummies.
+    its levels (Frisch-Waugh-Lovell): the same estimates and standard errors (the small-sample
+    factor counts the absorbed levels) as with one dummy per level, without building hundreds of
+    dummies.
     """
     groups = pd.factorize(data[cluster])[0]
     if absorb is None:
@@ -24,4 +25,10 @@ def ols_clustered(formula: str, data: pd.DataFrame, cluster: str, absorb: str | 
     y = y - y.groupby(keys).transform("mean")
     x = x.drop(columns="Intercept")
     x = x - x.groupby(keys).transform("mean")
-    return sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+    res = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False}, use_t=True)
+    # the CRV1 small-sample factor G/(G-1) (N-1)/(N-K), with K counting the absorbed levels as the
+    # dummies they replace, so that the errors equal those of the regression with one dummy per level
+    n, k, g = len(y), x.shape[1] + pd.unique(keys).size, pd.unique(groups).size
+    factor = g / (g - 1) * (n - 1) / (n - k)
+    res._results.cov_params_default = res._results.cov_params_default * factor  # before any cached use
+    return res
