@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from scipy import stats
 
 from analysis.raters import fairness
 from analysis.stats.regression import ols_clustered
@@ -76,3 +77,18 @@ def test_interaction_reports_the_gap_under_each_rater_gender():
     diff = planted.loc["difference (female - male raters)"]
     assert diff["ci_low"] < 0.6 < diff["ci_high"] and diff["p"] < 0.001
     assert planted.loc["gap with female raters", "ci_low"] < 0.3 < planted.loc["gap with female raters", "ci_high"]
+
+
+def test_intervals_and_p_values_use_one_convention_t_on_clusters_minus_one():
+    d = synthetic(gap=-0.12, units=6, per_unit=24)  # few clusters: t(G-1) and the normal differ
+    alpha = 0.05
+    tables = [fairness.group_differences(d, alpha=alpha), fairness.gender_interaction(d, alpha=alpha),
+              fairness.unit_gender_gaps(d, min_each=8, alpha=alpha).query("tested")]
+    for table in tables:
+        assert len(table)
+        for _, r in table.iterrows():
+            outside = r["ci_low"] > 0 or r["ci_high"] < 0
+            assert outside == (r["p"] < alpha), r.to_dict()  # the interval leaves out 0 exactly when p < alpha
+    g = tables[0].iloc[0]
+    ratio = (g["ci_high"] - g["estimate"]) / g["se"]
+    assert ratio == pytest.approx(stats.t.ppf(0.975, d["rater_id"].nunique() - 1))

@@ -34,9 +34,8 @@ from analysis.core.periods import parse_period
 from analysis.core.results import Results
 from analysis.outcomes import pp30, predikat
 from analysis.raters.spec import RATING_VALUE
-from analysis.stats.intervals import z_value
 from analysis.stats.multitest import bh
-from analysis.stats.regression import ols_clustered
+from analysis.stats.regression import inference_df, ols_clustered, t_critical
 
 MIN_APPRAISALS = 50  # below this (or with fewer raters) group comparisons say nothing useful
 MIN_RATERS = 5
@@ -100,7 +99,7 @@ def group_differences(data: pd.DataFrame, outcome: str = "rating_score", alpha: 
     cols = [c for c in cols if d[c].nunique() > 1]
     formula = f"{outcome} ~ " + " + ".join([GROUP_TERMS[c] for c in cols] + [_controls(d)])
     res = ols_clustered(formula, d, "rater_id", absorb="unit_id")
-    z = z_value(alpha)
+    z = t_critical(res, alpha)  # t on G - 1, as the p-values
     rows = []
     for term in res.params.index:
         for col in cols:
@@ -127,7 +126,7 @@ def gender_interaction(data: pd.DataFrame, outcome: str = "rating_score", alpha:
         return pd.DataFrame()
     d = d.assign(female=(d["gender"] == "P").astype(float), rater_female=(d["rater_gender"] == "P").astype(float))
     res = ols_clustered(f"{outcome} ~ female * rater_female + {_controls(d)}", d, "rater_id", absorb="unit_id")
-    z = z_value(alpha)
+    z = t_critical(res, alpha)  # t on G - 1, as the p-values
     cov = res.cov_params()
     rows = []
     for label, vec in (("gap with male raters", {"female": 1.0}),
@@ -138,7 +137,7 @@ def gender_interaction(data: pd.DataFrame, outcome: str = "rating_score", alpha:
             w[k] = v
         est = float(w @ res.params)
         se = float(np.sqrt(max(w @ cov @ w, 0.0)))
-        p = 2 * stats.t.sf(abs(est / se), res.df_resid) if se > 0 else np.nan
+        p = 2 * stats.t.sf(abs(est / se), inference_df(res)) if se > 0 else np.nan
         rows.append({"outcome": outcome, "contrast": label, "estimate": est, "se": se,
                      "ci_low": est - z * se, "ci_high": est + z * se, "p": p, "n": int(res.nobs)})
     return pd.DataFrame(rows)
@@ -181,7 +180,7 @@ def unit_gender_gaps(data: pd.DataFrame, min_each: int = 8, fdr: float = 0.10,
         res = ols_clustered("y ~ " + " + ".join(terms), stacked, "employee_id")
         plain = ols_clustered("rating_score ~ female + skp_score" + (" + C(period)" if g["period"].nunique() > 1 else ""),
                      g, "employee_id")
-        tcrit = stats.t.ppf(1 - alpha / 2, res.df_resid)
+        tcrit = t_critical(res, alpha)
         est, se = res.params["female"], res.bse["female"]
         rows.append(row | {"tested": True, "outcomes": len(parts), "estimate": est, "se": se,
                            "ci_low": est - tcrit * se, "ci_high": est + tcrit * se, "p": res.pvalues["female"],

@@ -6,6 +6,7 @@ import pandas as pd
 import patsy
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from scipy import stats
 
 
 def ols_clustered(formula: str, data: pd.DataFrame, cluster: str, absorb: str | None = None):
@@ -32,3 +33,13 @@ def ols_clustered(formula: str, data: pd.DataFrame, cluster: str, absorb: str | 
     factor = g / (g - 1) * (n - 1) / (n - k)
     res._results.cov_params_default = res._results.cov_params_default * factor  # before any cached use
     return res
+
+
+def inference_df(res) -> float:
+    """The degrees of freedom of a clustered fit's t tests and intervals: G - 1 clusters."""
+    return float(getattr(res, "df_resid_inference", None) or res.df_resid)
+
+
+def t_critical(res, alpha: float) -> float:
+    """The two-sided critical value of a clustered fit's t on G - 1 degrees of freedom."""
+    return float(stats.t.ppf(1 - alpha / 2, inference_df(res)))
