@@ -6,6 +6,7 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
+from analysis.core.params import Appraisal
 from analysis.raters import fairness
 from analysis.stats.regression import ols_clustered
 
@@ -92,3 +93,43 @@ def test_intervals_and_p_values_use_one_convention_t_on_clusters_minus_one():
     g = tables[0].iloc[0]
     ratio = (g["ci_high"] - g["estimate"]) / g["se"]
     assert ratio == pytest.approx(stats.t.ppf(0.975, d["rater_id"].nunique() - 1))
+
+
+def threshold_driven(gap: float, seed: int, thresholds=None) -> pd.DataFrame:
+    """Ratings that follow the capaian thresholds (90, 110 points) and nothing else but ``gap``; women
+    have higher achievement on average."""
+    thresholds = thresholds or Appraisal().capaian_thresholds
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(15):
+        level = rng.normal(0, 0.2)
+        for i in range(40):
+            female = i % 2
+            for period in ("2024", "2025"):
+                skp = rng.normal(96 + 12 * female, 8)
+                step = 1.0 * (skp >= thresholds["sesuai"]) + 1.0 * (skp >= thresholds["di_atas"])
+                rows.append({"unit_id": f"U{u}", "employee_id": f"E{u}_{i}", "rater_id": f"R{u}_{i % 4}",
+                             "gender": "P" if female else "L", "period": period, "skp_score": skp,
+                             "rating_score": 1.0 + level + step + gap * female + rng.normal(0, 0.2)})
+    d = pd.DataFrame(rows)
+    s = d["skp_score"]
+    d["skp_band"] = np.select([s >= thresholds["di_atas"], s >= thresholds["sesuai"]], ["di_atas", "sesuai"],
+                              "di_bawah")
+    return d
+
+
+def test_achievement_bands_keep_threshold_driven_ratings_from_showing_a_gender_gap():
+    # negative control: no gap, but ratings jump at the thresholds and women achieve more
+    def rejects(d):
+        g = fairness.group_differences(d)
+        return bool(g.loc[g["factor"] == "gender", "p"].iloc[0] < 0.05)
+
+    seeds = range(60)
+    with_bands = np.mean([rejects(threshold_driven(0.0, s)) for s in seeds])
+    linear_only = np.mean([rejects(threshold_driven(0.0, s).drop(columns="skp_band")) for s in seeds])
+    assert with_bands <= 0.12, with_bands  # nominal 5%; 2 SE of 60 draws
+    assert linear_only > 0.2, linear_only  # the linear term alone reports a "gap" several times too often
+    # positive control: a real gap is still found
+    g = fairness.group_differences(threshold_driven(-0.15, 99))
+    row = g[g["factor"] == "gender"].iloc[0]
+    assert row["ci_low"] < -0.15 < row["ci_high"] and row["p"] < 0.001

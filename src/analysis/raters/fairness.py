@@ -55,8 +55,14 @@ def _period_end(period: str) -> pd.Timestamp:
 
 
 def fairness_data(outcomes: pd.DataFrame, employees: pd.DataFrame, targets: pd.DataFrame | None,
-                  feedback: pd.DataFrame | None = None, cap: float = 1.2) -> pd.DataFrame:
-    """One row per appraisal with outcome, ratee groups, achievement, rater and rater gender."""
+                  feedback: pd.DataFrame | None = None, cap: float = 1.2,
+                  thresholds: dict[str, float] | None = None) -> pd.DataFrame:
+    """One row per appraisal with outcome, ratee groups, achievement, rater and rater gender.
+
+    ``thresholds`` (params ``appraisal.capaian_thresholds``) add the achievement band
+    (``skp_band``): ratings follow those thresholds, so achievement is held fixed by band as well as
+    linearly; with a linear term alone, a group with higher achievement shows a "gap" that is only
+    the steps at the thresholds."""
     df = outcomes.dropna(subset=["hasil_kerja", "perilaku_kerja"]).copy()
     heads = predikat.unit_heads(df[["employee_id", "rater_id", "period"]], employees)
     head_keys = set(zip(heads["employee_id"], heads["period"]))
@@ -76,6 +82,10 @@ def fairness_data(outcomes: pd.DataFrame, employees: pd.DataFrame, targets: pd.D
         df = df.merge(skp, on=["employee_id", "period"], how="left")
     else:
         df["skp_score"] = np.nan
+    if thresholds:
+        s = df["skp_score"]
+        df["skp_band"] = np.select([s >= thresholds["di_atas"], s >= thresholds["sesuai"], s.notna()],
+                                   ["di_atas", "sesuai", "di_bawah"], default=None).astype(object)
     if feedback is not None and len(feedback):
         sup = feedback[feedback["rater_role"] == "supervisor"]
         m = sup.groupby(["ratee_id", "period"])["score"].mean().astype(float).rename("supervisor_360")
@@ -85,8 +95,10 @@ def fairness_data(outcomes: pd.DataFrame, employees: pd.DataFrame, targets: pd.D
 
 
 def _controls(data: pd.DataFrame) -> str:
-    """Achievement and period; the unit is absorbed (see ``_fit``)."""
+    """Achievement (linear, and by band where known) and period; the unit is absorbed."""
     parts = ["skp_score"]
+    if "skp_band" in data and data["skp_band"].nunique() > 1:
+        parts.append("C(skp_band)")
     if data["period"].nunique() > 1:
         parts.append("C(period)")
     return " + ".join(parts)
@@ -175,11 +187,12 @@ def unit_gender_gaps(data: pd.DataFrame, min_each: int = 8, fdr: float = 0.10,
         # and an achievement slope per outcome
         stacked["kind_period"] = stacked["kind"] + "_" + stacked["period"].astype(str)
         terms = ["female", "C(kind):skp_score" if len(parts) > 1 else "skp_score"]
+        if "skp_band" in stacked and stacked["skp_band"].nunique() > 1:
+            terms.append("C(skp_band)")
         if stacked["kind_period"].nunique() > 1:
             terms.append("C(kind_period)")
         res = ols_clustered("y ~ " + " + ".join(terms), stacked, "employee_id")
-        plain = ols_clustered("rating_score ~ female + skp_score" + (" + C(period)" if g["period"].nunique() > 1 else ""),
-                     g, "employee_id")
+        plain = ols_clustered("rating_score ~ female + " + _controls(g), g, "employee_id")
         tcrit = t_critical(res, alpha)
         est, se = res.params["female"], res.bse["female"]
         rows.append(row | {"tested": True, "outcomes": len(parts), "estimate": est, "se": se,

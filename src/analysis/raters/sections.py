@@ -212,7 +212,8 @@ def fairness_section(outcomes: pd.DataFrame, employees: pd.DataFrame, targets: p
     """Supervisor ratings by ratee gender, age, class and employment type, results held fixed."""
     if targets is None:
         return skipped("fairness", "targets table absent (achievement cannot be held fixed)", "nb02.fairness_skipped")
-    data = fairness.fairness_data(outcomes, employees, targets, feedback, params.appraisal.achievement_cap)
+    data = fairness.fairness_data(outcomes, employees, targets, feedback, params.appraisal.achievement_cap,
+                                  params.appraisal.capaian_thresholds)
     usable = data.dropna(subset=["rating_score", "skp_score"])
     if len(usable) < fairness.MIN_APPRAISALS or usable["rater_id"].nunique() < fairness.MIN_RATERS:
         return skipped("fairness", f"fewer than {fairness.MIN_APPRAISALS} appraisals with targets from at least "
