@@ -111,7 +111,45 @@ def test_every_pns_reaches_min_jp_or_has_a_reason_and_pppk_are_not_failures(case
     assert (pppk["reason"] == "pppk_not_owed").all() and (pppk["jp_inhouse"] == 0).all()
     assert pppk["reason_text"].str.contains("PP 49/2018").all()
     s = D.summarise(dp, params.workshops.min_jp, D.development_activities(needs, plan, cat, params))
+    # without a supervisor's capacity (no supervisor_of given) the top-up is unlimited: nobody is short
     assert s.pns + s.pppk == s.people == len(dp) and s.pns_short == 0 and s.pns_meeting_min_jp == s.pns
+
+
+def test_capacity_is_shared_in_turn_among_a_supervisors_staff():
+    sessions = np.array([10, 10, 3, 5, 4])
+    supervisor = np.array(["S1", "S1", "S1", "S2", None], dtype=object)
+    granted = D.share_capacity(sessions, supervisor, capacity=8)
+    assert granted.tolist() == [3, 3, 2, 5, 0]  # S1: rounds of one each (3+3+2 = 8); S2 has room; no supervisor: none
+    assert D.share_capacity(sessions, supervisor, capacity=0).sum() == 0
+
+
+def test_every_pns_is_checked_and_a_supervisors_capacity_limits_the_top_up(case):
+    needs, cat, params, plan = case
+    gap_people = needs.drop_duplicates("employee_id")[["employee_id", "employment_type", "unit_id",
+                                                       "position_class", "region"]]
+    no_gap = pd.DataFrame({"employee_id": ["N1", "N2", "N3"], "employment_type": "PNS", "unit_id": "U1",
+                           "position_class": "pelaksana", "region": "Palu"})
+    people = pd.concat([gap_people, no_gap], ignore_index=True)
+    # one supervisor for everybody but N3, whose supervisor is not known
+    supervisor_of = pd.Series("S1", index=people["employee_id"]).drop("N3")
+    limited = Params(workshops=params.workshops.model_copy(update={"supervisor_inhouse_jp": 8}))
+    dp = D.development_plans(needs, plan, cat, limited, people=people, supervisor_of=supervisor_of).set_index(
+        "employee_id")
+    assert set(dp.index) == set(people["employee_id"])  # a PNS without a gap is owed 20 JP too
+    assert dp.loc[["N1", "N2", "N3"], "n_gaps"].eq(0).all()
+    credit = params.jp_table["coaching"]
+    assert dp["jp_inhouse"].sum() <= 8 + 1e-9  # the supervisor's capacity, shared
+    short = dp[dp["min_jp_applies"] & ~dp["meets_min_jp"].fillna(False)]
+    assert len(short) > 0 and short["reason"].isin(["inhouse_capacity", "no_supervisor"]).all()
+    assert dp.loc["N3", "reason"] == "no_supervisor" and dp.loc["N3", "jp_inhouse"] == 0
+    assert dp.loc["N3", "jp_shortfall"] == params.workshops.min_jp
+    assert (dp["jp_inhouse"] % credit == 0).all()
+    s = D.summarise(dp.reset_index(), params.workshops.min_jp)
+    assert s.pns_short == len(short) and s.pns == int(dp["min_jp_applies"].sum())
+    assert dp.loc[["N1", "N2", "N3"], "min_jp_applies"].all()
+    unlimited = Params(workshops=params.workshops.model_copy(update={"supervisor_inhouse_jp": None}))
+    dp = D.development_plans(needs, plan, cat, unlimited, people=people, supervisor_of=supervisor_of)
+    assert set(dp.loc[dp["meets_min_jp"].eq(False), "employee_id"]) == set()  # unlimited: everyone topped up
 
 
 def test_shortfall_is_stated_when_no_inhouse_activity_is_credited(case):

@@ -26,9 +26,10 @@ def built(small_sample):
 
 def plans(small_sample, built, params=None):
     tables, _, default = small_sample
-    _, gap, target, _, clusters = built
+    outcomes, gap, target, _, clusters = built
     return sections.plans_section(gap, target, clusters, tables["employees"], tables["units"],
-                                  tables["competencies"], tables["training_catalog"], params or default, "id")
+                                  tables["competencies"], tables["training_catalog"], params or default, "id",
+                                  outcomes=outcomes)
 
 
 def test_gaps_section_counts_missing_assessments_apart_from_gaps(small_sample, built):
@@ -66,7 +67,7 @@ def default_plans(small_sample, built):
     return plans(small_sample, built)
 
 
-def test_plans_section_keeps_the_budget_and_restricts_people(default_plans):
+def test_plans_section_keeps_the_budget_and_restricts_people(small_sample, default_plans):
     s = default_plans
     assert_section_contract(s, "plans")
     plan = s.data["plan"]
@@ -76,6 +77,13 @@ def test_plans_section_keeps_the_budget_and_restricts_people(default_plans):
     assert {"workshop_plan.xlsx", "development_plans.xlsx"} <= set(s.files)
     jp = s.tables["development_jp_by_employment_type"].data
     assert jp["n"].sum() == len(s.data["plans"])
+    # every employee's 20 JP is checked, with or without a gap, and shortfalls say why
+    tables, _, params = small_sample
+    dp = s.data["plans"]
+    assert set(dp["employee_id"]) == set(tables["employees"]["employee_id"])
+    short = dp[dp["min_jp_applies"] & ~dp["meets_min_jp"].fillna(False)]
+    assert short["reason"].notna().all() and short["reason_text"].notna().all()
+    assert s.key_figures["development"]["pns_short"] == len(short)
 
 
 def test_the_pppk_jp_cap_comes_from_params(small_sample, default_plans):

@@ -152,6 +152,9 @@ class Workshops(_Strict):
     pppk_max_jp: float = Field(24, ge=0, description="PPPK development at most this many JP a year "
                                                       "(PP 49/2018 art. 40 [S])")
     plan_pppk_cap: bool = Field(True, description="keep PPPK within pppk_max_jp in the workshop plan")
+    supervisor_inhouse_jp: float | None = Field(
+        48, ge=0, description="JP of in-house development (coaching, mentoring...) a supervisor can give in a "
+                              "year, shared among their staff; null = unlimited [U]")
 
     @field_validator("gain")
     @classmethod

@@ -19,8 +19,11 @@ ones only with ``count_unfunded``). A PNS below the minimum is topped up with in
 activities credited by ``params.jp_table`` at no catalogue cost -- coaching by the direct
 supervisor first, then mentoring, on-the-job guidance, self-study or a community of practice,
 the first of these the agency's JP table credits -- in whole sessions, on their highest-priority
-gap without a funded activity. Whoever still falls short (no in-house form credited, or the
-optional cap on in-house JP) has ``jp_shortfall`` and a ``reason``.
+gap without a funded activity. In-house time is not free: a supervisor can give
+``workshops.supervisor_inhouse_jp`` JP a year, shared among their staff in turn. Every PNS is
+checked, with or without a gap (one without a gap is owed the 20 JP too). Whoever still falls short
+(no in-house form credited, the supervisor's capacity used up, no known supervisor, or the optional
+cap on in-house JP) has ``jp_shortfall`` and a ``reason``.
 
 PPPK are not owed the 20 JP: PP 11/2017 governs PNS, and PP 49/2018 art. 40 [S] gives PPPK
 development of at most 24 JP per contract year (except certain JPT). A PPPK is therefore never
@@ -41,6 +44,7 @@ import pandas as pd
 from analysis.core import i18n
 from analysis.core.codes import label
 from analysis.core.params import Params
+from analysis.core.periods import sort_periods
 from analysis.core.results import Results
 from analysis.training.workshops import (
     GUIDED_FORMS,
@@ -158,8 +162,16 @@ def _activity_texts(acts: pd.DataFrame, lang: str) -> list[str]:
 
 def development_plans(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataFrame, params: Params, *,
                       lang: str = "id", count_unfunded: bool = False,
-                      max_inhouse_jp: float | None = None) -> pd.DataFrame:
-    """One row per employee with a gap: gaps by priority, activities, JP, cost and the 20 JP rule.
+                      max_inhouse_jp: float | None = None, people: pd.DataFrame | None = None,
+                      supervisor_of: pd.Series | None = None) -> pd.DataFrame:
+    """One row per employee with a gap (and per person of ``people``): gaps by priority, activities, JP,
+    cost and the 20 JP rule.
+
+    ``people`` (employee_id, employment_type, unit_id, region, position_class) are everyone whose
+    20 JP is checked: a PNS without a competency gap is owed the 20 JP too, and gets a row.
+    ``supervisor_of`` (employee id -> direct supervisor's id) makes in-house capacity real: the top-up
+    of a supervisor's staff shares ``workshops.supervisor_inhouse_jp`` JP a year, one session at a
+    time in turn (by employee id) until it is used; who then still falls short says why.
 
     Columns: employee_id, employment_type, unit_id, region, position_class, cluster,
     cluster_name, cluster_name_en, n_gaps, total_gap, gaps, activities, n_funded, gap_closed,
@@ -169,7 +181,7 @@ def development_plans(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataF
     fund them from elsewhere); ``max_inhouse_jp`` caps the in-house top-up.
     """
     acts = development_activities(needs, plan, catalog, params, lang)
-    if acts.empty:
+    if acts.empty and (people is None or people.empty):
         return pd.DataFrame()
     min_jp = float(params.workshops.min_jp)
     form = next((f for f in INHOUSE_FORMS if f in params.jp_table), None)
@@ -192,34 +204,53 @@ def development_plans(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataF
                 n_funded=("_f", "sum"), gap_closed=("gap_closed", "sum"), jp_funded=("jp_funded", "sum"),
                 jp_unfunded=("jp_unfunded", "sum"), cost_funded=("cost_funded", "sum"),
                 cost_unfunded=("cost_unfunded", "sum"), _first_code=("competency_code", "first")).reset_index()
+    if people is not None:  # everyone owed the 20 JP, with or without a gap
+        out = pd.concat([out, _without_gaps(people, set(out["employee_id"]))], ignore_index=True)
+        out = out.sort_values("employee_id", kind="stable").reset_index(drop=True)
     out["cost"] = out["cost_funded"] + out["cost_unfunded"]
     out["n_funded"] = out["n_funded"].astype(int)
     pppk = (out["employment_type"] == "PPPK").to_numpy()
     secured = out["jp_funded"] + (out["jp_unfunded"] if count_unfunded else 0.0)
     short = np.where(pppk, 0.0, np.maximum(min_jp - secured.to_numpy(), 0.0))
+    why = np.full(len(out), "", dtype=object)  # why a PNS short of the minimum gets no more in-house JP
     if form:
         sessions = np.ceil(short / credit - 1e-9).astype(int)
         if max_inhouse_jp is not None:
-            sessions = np.minimum(sessions, int(max_inhouse_jp // credit))
+            capped = np.minimum(sessions, int(max_inhouse_jp // credit))
+            why[capped < sessions] = "inhouse_cap"
+            sessions = capped
+        capacity = params.workshops.supervisor_inhouse_jp
+        if supervisor_of is not None and capacity is not None:
+            sup = supervisor_of.reindex(out["employee_id"]).to_numpy()
+            granted = share_capacity(sessions, sup, int(capacity // credit))
+            unknown = pd.isna(sup)
+            why[(granted < sessions) & unknown] = "no_supervisor"
+            why[(granted < sessions) & ~unknown] = "inhouse_capacity"
+            sessions = granted
     else:
         sessions = np.zeros(len(out), dtype=int)
+        why[:] = "no_inhouse_form"
     out["jp_inhouse"] = sessions * credit
     codes = focus.reindex(out["employee_id"]).fillna(pd.Series(out["_first_code"].to_numpy(),
                                                                 index=out["employee_id"]))
     form_label = label("training_form", form, lang) if form else ""
-    out["inhouse"] = [_t("dev.inhouse", lang, form=form_label, sessions=int(k), credit=credit, jp=k * credit, code=c)
-                      if k > 0 else None for k, c in zip(sessions, codes)]
+    out["inhouse"] = [None if k == 0 else
+                      _t("dev.inhouse", lang, form=form_label, sessions=int(k), credit=credit, jp=k * credit, code=c)
+                      if isinstance(c, str) else
+                      _t("dev.inhouse_no_gap", lang, form=form_label, sessions=int(k), credit=credit, jp=k * credit)
+                      for k, c in zip(sessions, codes)]
     out["jp_total"] = secured + out["jp_inhouse"]
     meets = out["jp_total"].to_numpy() >= min_jp - 1e-9
     out["min_jp_applies"] = ~pppk
     out["meets_min_jp"] = pd.array(np.where(pppk, None, meets), dtype="boolean")
     out["jp_shortfall"] = np.where(pppk, np.nan, np.maximum(min_jp - out["jp_total"].to_numpy(), 0.0))
     out["over_jp_cap"] = pppk & (out["jp_funded"].to_numpy() > params.workshops.pppk_max_jp + 1e-9)
-    reason = np.where(pppk, "pppk_not_owed", np.where(meets, "", "no_inhouse_form" if not form else "inhouse_cap"))
+    reason = np.where(pppk, "pppk_not_owed", np.where(meets, "", why))
     out["reason"] = pd.Series(reason, dtype="object").replace("", None)
+    caps = {"inhouse_cap": max_inhouse_jp or 0.0, "inhouse_capacity": params.workshops.supervisor_inhouse_jp or 0.0}
     texts = []
     for r, sf in zip(out["reason"], out["jp_shortfall"]):
-        texts.append(None if r is None else _t(f"dev.reason.{r}", lang, short=sf, cap=max_inhouse_jp or 0.0)
+        texts.append(None if r is None else _t(f"dev.reason.{r}", lang, short=sf, cap=caps.get(r, 0.0))
                      if r != "pppk_not_owed" else _t("dev.reason.pppk_not_owed", lang))
     out["reason_text"] = texts
     out["cluster"] = out["cluster"].astype("Int64")
@@ -228,6 +259,45 @@ def development_plans(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataF
             "jp_unfunded", "jp_inhouse", "inhouse", "jp_total", "cost_funded", "cost_unfunded", "cost",
             "min_jp_applies", "meets_min_jp", "jp_shortfall", "over_jp_cap", "reason", "reason_text"]
     return out[cols]
+
+
+def direct_supervisors(outcomes: pd.DataFrame) -> pd.Series:
+    """Each employee's direct supervisor: the appraising rater of their latest period."""
+    a = outcomes.dropna(subset=["rater_id"])
+    order = a["period"].map({p: i for i, p in enumerate(sort_periods(a["period"].unique()))})
+    latest = a.assign(_order=order).sort_values(["employee_id", "_order"], kind="stable")
+    return latest.drop_duplicates("employee_id", keep="last").set_index("employee_id")["rater_id"]
+
+
+def _without_gaps(people: pd.DataFrame, with_gaps: set) -> pd.DataFrame:
+    """Rows of the plans for the people with no competency gap: nothing funded, nothing to close."""
+    rest = people[~people["employee_id"].isin(with_gaps)].drop_duplicates("employee_id")
+    cols = ["employee_id", "employment_type", "unit_id", "region", "position_class"]
+    out = rest.reindex(columns=cols).reset_index(drop=True)
+    zeros = {"n_gaps": 0, "total_gap": 0.0, "gaps": "", "activities": "", "n_funded": 0, "gap_closed": 0.0,
+             "jp_funded": 0.0, "jp_unfunded": 0.0, "cost_funded": 0.0, "cost_unfunded": 0.0}
+    return out.assign(cluster=np.nan, cluster_name=None, cluster_name_en=None, _first_code=None, **zeros)
+
+
+def share_capacity(sessions: np.ndarray, supervisor: np.ndarray, capacity: int) -> np.ndarray:
+    """In-house sessions each person gets when every supervisor can give ``capacity`` sessions a year:
+    one session at a time to each of their staff who still needs one, in turn (by position in the
+    arrays), until it is used. People without a known supervisor get none."""
+    granted = np.zeros(len(sessions), dtype=int)
+    staff: dict = {}
+    for i, sup in enumerate(supervisor):
+        if sessions[i] > 0 and not pd.isna(sup):
+            staff.setdefault(sup, []).append(i)
+    for members in staff.values():
+        left = capacity
+        while left > 0:
+            waiting = [i for i in members if granted[i] < sessions[i]]
+            if not waiting:
+                break
+            for i in waiting[:left]:
+                granted[i] += 1
+            left -= min(left, len(waiting))
+    return granted
 
 
 @dataclass(frozen=True)

@@ -154,8 +154,11 @@ def clusters_section(gap_section: Section, employees: pd.DataFrame, units: pd.Da
 
 def plans_section(gap_section: Section, target: Section, cluster_section: Section, employees: pd.DataFrame,
                   units: pd.DataFrame, competencies: pd.DataFrame | None, catalog: pd.DataFrame | None,
-                  params: Params, lang: str = "id") -> Section:
-    """Individual development plans and the budgeted workshop plan (MILP), with the budget curve."""
+                  params: Params, lang: str = "id", outcomes: pd.DataFrame | None = None) -> Section:
+    """Individual development plans and the budgeted workshop plan (MILP), with the budget curve.
+
+    With ``outcomes`` (the appraisals, for each employee's direct supervisor), every employee's 20 JP
+    is checked and the in-house top-up draws on their supervisor's capacity."""
     if not gap_section.available:
         return Section("plans", status=gap_section.status, text=dict(gap_section.text))
     if catalog is None or catalog.empty:
@@ -171,7 +174,11 @@ def plans_section(gap_section: Section, target: Section, cluster_section: Sectio
     plan = W.plan_workshops(cand, ws.budget, needs, jp_cap=caps)
     curve = W.budget_curve(cand, budget=ws.budget, jp_cap=caps)
     acts = development.development_activities(needs, plan, catalog, params, lang)
-    plans = development.development_plans(needs, plan, catalog, params, lang=lang)
+    people = employees.reindex(columns=["employee_id", "employment_type", "unit_id", "position_class"]).merge(
+        units[["unit_id", "region"]], on="unit_id", how="left") if outcomes is not None else None
+    supervisors = development.direct_supervisors(outcomes) if outcomes is not None else None
+    plans = development.development_plans(needs, plan, catalog, params, lang=lang, people=people,
+                                          supervisor_of=supervisors)
     dev = development.summarise(plans, ws.min_jp, acts)
     classroom = plan.classroom()
     s = Section("plans")
