@@ -179,7 +179,8 @@ def training_block(f: Facts, run_dir: Path) -> Block:
                              people=f.n(f"{p}.people_reached", "int")))
         b.bullets.append(_t("brief.training.jp", lang, pns=f.n(f"{nb}:plans.development.pns", "int"),
                             met=f.n(f"{nb}:plans.development.pns_meeting_min_jp", "int"),
-                            topped=f.n(f"{nb}:plans.development.pns_topped_up", "int")))
+                            topped=f.n(f"{nb}:plans.development.pns_topped_up", "int"),
+                            short=f.count(f"{nb}:plans.development.pns_short")))
         if f.has(f"{nb}:plans.gap_closed_per_extra_billion"):
             b.bullets.append(_t("brief.training.marginal", lang,
                                 extra=f.n(f"{nb}:plans.gap_closed_per_extra_billion", "num", 0)))
