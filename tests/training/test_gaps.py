@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from analysis.core.params import Params
@@ -169,3 +170,22 @@ def test_generated_sample_profiles_are_recovered(tmp_path):
     profile = {e: p for p, ids in truth["competency_profiles"]["employees"].items() for e in ids}
     planted_labels = res.labels.index.map(profile)
     assert adjusted_rand_score(planted_labels, res.labels) >= 0.9
+
+
+@pytest.mark.parametrize("missing", [0.1, 0.4])
+def test_data_without_clusters_are_neither_stable_nor_structured(missing):
+    # negative control: uniform gaps, no profiles; the imputed full-data clustering once made this "stable"
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 3, (600, 9))
+    x[rng.random(x.shape) < missing] = np.nan
+    m = pd.DataFrame(x, index=[f"E{i}" for i in range(600)], columns=[f"M.0{j + 1}" for j in range(9)])
+    res = clusters.cluster_gaps(m, 2, 8, n_bootstrap=20, seed=0)
+    assert not res.stability["structure"] and res.stability["structure_p"] > 0.05
+    assert res.stability["ari_mean"] < 0.5
+
+
+def test_planted_profiles_are_found_to_have_structure():
+    m, truth = planted(missing=0.2)
+    res = clusters.cluster_gaps(m, 2, 8, n_bootstrap=20, seed=0)
+    assert res.stability["structure"] and res.stability["structure_p"] <= 0.05
+    assert res.stability["ari_mean"] > 0.9

@@ -59,6 +59,7 @@ def test_clusters_section_names_every_cluster_in_both_languages(built):
     assert names["name_id"].str.len().gt(0).all() and names["name_en"].str.len().gt(0).all()
     result = clusters.data["result"]
     assert_results_api(result)
+    assert clusters.key_figures["structure"] is True and clusters.key_figures["structure_p"] <= 0.05
     assert len(result.to_frame()) == result.k and result.summary().startswith("Gap clusters")
 
 

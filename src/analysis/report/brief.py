@@ -161,11 +161,14 @@ def training_block(f: Facts, run_dir: Path) -> Block:
                            share=f.n(f"{nb}:gaps.share_with_gap", "pct"),
                            missing=f.n(f"{nb}:gaps.not_assessed", "int")))
     if f.available(nb, "clusters"):
-        clusters = f.get(f"{nb}:clusters.clusters")
-        names = Markup("; ").join(
-            Markup("{} ({})").format(c[f"name_{lang}"], f.count(f"{nb}:clusters.clusters.{i}.n"))
-            for i, c in enumerate(clusters))
-        b.bullets.append(_t("brief.training.clusters", lang, k=f.n(f"{nb}:clusters.k", "int"), names=names))
+        if f.has(f"{nb}:clusters.structure") and not f.get(f"{nb}:clusters.structure"):
+            b.bullets.append(Markup(t("brief.training.clusters_none", lang)))  # a partition, not profiles
+        else:
+            clusters = f.get(f"{nb}:clusters.clusters")
+            names = Markup("; ").join(
+                Markup("{} ({})").format(c[f"name_{lang}"], f.count(f"{nb}:clusters.clusters.{i}.n"))
+                for i, c in enumerate(clusters))
+            b.bullets.append(_t("brief.training.clusters", lang, k=f.n(f"{nb}:clusters.k", "int"), names=names))
     if f.available(nb, "plans"):
         p = f"{nb}:plans.plan"
         line = _t("brief.training.plan", lang, budget=f.n(f"{nb}:plans.budget", "idr"),

@@ -15,10 +15,18 @@ technical codes). They are clustered with k-means (scikit-learn):
   are noise, and the extra cluster is usually one profile split by severity.
   The criterion for every k is kept so the choice can be shown, with the
   Calinski–Harabasz and Davies–Bouldin indices beside it.
-- **Stability**: on ``n_bootstrap`` resamples the clustering is redone and
-  compared with the full-data one: the adjusted Rand index over all
+- The silhouette is computed from distances over the coordinates both people
+  have, never over imputed cells (which come from the clustering under test).
+- **Stability**: on ``n_bootstrap`` resamples of the raw data the whole
+  procedure (imputation included) is redone, everyone is assigned to the
+  nearest resample centre over their own observed coordinates, and the result
+  is compared with the full-data clustering: the adjusted Rand index over all
   employees, and each cluster's mean Jaccard similarity with its best match
   (Hennig 2007; above 0.75 stable, below 0.5 dissolving).
+- **Is there structure at all?** The chosen solution's silhouette against the
+  same procedure on reference data with none (each column permuted on its
+  own, ``structure_test``): without structure the notebook and the brief say
+  so instead of naming profiles.
 - Everything is seeded: the same data and params give the same clusters.
 - Each cluster is named from its dominant gaps in both languages
   ("Komunikasi & Kerjasama").
@@ -32,6 +40,7 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.metrics.pairwise import nan_euclidean_distances
 
 from analysis.core.codes import MANAGERIAL_COMPETENCIES, SOCIOCULTURAL_COMPETENCIES
 from analysis.core.i18n import t
@@ -52,13 +61,15 @@ def gap_matrix(gaps: pd.DataFrame, min_gap: float = 0.0) -> pd.DataFrame:
     return m[(m > min_gap).any(axis=1)]
 
 
-def _kpod(x: np.ndarray, k: int, seed: int, max_iter: int = 30) -> tuple[np.ndarray, KMeans, np.ndarray]:
+def _kpod(x: np.ndarray, k: int, seed: int, max_iter: int = 30,
+          n_init: int = 10) -> tuple[np.ndarray, KMeans, np.ndarray]:
     """k-means with missing values: impute from cluster centres until the assignment settles."""
     missing = np.isnan(x)
-    filled = np.where(missing, np.nanmean(x, axis=0), x)
+    means = np.nanmean(x, axis=0)
+    filled = np.where(missing, np.where(np.isnan(means), 0.0, means), x)
     labels = None
     for _ in range(max_iter):
-        km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(filled)
+        km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(filled)
         if labels is not None and np.array_equal(km.labels_, labels):
             break
         labels = km.labels_
@@ -98,6 +109,17 @@ class GapClusters(Results):
         return f"{head}\n{self.to_frame().to_string(index=False)}"
 
 
+def observed_silhouette(x: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette from distances over the coordinates both people have (never the imputed ones,
+    which come from the clustering under test)."""
+    if len(np.unique(labels)) < 2:
+        return float("nan")
+    d = nan_euclidean_distances(x)
+    d = np.where(np.isnan(d), np.nanmax(d), d)  # no coordinate in common: as far apart as any pair
+    np.fill_diagonal(d, 0.0)
+    return float(silhouette_score(d, labels, metric="precomputed"))
+
+
 def choose_k(x: np.ndarray, k_range: range, seed: int, tolerance: float = 0.01) -> tuple[int, pd.DataFrame]:
     rows = []
     rng = np.random.default_rng(seed)
@@ -106,7 +128,7 @@ def choose_k(x: np.ndarray, k_range: range, seed: int, tolerance: float = 0.01) 
         if k >= len(x):
             break
         labels, km, filled = _kpod(x, k, seed)
-        rows.append({"k": k, "silhouette": float(silhouette_score(filled[sample], labels[sample])),
+        rows.append({"k": k, "silhouette": observed_silhouette(x[sample], labels[sample]),
                      "calinski_harabasz": float(calinski_harabasz_score(filled, labels)),
                      "davies_bouldin": float(davies_bouldin_score(filled, labels)),
                      "inertia": float(km.inertia_)})
@@ -142,19 +164,30 @@ def _cluster_gaps(matrix, k_min, k_max, n_bootstrap, seed, names, tolerance) -> 
     relabel = {old: new + 1 for new, old in enumerate(order)}
     labels = pd.Series([relabel[v] for v in raw], index=matrix.index, name="cluster")
     centres = pd.DataFrame(filled, index=matrix.index, columns=matrix.columns).groupby(labels).mean()
-    stability = _stability(filled, raw, k, n_bootstrap, seed)
+    stability = _stability(x, raw, k, n_bootstrap, seed)
+    stability.update(structure_test(x, k, criterion.loc[criterion["chosen"], "silhouette"].iloc[0], seed))
     stability["jaccard"] = {relabel[c]: v for c, v in stability["jaccard"].items()}
     return GapClusters(labels, k, criterion, centres, name_clusters(centres, names), stability,
                        pd.DataFrame(filled, index=matrix.index, columns=matrix.columns))
 
 
+def _nearest_observed(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Each row's nearest centre over the coordinates the row has (mean squared distance)."""
+    observed = ~np.isnan(x)
+    diff = np.where(observed[:, None, :], x[:, None, :] - centres[None, :, :], 0.0)
+    return np.argmin((diff ** 2).sum(axis=2) / np.maximum(observed.sum(axis=1), 1)[:, None], axis=1)
+
+
 def _stability(x: np.ndarray, labels: np.ndarray, k: int, n_boot: int, seed: int) -> dict:
+    """Hennig's (2007) bootstrap on the raw data: each resample is clustered by the whole procedure,
+    imputation included, and everyone is assigned to its nearest resample centre over their own
+    observed coordinates; so the full-data clustering is never built into the data that tests it."""
     rng = np.random.default_rng(seed + 1)
     aris, jac = [], {c: [] for c in range(k)}
     for _ in range(n_boot):
         idx = rng.choice(len(x), len(x), replace=True)
-        km = KMeans(n_clusters=k, n_init=5, random_state=int(rng.integers(1 << 31))).fit(x[idx])
-        pred = km.predict(x)
+        _, km, _ = _kpod(x[idx], k, int(rng.integers(1 << 31)), n_init=5)
+        pred = _nearest_observed(x, km.cluster_centers_)
         aris.append(adjusted_rand_score(labels, pred))
         uniq = np.unique(idx)
         for c in range(k):
@@ -168,6 +201,28 @@ def _stability(x: np.ndarray, labels: np.ndarray, k: int, n_boot: int, seed: int
             "ari_mean": float(np.mean(aris)) if aris else None,
             "ari_p05": float(np.quantile(aris, 0.05)) if aris else None,
             "jaccard": {c: float(np.mean(v)) if v else None for c, v in jac.items()}}
+
+
+N_NULL = 19  # reference data sets: the smallest p-value is 1/20 = 0.05
+MAX_NULL_SAMPLE = 1500  # people in each reference silhouette
+
+
+def structure_test(x: np.ndarray, k: int, observed: float, seed: int) -> dict:
+    """Is there cluster structure at all? The silhouette of the k-cluster solution against the same
+    procedure on reference data with none: each column permuted on its own (its values and its
+    missing cells kept, their links across columns broken). ``structure_p`` is the share of the
+    ``N_NULL`` references plus this one at least as well separated; structure is claimed at 0.05."""
+    rng = np.random.default_rng(seed + 2)
+    n = min(len(x), MAX_NULL_SAMPLE)
+    rows = rng.choice(len(x), n, replace=False)
+    own = observed_silhouette(x[rows], _kpod(x[rows], k, seed)[0])
+    null = []
+    for _ in range(N_NULL):
+        ref = np.column_stack([rng.permutation(x[rows, j]) for j in range(x.shape[1])])
+        null.append(observed_silhouette(ref, _kpod(ref, k, seed)[0]))
+    p = (1 + sum(v >= own for v in null)) / (1 + len(null))
+    return {"silhouette_reference": float(np.nanmean(null)), "structure_p": float(p), "structure": bool(p <= 0.05),
+            "observed_silhouette": float(observed)}
 
 
 def name_clusters(centres: pd.DataFrame, competencies: pd.DataFrame | None) -> pd.DataFrame:

@@ -141,6 +141,9 @@ def clusters_section(gap_section: Section, employees: pd.DataFrame, units: pd.Da
         "silhouette": float(res.criterion.loc[res.criterion["chosen"], "silhouette"].iloc[0]),
         "employees": int(len(res.labels)), "stability_ari": res.stability["ari_mean"],
         "stability_ari_p05": res.stability["ari_p05"], "n_bootstrap": c.n_bootstrap,
+        # is there cluster structure at all? (against reference data with none, see clusters.structure_test)
+        "structure": res.stability["structure"], "structure_p": res.stability["structure_p"],
+        "silhouette_reference": res.stability["silhouette_reference"],
         "clusters": sizes[["cluster", "name_id", "name_en", "n", "stability_jaccard", "mean_gap_dominant"]]
         .to_dict(orient="records"),
     }
@@ -148,6 +151,9 @@ def clusters_section(gap_section: Section, employees: pd.DataFrame, units: pd.Da
         s.text[lang] = t("nb03.clusters", lang, n=len(res.labels), k=res.k,
                          sil=s.key_figures["silhouette"], ari=res.stability["ari_mean"] or np.nan,
                          names="; ".join(sizes[f"name_{lang}"]))
+        if not res.stability["structure"]:
+            s.text[lang] += " " + t("nb03.clusters_no_structure", lang, p=res.stability["structure_p"],
+                                    ref=res.stability["silhouette_reference"])
     s.data = {"result": res, "by_region": by_region, "labels": res.labels, "names": res.names}
     return s
 
