@@ -64,3 +64,42 @@ def test_eligibility_counts_distinct_people_rated_not_rater_ratee_period_rows():
         assert (few["n_pairs"] == 18).all()
         many = table.drop(few.index)
         assert (many["n_ratees"] >= 10).all() and many["eligible"].all()
+
+
+def team_feedback(seed: int, central=(), teams: int = 40, size: int = 12, compression: float = 0.4) -> pd.DataFrame:
+    """Peers rate each other within teams; half the teams are homogeneous in true level (SD 0.2), half
+    not (SD 0.8). A rater in ``central`` compresses what they see towards the team's mean."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for t in range(teams):
+        mean = rng.normal(0, 0.3)
+        true = mean + rng.normal(0, 0.2 if t % 2 == 0 else 0.8, size)
+        lenient = rng.normal(0, 0.2, size)
+        for i in range(size):
+            for j in range(size):
+                if i == j:
+                    continue
+                seen = compression * (true[j] - mean) + mean if f"T{t}R{i}" in central else true[j]
+                for aspect in ("a", "b", "c"):
+                    rows.append({"rater_id": f"T{t}R{i}", "ratee_id": f"T{t}R{j}", "period": "2024",
+                                 "aspect": aspect, "rater_role": "peer" if (i + j) % 2 else "subordinate",
+                                 "score": 3 + seen + lenient[i] + rng.normal(0, 0.5)})
+    return pd.DataFrame(rows)
+
+
+def test_central_tendency_is_not_confounded_with_homogeneous_teams():
+    # negative control: no central tendency; the uncorrected slope flagged raters of homogeneous teams
+    rates = {True: [], False: []}
+    for seed in range(3):
+        fb = team_feedback(seed)
+        ct = flags.central_tendency(fb, spec.feedback_model(fb), min_ratees=10, fdr=0.10)
+        homogeneous = ct.index.str.extract(r"T(\d+)R")[0].astype(int).to_numpy() % 2 == 0
+        for h in (True, False):
+            rates[h].append(float((ct["p"][homogeneous == h] < 0.05).mean()))
+    assert np.mean(rates[True]) < 0.08 and np.mean(rates[False]) < 0.08, rates  # nominal 5% (was ~10% vs 5%)
+    # positive control: raters who compress a spread-out team's levels to a fifth are found
+    central = {f"T{t}R0" for t in range(1, 20, 2)}
+    fb = team_feedback(7, central, teams=20, size=16, compression=0.2)
+    ct = flags.central_tendency(fb, spec.feedback_model(fb), min_ratees=10, fdr=0.10)
+    found = set(ct.index[ct["flag"] == "central_tendency"])
+    assert len(found & central) >= 0.75 * len(central) and len(found - central) <= 2

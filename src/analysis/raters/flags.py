@@ -106,29 +106,49 @@ def _others_mean(pairs: pd.DataFrame, col: str) -> pd.Series:
     return ((total - pairs[col]) / (count - 1)).where(count > 1)
 
 
+def _pooled_within_variance(frame: pd.DataFrame, by: list[str], col: str) -> float:
+    """The variance of ``col`` within groups, pooled over groups of two or more."""
+    g = frame.groupby(by)[col]
+    ss = (frame[col] - g.transform("mean")) ** 2
+    df = (g.transform("count") - 1).groupby([frame[b] for b in by]).first().clip(lower=0).sum()
+    return float(ss.sum() / df) if df > 0 else float("nan")
+
+
 def central_tendency(feedback: pd.DataFrame, fit: CrossedFit, min_ratees: int = 10,
                      fdr: float = 0.10) -> pd.DataFrame:
     """Slope of each rater's ratee means on the other raters' means for the same ratees."""
     pairs = _pair_table(feedback, fit)
     pairs["others"] = _others_mean(pairs, "mean")
     pairs["others_extreme"] = _others_mean(pairs, "extreme")
+    # the others' mean is a noisy measure of the ratee's level: its error variance is the spread of
+    # one rater's pair mean around the others' (pooled) over the number of other raters
+    pair_var = _pooled_within_variance(pairs, ["ratee_id", "period"], "mean")
+    pairs["others_error"] = pair_var / (pairs.groupby(["ratee_id", "period"])["mean"].transform("count") - 1)
     pairs = pairs.dropna(subset=["others"])
     # within-rater centring, then the pooled slope every rater shares on average
     pairs["x"] = pairs["others"] - pairs.groupby("rater_id")["others"].transform("mean")
     pairs["y"] = pairs["mean"] - pairs.groupby("rater_id")["mean"].transform("mean")
-    pooled = float((pairs["x"] * pairs["y"]).sum() / (pairs["x"] ** 2).sum())
     g = pairs.groupby("rater_id")
     sxx = g["x"].apply(lambda s: float((s ** 2).sum()))
     sxy = pairs.assign(xy=pairs["x"] * pairs["y"]).groupby("rater_id")["xy"].sum()
     n = g.size()
-    slope = sxy / sxx.where(sxx > 1e-12)
-    resid = pairs["y"] - pairs["rater_id"].map(slope) * pairs["x"]
+    # regression attenuation (Fuller 1987): a rater whose ratees differ little in level, or whose
+    # others' mean is noisy, has a flatter slope with no central tendency at all; each slope is
+    # divided by the reliability of the others' mean within the rater's own set of ratees
+    error = g["others_error"].mean()
+    reliability = (1 - error / (sxx / n).where(sxx > 1e-12)).clip(lower=0.05, upper=1.0)
+    pooled_reliability = float(np.clip(1 - pairs["others_error"].mean() / (pairs["x"] ** 2).mean(), 0.05, 1.0))
+    pooled = float((pairs["x"] * pairs["y"]).sum() / (pairs["x"] ** 2).sum()) / pooled_reliability
+    raw_slope = sxy / sxx.where(sxx > 1e-12)
+    resid = pairs["y"] - pairs["rater_id"].map(raw_slope) * pairs["x"]
     rss = (resid ** 2).groupby(pairs["rater_id"]).sum()
-    se = np.sqrt(rss / (n - 2).clip(lower=1) / sxx.where(sxx > 1e-12))
+    slope = raw_slope / reliability
+    se = np.sqrt(rss / (n - 2).clip(lower=1) / sxx.where(sxx > 1e-12)) / reliability
     out = pd.DataFrame({
         # eligibility counts distinct people rated; the regression's rows are rater x ratee x period
         "n_ratees": g["ratee_id"].nunique(), "n_pairs": n,
-        "slope": slope, "slope_se": se, "pooled_slope": pooled,
+        "slope": slope, "slope_se": se, "pooled_slope": pooled, "slope_raw": raw_slope,
+        "others_reliability": reliability,
         "sd_rater": g["mean"].std(), "sd_others": g["others"].std(),
         "extreme_share": g["extreme"].mean(), "others_extreme_share": g["others_extreme"].mean(),
     })
