@@ -17,8 +17,13 @@ rater's effect from the level of the people they rate. On top of it:
   (leniency-adjusted) score for each ratee is regressed on the mean the
   *other* raters give the same ratee. A rater who uses the full scale follows
   the others with the slope every rater has on average; one who avoids the
-  ends of the scale follows them with a flatter slope. One-sided t-test of
-  the rater's slope against the pooled slope, BH-adjusted.
+  ends of the scale follows them with a flatter slope. The others' mean is a
+  noisy measure of each ratee's level, which attenuates the slope by its
+  reliability within the rater's own set of ratees (lowest where the ratees
+  differ little, as in homogeneous teams): each slope, and the pooled one, is
+  divided by that reliability before the one-sided t-test of the rater's
+  slope against the pooled slope, BH-adjusted. Eligibility counts distinct
+  people rated.
 - **Halo.** One impression across all aspects means the rater's scores vary
   between ratees but hardly across aspects of one ratee. The ratio of the
   rater's between-ratee to within-ratee mean squares (one-way ANOVA, aspects
