@@ -103,3 +103,35 @@ def test_central_tendency_is_not_confounded_with_homogeneous_teams():
     ct = flags.central_tendency(fb, spec.feedback_model(fb), min_ratees=10, fdr=0.10)
     found = set(ct.index[ct["flag"] == "central_tendency"])
     assert len(found & central) >= 0.75 * len(central) and len(found - central) <= 2
+
+
+def halo_feedback(seed: int, halo=(), teams: int = 40, size: int = 12) -> pd.DataFrame:
+    """Peers rate each other's three aspects; people differ by aspect, raters in leniency and role, aspects
+    in mean. A rater in ``halo`` scores every aspect of a person at that person's overall level."""
+    rng = np.random.default_rng(seed)
+    aspect_mean = {"a": 0.0, "b": 0.3, "c": -0.2}
+    rows = []
+    for t in range(teams):
+        level, profile = rng.normal(0, 0.5, size), rng.normal(0, 0.35, (size, 3))
+        lenient = rng.normal(0, 0.3, size)
+        for i in range(size):
+            for j in range(size):
+                if i == j:
+                    continue
+                role = "peer" if (i + j) % 2 else "subordinate"
+                for k, (aspect, m) in enumerate(aspect_mean.items()):
+                    seen = level[j] + (profile[j].mean() if f"T{t}R{i}" in halo else profile[j, k])
+                    rows.append({"rater_id": f"T{t}R{i}", "ratee_id": f"T{t}R{j}", "period": "2024",
+                                 "aspect": aspect, "rater_role": role,
+                                 "score": 3 + m + seen + lenient[i] + 0.2 * (role == "peer") + rng.normal(0, 0.4)})
+    return pd.DataFrame(rows)
+
+
+def test_the_halo_test_on_adjusted_scores_is_no_longer_far_below_its_level():
+    # no halo; on raw scores (aspect means within, other raters' leniency between) 0.2-1.5% of p-values
+    # fell below 0.05. On adjusted scores the test is still conservative (the reference F is taken as
+    # known and shares the same people), which issue 9 leaves open; the positive control is the
+    # generator's planted halo raters (tests/raters/test_rater_truths.py)
+    p = pd.concat([flags.halo(fb, spec.feedback_model(fb), min_ratees=10)["p"]
+                   for fb in (halo_feedback(seed) for seed in range(3))]).dropna()
+    assert 0.02 <= float((p < 0.05).mean()) <= 0.06

@@ -95,12 +95,15 @@ def _pair_table(feedback: pd.DataFrame, fit: CrossedFit) -> pd.DataFrame:
     lenient = fit.random_effects["rater_id"]["estimate"]
     fb["adj"] = adj - fb["rater_id"].map(lenient).fillna(0.0).astype(float)
     fb["sq"] = fb["score"] ** 2
+    fb["adj_sq"] = fb["adj"] ** 2
     fb["ext"] = fb["score"].isin([1.0, 5.0]).astype(float)
     g = fb.groupby(["rater_id", "ratee_id", "period"], sort=False)
     pairs = g.agg(mean=("adj", "mean"), raw_mean=("score", "mean"), k=("score", "size"),
-                  sq=("sq", "sum"), extreme=("ext", "mean")).reset_index()
+                  sq=("sq", "sum"), adj_sq=("adj_sq", "sum"), extreme=("ext", "mean")).reset_index()
     pairs["ss_within"] = (pairs["sq"] - pairs["k"] * pairs["raw_mean"] ** 2).clip(lower=0)
-    return pairs.drop(columns="sq")
+    # the same with aspect, role, period and leniency removed (what the halo test compares)
+    pairs["ss_within_adj"] = (pairs["adj_sq"] - pairs["k"] * pairs["mean"] ** 2).clip(lower=0)
+    return pairs.drop(columns=["sq", "adj_sq"])
 
 
 def _others_mean(pairs: pd.DataFrame, col: str) -> pd.Series:
@@ -173,9 +176,13 @@ def halo(feedback: pd.DataFrame, fit: CrossedFit, min_ratees: int = 10, fdr: flo
     """Between- vs within-ratee spread of each rater's aspect scores, against the other raters."""
     pairs = _pair_table(feedback, fit)
     pairs = pairs[pairs["k"] >= 2].copy()
+    # on scores with the aspect, role and period effects and each rater's leniency removed: aspect
+    # means would otherwise count as within-ratee spread, and the other raters' leniency and roles as
+    # between-ratee spread of the reference
     pairs["s1"] = pairs["k"].astype(float)
-    pairs["s2"] = pairs["k"] * pairs["raw_mean"]
-    pairs["s3"] = pairs["k"] * pairs["raw_mean"] ** 2
+    pairs["s2"] = pairs["k"] * pairs["mean"]
+    pairs["s3"] = pairs["k"] * pairs["mean"] ** 2
+    pairs["ss_within"] = pairs["ss_within_adj"]
     pairs["df"] = pairs["k"] - 1.0
     pairs["np"] = 1.0
     sums = ["s1", "s2", "s3", "ss_within", "df", "np"]
