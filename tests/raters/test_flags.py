@@ -7,8 +7,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from analysis.raters import flags, spec
+from analysis.raters import adjusted, flags, spec
 
 N_RATERS = 40_000  # the rejection rate's SE at 5% is 0.1 point
 
@@ -135,3 +136,31 @@ def test_the_halo_test_on_adjusted_scores_is_no_longer_far_below_its_level():
     p = pd.concat([flags.halo(fb, spec.feedback_model(fb), min_ratees=10)["p"]
                    for fb in (halo_feedback(seed) for seed in range(3))]).dropna()
     assert 0.02 <= float((p < 0.05).mean()) <= 0.06
+
+
+def test_adjusted_outcomes_keep_the_latent_scale_and_say_whose_category_is_uncertain():
+    rng = np.random.default_rng(8)
+    effects = {f"S{s}": (rng.uniform(0.3, 0.9) if s % 2 == 0 else 0.0) for s in range(60)}  # half lenient
+    rows = []
+    for s in range(60):
+        for e in range(8):
+            level = rng.normal(0, 0.5)
+            for k, period in enumerate(("2024", "2025")):
+                rater = f"S{(s + k) % 60}"  # a new supervisor in the second year links the supervisors
+                h, p = (int(np.clip(np.round(2 + level + effects[rater] + rng.normal(0, 0.4)), 1, 3))
+                        for _ in range(2))
+                rows.append({"employee_id": f"S{s}E{e}", "period": period, "unit_id": f"U{s // 6}",
+                             "rater_id": rater, "hasil_kerja": spec.VALUE_RATING[h],
+                             "perilaku_kerja": spec.VALUE_RATING[p], "predikat": None})
+    out = pd.DataFrame(rows)
+    from analysis.outcomes.predikat import predikat
+
+    out["predikat"] = predikat(out["hasil_kerja"], out["perilaku_kerja"])
+    adj = adjusted.adjusted_outcomes(out, alpha=0.05)
+    t = adj.table
+    latent = t["hasil_kerja"].map(spec.RATING_VALUE) - t["rater_effect"]
+    np.testing.assert_allclose(t["hasil_kerja_latent"], latent)
+    assert 0 < t["category_uncertain"].mean() < 1
+    wider = adjusted.adjusted_outcomes(out, alpha=0.001).table["category_uncertain"].mean()
+    assert wider >= t["category_uncertain"].mean()  # a wider interval leaves more categories uncertain
+    assert adj.to_dict()["share_uncertain"] == pytest.approx(t["category_uncertain"].mean())

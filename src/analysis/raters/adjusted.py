@@ -16,6 +16,7 @@ from analysis.core.ordinal import PP30_RANK, PREDIKAT_RANK, direction
 from analysis.core.results import Results
 from analysis.outcomes.predikat import MATRIX
 from analysis.raters.spec import RATING_VALUE, VALUE_RATING
+from analysis.stats.intervals import z_value
 from analysis.stats.mixed import CrossedFit, fit_crossed
 
 
@@ -45,13 +46,19 @@ class AdjustedOutcomes(Results):
     def to_dict(self) -> dict:
         changed = self.changed
         return to_json_safe({"n": int(len(self.table)), "changed": int(len(changed)),
+                             "share_uncertain": float(self.table["category_uncertain"].mean()),
                              "up": int((changed["change"] == "up").sum()),
                              "down": int((changed["change"] == "down").sum()),
                              "distribution": self.to_frame()})
 
 
-def adjusted_outcomes(outcomes: pd.DataFrame, method: str = "reml") -> AdjustedOutcomes:
+def adjusted_outcomes(outcomes: pd.DataFrame, method: str = "reml", alpha: float = 0.05) -> AdjustedOutcomes:
     """Predikat with each appraising supervisor's estimated effect removed.
+
+    Besides the recoded categories, the table keeps the adjusted ratings on the latent 1-3 scale
+    (``*_latent``) and says whose category is uncertain (``category_uncertain``): the (1 - alpha)
+    interval of their supervisor's effect reaches across a category boundary of either rating, so
+    the adjusted category could be another. A category changes only where an effect passes half a step.
 
     ``outcomes`` is notebook 01's per-employee table (employee_id, period, rater_id,
     hasil_kerja, perilaku_kerja, predikat). Both ratings are coded 1-3 and fitted together:
@@ -69,9 +76,16 @@ def adjusted_outcomes(outcomes: pd.DataFrame, method: str = "reml") -> AdjustedO
     effect = fit.random_effects["rater_id"]["estimate"]
     table = a[["employee_id", "period", "unit_id", "rater_id", "hasil_kerja", "perilaku_kerja", "predikat"]].copy()
     table["rater_effect"] = table["rater_id"].map(effect).fillna(0.0)
+    half_width = z_value(alpha) * table["rater_id"].map(fit.random_effects["rater_id"]["se"]).fillna(0.0)
+    uncertain = pd.Series(False, index=table.index)
     for col in ("hasil_kerja", "perilaku_kerja"):
         adj = table[col].map(RATING_VALUE) - table["rater_effect"]
+        table[f"{col}_latent"] = adj
         table[f"{col}_adjusted"] = np.clip(np.round(adj), 1, 3).astype(int).map(VALUE_RATING)
+        low = np.clip(np.round(adj - half_width), 1, 3)
+        high = np.clip(np.round(adj + half_width), 1, 3)
+        uncertain |= low != high
+    table["category_uncertain"] = uncertain
     table["predikat_adjusted"] = [MATRIX[(h, p)] for h, p in zip(table["hasil_kerja_adjusted"],
                                                                   table["perilaku_kerja_adjusted"])]
     table["change"] = direction(table["predikat_adjusted"].map(PREDIKAT_RANK) - table["predikat"].map(PREDIKAT_RANK))

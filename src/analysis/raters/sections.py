@@ -249,7 +249,7 @@ def fairness_section(outcomes: pd.DataFrame, employees: pd.DataFrame, targets: p
 def adjusted_section(outcomes: pd.DataFrame, model: Section, feedback: pd.DataFrame | None,
                      targets: pd.DataFrame | None, params: Params) -> Section:
     """Predikat and PP 30/2019 bands with the estimated rater effects removed."""
-    adj = adjusted.adjusted_outcomes(outcomes, params.raters.method)
+    adj = adjusted.adjusted_outcomes(outcomes, params.raters.method, params.alpha)
     dist = adj.distribution().reset_index()
     changed = adj.changed
     s = Section("adjusted")
@@ -261,6 +261,8 @@ def adjusted_section(outcomes: pd.DataFrame, model: Section, feedback: pd.DataFr
     kf = {"appraisal": {"rater_variance": float(vc["rater_id"]), "rater_sd": float(np.sqrt(vc["rater_id"])),
                         "changed": int(len(changed)), "up": int((changed["change"] == "up").sum()),
                         "down": int((changed["change"] == "down").sum()),
+                        # whose category could be another within the interval of their supervisor's effect
+                        "share_uncertain": float(adj.table["category_uncertain"].mean()),
                         "distribution": dist.to_dict(orient="records")}}
     bands = None
     if targets is not None and model.available:
@@ -277,7 +279,7 @@ def adjusted_section(outcomes: pd.DataFrame, model: Section, feedback: pd.DataFr
     s.key_figures = kf
     for lang in ("id", "en"):
         text = t("nb02.adjusted", lang, sd=kf["appraisal"]["rater_sd"], changed=kf["appraisal"]["changed"],
-                 n=len(adj.table))
+                 n=len(adj.table), uncertain=kf["appraisal"]["share_uncertain"])
         if "pp30" in kf:
             text += " " + t("nb02.adjusted_pp30", lang, changed=kf["pp30"]["changed"], up=kf["pp30"]["up"],
                             down=kf["pp30"]["down"], n=kf["pp30"]["scored"])
