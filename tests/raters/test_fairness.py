@@ -6,9 +6,9 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from analysis.core.params import Appraisal
 from analysis.raters import fairness
 from analysis.stats.regression import ols_clustered
+from analysis.synth.controls import threshold_driven
 
 
 def synthetic(gap=-0.3, units=12, per_unit=40, seed=0, female_rater_gap=None) -> pd.DataFrame:
@@ -93,29 +93,6 @@ def test_intervals_and_p_values_use_one_convention_t_on_clusters_minus_one():
     g = tables[0].iloc[0]
     ratio = (g["ci_high"] - g["estimate"]) / g["se"]
     assert ratio == pytest.approx(stats.t.ppf(0.975, d["rater_id"].nunique() - 1))
-
-
-def threshold_driven(gap: float, seed: int, thresholds=None) -> pd.DataFrame:
-    """Ratings that follow the capaian thresholds (90, 110 points) and nothing else but ``gap``; women
-    have higher achievement on average."""
-    thresholds = thresholds or Appraisal().capaian_thresholds
-    rng = np.random.default_rng(seed)
-    rows = []
-    for u in range(15):
-        level = rng.normal(0, 0.2)
-        for i in range(40):
-            female = i % 2
-            for period in ("2024", "2025"):
-                skp = rng.normal(96 + 12 * female, 8)
-                step = 1.0 * (skp >= thresholds["sesuai"]) + 1.0 * (skp >= thresholds["di_atas"])
-                rows.append({"unit_id": f"U{u}", "employee_id": f"E{u}_{i}", "rater_id": f"R{u}_{i % 4}",
-                             "gender": "P" if female else "L", "period": period, "skp_score": skp,
-                             "rating_score": 1.0 + level + step + gap * female + rng.normal(0, 0.2)})
-    d = pd.DataFrame(rows)
-    s = d["skp_score"]
-    d["skp_band"] = np.select([s >= thresholds["di_atas"], s >= thresholds["sesuai"]], ["di_atas", "sesuai"],
-                              "di_bawah")
-    return d
 
 
 def test_achievement_bands_keep_threshold_driven_ratings_from_showing_a_gender_gap():

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis.raters import adjusted, flags, spec
+from analysis.synth.controls import halo_feedback, team_feedback
 
 N_RATERS = 40_000  # the rejection rate's SE at 5% is 0.1 point
 
@@ -67,27 +68,6 @@ def test_eligibility_counts_distinct_people_rated_not_rater_ratee_period_rows():
         assert (many["n_ratees"] >= 10).all() and many["eligible"].all()
 
 
-def team_feedback(seed: int, central=(), teams: int = 40, size: int = 12, compression: float = 0.4) -> pd.DataFrame:
-    """Peers rate each other within teams; half the teams are homogeneous in true level (SD 0.2), half
-    not (SD 0.8). A rater in ``central`` compresses what they see towards the team's mean."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for t in range(teams):
-        mean = rng.normal(0, 0.3)
-        true = mean + rng.normal(0, 0.2 if t % 2 == 0 else 0.8, size)
-        lenient = rng.normal(0, 0.2, size)
-        for i in range(size):
-            for j in range(size):
-                if i == j:
-                    continue
-                seen = compression * (true[j] - mean) + mean if f"T{t}R{i}" in central else true[j]
-                for aspect in ("a", "b", "c"):
-                    rows.append({"rater_id": f"T{t}R{i}", "ratee_id": f"T{t}R{j}", "period": "2024",
-                                 "aspect": aspect, "rater_role": "peer" if (i + j) % 2 else "subordinate",
-                                 "score": 3 + seen + lenient[i] + rng.normal(0, 0.5)})
-    return pd.DataFrame(rows)
-
-
 def test_central_tendency_is_not_confounded_with_homogeneous_teams():
     # negative control: no central tendency; the uncorrected slope flagged raters of homogeneous teams
     rates = {True: [], False: []}
@@ -104,28 +84,6 @@ def test_central_tendency_is_not_confounded_with_homogeneous_teams():
     ct = flags.central_tendency(fb, spec.feedback_model(fb), min_ratees=10, fdr=0.10)
     found = set(ct.index[ct["flag"] == "central_tendency"])
     assert len(found & central) >= 0.75 * len(central) and len(found - central) <= 2
-
-
-def halo_feedback(seed: int, halo=(), teams: int = 40, size: int = 12) -> pd.DataFrame:
-    """Peers rate each other's three aspects; people differ by aspect, raters in leniency and role, aspects
-    in mean. A rater in ``halo`` scores every aspect of a person at that person's overall level."""
-    rng = np.random.default_rng(seed)
-    aspect_mean = {"a": 0.0, "b": 0.3, "c": -0.2}
-    rows = []
-    for t in range(teams):
-        level, profile = rng.normal(0, 0.5, size), rng.normal(0, 0.35, (size, 3))
-        lenient = rng.normal(0, 0.3, size)
-        for i in range(size):
-            for j in range(size):
-                if i == j:
-                    continue
-                role = "peer" if (i + j) % 2 else "subordinate"
-                for k, (aspect, m) in enumerate(aspect_mean.items()):
-                    seen = level[j] + (profile[j].mean() if f"T{t}R{i}" in halo else profile[j, k])
-                    rows.append({"rater_id": f"T{t}R{i}", "ratee_id": f"T{t}R{j}", "period": "2024",
-                                 "aspect": aspect, "rater_role": role,
-                                 "score": 3 + m + seen + lenient[i] + 0.2 * (role == "peer") + rng.normal(0, 0.4)})
-    return pd.DataFrame(rows)
 
 
 def test_the_halo_test_on_adjusted_scores_is_no_longer_far_below_its_level():

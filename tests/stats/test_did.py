@@ -19,6 +19,7 @@ from analysis.stats import did
 from analysis.stats.did.panel import prepare
 from analysis.stats.did.power import placebo_setup
 from analysis.synth import SynthConfig, generate
+from analysis.synth.controls import staggered_panel
 from conftest import REFERENCE
 
 REF = REFERENCE / "did"
@@ -67,22 +68,6 @@ def sample():
 def sample_fit(outcome: str) -> did.RolloutFit:
     panel, _ = sample()
     return did.staggered_did(panel, outcome, "unit_id", "period", "adopted_period", n_boot=499, seed=7)
-
-
-def no_effect_panel(seed: int, sizes=(22, 12, 18, 19, 6), starts=(5, 7, 9, 11, 13), n_never=33, T=16,
-                    effect=None) -> pd.DataFrame:
-    """Unit and period effects plus noise; staggered adoption with no effect unless ``effect(e)`` is given."""
-    rng = np.random.default_rng(seed)
-    g = np.concatenate([np.full(s, st) for s, st in zip(sizes, starts)] + [np.zeros(n_never, int)])
-    n = len(g)
-    t = np.arange(1, T + 1)
-    y = (80 + 4 * rng.standard_normal(n)[:, None] + (0.12 * t + 0.4 * rng.standard_normal(T))[None, :]
-         + 1.5 * rng.standard_normal((n, T)))
-    if effect is not None:
-        e = t[None, :] - g[:, None]
-        y = y + np.where((g[:, None] > 0) & (e >= 0), effect(np.maximum(e, 0)), 0.0)
-    return pd.DataFrame({"unit": np.repeat([f"u{i:03d}" for i in range(n)], T), "t": np.tile(t, n),
-                         "y": y.ravel(), "g": np.repeat(g, T)})
 
 
 # ------------------------------------------------------------------ reference: R did on mpdta
@@ -250,7 +235,7 @@ def test_band_pretest_keeps_near_its_level_when_trends_are_parallel():
     # pre-adoption cells); the band pre-test over well-supported event times stays near 5%
     band, wald_all = [], []
     for seed in range(40):
-        fit = did.staggered_did(no_effect_panel(500 + seed), "y", "unit", "t", "g", n_boot=299, seed=seed)
+        fit = did.staggered_did(staggered_panel(500 + seed), "y", "unit", "t", "g", n_boot=299, seed=seed)
         band.append(fit.pretest_band.p < 0.05)
         wald_all.append(fit.pretest.p < 0.05)
         assert fit.pretest_band.df == 9  # event times -11 and -10 rest on the cohort of 6 units only
@@ -260,7 +245,7 @@ def test_band_pretest_keeps_near_its_level_when_trends_are_parallel():
 
 
 def test_band_pretest_rejects_diverging_pre_trends():
-    data = no_effect_panel(11)
+    data = staggered_panel(11)
     # adopters drift upwards before adoption: parallel trends fail
     data["y"] = data["y"] + np.where(data["g"] > 0, 1.0 * data["t"], 0.0)
     fit = did.staggered_did(data, "y", "unit", "t", "g", n_boot=499, seed=1)
@@ -273,7 +258,7 @@ def test_band_pretest_rejects_diverging_pre_trends():
 def test_no_effect_placebo_is_centred_on_zero():
     z, cover = [], []
     for seed in range(12):
-        fit = did.staggered_did(no_effect_panel(seed), "y", "unit", "t", "g", n_boot=0)
+        fit = did.staggered_did(staggered_panel(seed), "y", "unit", "t", "g", n_boot=0)
         o = fit.aggregate("simple").overall
         z.append(o["estimate"] / o["se"])
         dyn = fit.aggregate("dynamic").table
@@ -323,7 +308,7 @@ def test_goodman_bacon_weights_sum_to_one_and_reproduce_twfe():
     panel, _ = sample()
     cases = [(panel, "ikm", "unit_id", "period", "adopted_period"),
              (mpdta(), "lemp", "countyreal", "year", "first.treat"),
-             (no_effect_panel(3, n_never=0, effect=lambda e: 0.5 * e), "y", "unit", "t", "g")]
+             (staggered_panel(3, n_never=0, effect=lambda e: 0.5 * e), "y", "unit", "t", "g")]
     for data, y, u, t, g in cases:
         b = did.bacon_decomposition(data, y, u, t, g)
         tw = did.twfe(data, y, u, t, g)
@@ -377,7 +362,7 @@ def test_equality_test_with_independent_estimates():
 
 
 def test_placebo_closed_form_is_the_callaway_santanna_estimate():
-    data = no_effect_panel(1)
+    data = staggered_panel(1)
     prep = prepare(data, "y", "unit", "t", "g")
     n_post, b = 3, 2
     setup = placebo_setup(prep, n_post)
@@ -415,7 +400,7 @@ def test_minimum_detectable_effect_and_units_needed():
 
 
 def test_power_table_on_a_panel_of_200_units_decreases_with_more_adopters():
-    data = no_effect_panel(4, sizes=(30, 30, 30, 30, 30), starts=(5, 7, 9, 11, 13), n_never=50)
+    data = staggered_panel(4, sizes=(30, 30, 30, 30, 30), starts=(5, 7, 9, 11, 13), n_never=50)
     assert data["unit"].nunique() == 200 and data["t"].nunique() == 16
     table = did.power_table(data, "y", "unit", "t", "g", units_grid=(10, 20, 40, 80), periods_grid=(2, 4, 8),
                                 n_sims=1000)

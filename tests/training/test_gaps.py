@@ -8,6 +8,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from analysis.core.params import Params
+from analysis.synth.controls import profile_gaps, uniform_gaps
 from analysis.training import clusters, gaps
 
 LEVELS = Params().required_levels
@@ -99,26 +100,8 @@ def test_summary_counts_assessed_and_missing_separately():
 
 # --- clusters ------------------------------------------------------------------------------
 
-def planted(n_per=60, seed=0, missing=0.05):
-    """Employees in four profiles, each with a 1-2 level gap in two dimensions; some cells missing."""
-    rng = np.random.default_rng(seed)
-    profiles = [("M.02", "M.03"), ("M.04", "M.08"), ("M.05", "SK.01"), ("TEKNIS",)]
-    dims = ["M.01", "M.02", "M.03", "M.04", "M.05", "M.06", "M.07", "M.08", "SK.01", "TEKNIS"]
-    rows, truth = [], []
-    for p, comps in enumerate(profiles):
-        for i in range(n_per * (3 if p == 3 else 1)):  # an unbalanced profile too
-            row = {d: 0.0 for d in dims}
-            for c in comps:
-                row[c] = rng.choice([1.0, 1.5, 2.0])
-            rows.append(row)
-            truth.append(p)
-    m = pd.DataFrame(rows, columns=dims, index=[f"E{i:04d}" for i in range(len(rows))])
-    mask = rng.random(m.shape) < missing
-    return m.mask(mask), pd.Series(truth, index=m.index)
-
-
 def test_clusters_recover_planted_profiles_despite_missing_cells():
-    m, truth = planted()
+    m, truth = profile_gaps()
     res = clusters.cluster_gaps(m, 2, 8, n_bootstrap=10, seed=3)
     assert res.k == 4
     assert adjusted_rand_score(truth, res.labels) >= 0.9
@@ -128,7 +111,7 @@ def test_clusters_recover_planted_profiles_despite_missing_cells():
 
 
 def test_missing_cells_are_imputed_from_the_cluster_not_set_to_zero():
-    m, truth = planted(missing=0.0)
+    m, truth = profile_gaps(missing=0.0)
     target = m.index[0]  # profile 0: gaps in M.02 and M.03
     m.loc[target, "M.02"] = np.nan
     res = clusters.cluster_gaps(m, 4, 4, n_bootstrap=0, seed=1)
@@ -136,7 +119,7 @@ def test_missing_cells_are_imputed_from_the_cluster_not_set_to_zero():
 
 
 def test_clustering_is_deterministic_by_seed():
-    m, _ = planted()
+    m, _ = profile_gaps()
     a = clusters.cluster_gaps(m, 2, 6, n_bootstrap=5, seed=7)
     b = clusters.cluster_gaps(m, 2, 6, n_bootstrap=5, seed=7)
     pd.testing.assert_series_equal(a.labels, b.labels)
@@ -145,7 +128,7 @@ def test_clustering_is_deterministic_by_seed():
 
 
 def test_cluster_names_come_from_the_dominant_gaps_in_both_languages():
-    m, _ = planted()
+    m, _ = profile_gaps()
     comps = pd.DataFrame({"competency_code": ["M.02", "M.03", "M.04", "M.08", "M.05", "SK.01"],
                           "name_id": ["Kerjasama", "Komunikasi", "Orientasi pada Hasil", "Pengambilan Keputusan",
                                       "Pelayanan Publik", "Perekat Bangsa"],
@@ -175,17 +158,13 @@ def test_generated_sample_profiles_are_recovered(tmp_path):
 @pytest.mark.parametrize("missing", [0.1, 0.4])
 def test_data_without_clusters_are_neither_stable_nor_structured(missing):
     # negative control: uniform gaps, no profiles; the imputed full-data clustering once made this "stable"
-    rng = np.random.default_rng(4)
-    x = rng.uniform(0, 3, (600, 9))
-    x[rng.random(x.shape) < missing] = np.nan
-    m = pd.DataFrame(x, index=[f"E{i}" for i in range(600)], columns=[f"M.0{j + 1}" for j in range(9)])
-    res = clusters.cluster_gaps(m, 2, 8, n_bootstrap=20, seed=0)
+    res = clusters.cluster_gaps(uniform_gaps(4, missing=missing), 2, 8, n_bootstrap=20, seed=0)
     assert not res.stability["structure"] and res.stability["structure_p"] > 0.05
     assert res.stability["ari_mean"] < 0.5
 
 
 def test_planted_profiles_are_found_to_have_structure():
-    m, truth = planted(missing=0.2)
+    m, truth = profile_gaps(missing=0.2)
     res = clusters.cluster_gaps(m, 2, 8, n_bootstrap=20, seed=0)
     assert res.stability["structure"] and res.stability["structure_p"] <= 0.05
     assert res.stability["ari_mean"] > 0.9
