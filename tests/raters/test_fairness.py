@@ -8,31 +8,11 @@ from scipy import stats
 
 from analysis.raters import fairness
 from analysis.stats.regression import ols_clustered
-from analysis.synth.controls import threshold_driven
-
-
-def synthetic(gap=-0.3, units=12, per_unit=40, seed=0, female_rater_gap=None) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    rows = []
-    for u in range(units):
-        level = rng.normal(0, 0.5)
-        for i in range(per_unit):
-            female = i % 2
-            skp = rng.normal(100, 10)
-            rater_female = i % 3 == 0
-            # the gap a female rater gives, when it differs from a male rater's (an interaction)
-            g = female_rater_gap if (female_rater_gap is not None and rater_female) else gap
-            for period in ("2024", "2025"):
-                y = 2 + level + 0.02 * (skp - 100) + g * female + rng.normal(0, 0.4)
-                rows.append({"unit_id": f"U{u}", "employee_id": f"E{u}_{i}", "rater_id": f"R{u}_{i % 3}",
-                             "gender": "P" if female else "L", "rater_gender": "L" if i % 3 else "P",
-                             "period": period, "skp_score": skp, "rating_score": y,
-                             "age_band": "30-39", "position_class": "pelaksana", "employment_type": "PNS"})
-    return pd.DataFrame(rows)
+from analysis.synth.controls import achievement_ratings, threshold_driven
 
 
 def test_absorbed_unit_effects_give_the_dummy_variable_estimate():
-    d = synthetic()
+    d = achievement_ratings()
     absorbed = ols_clustered("rating_score ~ C(gender, Treatment('L')) + skp_score + C(period)", d,
                              "rater_id", absorb="unit_id")
     dummies = smf.ols("rating_score ~ C(gender, Treatment('L')) + skp_score + C(period) + C(unit_id)", d).fit(
@@ -45,28 +25,28 @@ def test_absorbed_unit_effects_give_the_dummy_variable_estimate():
 
 
 def test_group_differences_recover_a_planted_gap():
-    d = synthetic(gap=-0.3)
+    d = achievement_ratings(gap=-0.3)
     g = fairness.group_differences(d)
     row = g[g["factor"] == "gender"].iloc[0]
     assert row["ci_low"] < -0.3 < row["ci_high"] and row["p"] < 0.001
 
 
 def test_unit_gaps_find_the_units_with_a_gap_and_leave_the_others():
-    d = pd.concat([synthetic(gap=-0.6, units=3, seed=1).assign(unit_id=lambda x: "G" + x["unit_id"]),
-                   synthetic(gap=0.0, units=9, seed=2)])
+    d = pd.concat([achievement_ratings(gap=-0.6, units=3, seed=1).assign(unit_id=lambda x: "G" + x["unit_id"]),
+                   achievement_ratings(gap=0.0, units=9, seed=2)])
     out = fairness.unit_gender_gaps(d, min_each=8)
     flagged = set(out.loc[out["flag"], "unit_id"])
     assert {"GU0", "GU1", "GU2"} <= flagged and len(flagged) <= 4
 
 
 def test_small_units_are_not_tested():
-    d = synthetic(units=2, per_unit=10)
+    d = achievement_ratings(units=2, per_unit=10)
     out = fairness.unit_gender_gaps(d, min_each=8)
     assert not out["tested"].any() and not out["flag"].any()
 
 
 def test_interaction_reports_the_gap_under_each_rater_gender():
-    d = synthetic()
+    d = achievement_ratings()
     inter = fairness.gender_interaction(d)
     assert list(inter["contrast"]) == ["gap with male raters", "gap with female raters",
                                        "difference (female - male raters)"]
@@ -74,14 +54,14 @@ def test_interaction_reports_the_gap_under_each_rater_gender():
     # no interaction planted: both gaps are the planted -0.3, their difference is not significant
     assert est.loc["gap with male raters", "ci_low"] < -0.3 < est.loc["gap with male raters", "ci_high"]
     assert est.loc["difference (female - male raters)", "p"] > 0.05
-    planted = fairness.gender_interaction(synthetic(gap=-0.3, female_rater_gap=0.3)).set_index("contrast")
+    planted = fairness.gender_interaction(achievement_ratings(gap=-0.3, female_rater_gap=0.3)).set_index("contrast")
     diff = planted.loc["difference (female - male raters)"]
     assert diff["ci_low"] < 0.6 < diff["ci_high"] and diff["p"] < 0.001
     assert planted.loc["gap with female raters", "ci_low"] < 0.3 < planted.loc["gap with female raters", "ci_high"]
 
 
 def test_intervals_and_p_values_use_one_convention_t_on_clusters_minus_one():
-    d = synthetic(gap=-0.12, units=6, per_unit=24)  # few clusters: t(G-1) and the normal differ
+    d = achievement_ratings(gap=-0.12, units=6, per_unit=24)  # few clusters: t(G-1) and the normal differ
     alpha = 0.05
     tables = [fairness.group_differences(d, alpha=alpha), fairness.gender_interaction(d, alpha=alpha),
               fairness.unit_gender_gaps(d, min_each=8, alpha=alpha).query("tested")]

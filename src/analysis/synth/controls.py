@@ -65,6 +65,29 @@ def halo_feedback(seed: int, halo=(), teams: int = 40, size: int = 12) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+def achievement_ratings(gap: float = -0.3, units: int = 12, per_unit: int = 40, seed: int = 0,
+                        female_rater_gap: float | None = None) -> pd.DataFrame:
+    """Supervisor ratings linear in achievement plus a gender ``gap`` (under female raters
+    ``female_rater_gap`` where given: an interaction); three raters per unit, one of them a woman."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(units):
+        level = rng.normal(0, 0.5)
+        for i in range(per_unit):
+            female = i % 2
+            skp = rng.normal(100, 10)
+            rater_female = i % 3 == 0
+            # the gap a female rater gives, when it differs from a male rater's (an interaction)
+            g = female_rater_gap if (female_rater_gap is not None and rater_female) else gap
+            for period in ("2024", "2025"):
+                y = 2 + level + 0.02 * (skp - 100) + g * female + rng.normal(0, 0.4)
+                rows.append({"unit_id": f"U{u}", "employee_id": f"E{u}_{i}", "rater_id": f"R{u}_{i % 3}",
+                             "gender": "P" if female else "L", "rater_gender": "L" if i % 3 else "P",
+                             "period": period, "skp_score": skp, "rating_score": y,
+                             "age_band": "30-39", "position_class": "pelaksana", "employment_type": "PNS"})
+    return pd.DataFrame(rows)
+
+
 def threshold_driven(gap: float, seed: int, thresholds: dict[str, float] | None = None, units: int = 15,
                      per_unit: int = 40) -> pd.DataFrame:
     """Supervisor ratings that follow the capaian thresholds and nothing else but a gender ``gap``;
