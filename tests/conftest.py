@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 from hypothesis import settings
 
-from analysis.core.jsonsafe import to_json_safe
 from analysis.core.params import load_params
 from analysis.core.section import Section
 from analysis.data.validation import load_dataset
@@ -54,6 +53,23 @@ def small_sample(tmp_path_factory):
     return ds.tables, truth, load_params(DEFAULT)
 
 
+def assert_plain(value, where: str = "value") -> None:
+    """Key figures hold only what a results file can say exactly: mappings, lists, strings, numbers,
+    booleans and missing values (``to_json_safe`` would turn anything else into its repr)."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        for k, v in value.items():
+            assert isinstance(k, (str, int, np.integer)), f"{where}: key {k!r} is not plain"
+            assert_plain(v, f"{where}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            assert_plain(v, f"{where}[{i}]")
+    else:
+        assert value is None or value is pd.NA or isinstance(value, (str, bool, int, float, np.generic)), \
+            f"{where} is a {type(value).__name__}, which a results file cannot hold as it is"
+
+
 def assert_section_contract(section: Section, name: str | None = None) -> None:
     """What every section builder promises the notebook and the runner.
 
@@ -67,7 +83,7 @@ def assert_section_contract(section: Section, name: str | None = None) -> None:
     assert section.status == "ok" or section.status.startswith("skipped: "), section.status
     for lang in ("id", "en"):
         assert section.describe(lang).strip(), f"{section.name}: no reading in {lang}"
-    json.dumps(to_json_safe(section.key_figures))  # plain JSON once converted, as the results file writes it
+    assert_plain(section.key_figures, f"{section.name}.key_figures")
     for table, out in section.tables.items():
         assert isinstance(out.data, pd.DataFrame), table
         assert "name" not in out.data.columns, f"{table} circulates names"

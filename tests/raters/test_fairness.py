@@ -90,3 +90,13 @@ def test_achievement_bands_keep_threshold_driven_ratings_from_showing_a_gender_g
     g = fairness.group_differences(threshold_driven(-0.15, 99))
     row = g[g["factor"] == "gender"].iloc[0]
     assert row["ci_low"] < -0.15 < row["ci_high"] and row["p"] < 0.001
+
+
+def test_unit_gender_gaps_keep_their_level_with_no_gap_and_find_a_real_one():
+    # negative control: threshold-driven ratings, women achieve more, no gap in any unit
+    null = pd.concat([fairness.unit_gender_gaps(threshold_driven(0.0, seed), min_each=8).query("tested")
+                      for seed in range(20)])
+    assert len(null) == 300 and abs(float((null["p"] < 0.05).mean()) - 0.05) < 0.038  # 3 binomial SEs
+    # positive control: a gap of -0.3 points in every unit
+    hit = fairness.unit_gender_gaps(threshold_driven(-0.3, 99), min_each=8).query("tested")
+    assert float((hit["p"] < 0.05).mean()) > 0.8 and (hit["estimate"] < 0).all()

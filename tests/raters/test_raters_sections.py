@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.core.section import Section
 from analysis.outcomes.predikat import appraisal_outcomes
 from analysis.raters import figures, sections
 from conftest import assert_draws_in_both_languages, assert_results_api, assert_section_contract
@@ -112,7 +111,9 @@ def test_fairness_and_adjusted_sections(small_sample, model, outcomes):
     assert_section_contract(adjusted, "adjusted")
     dist = adjusted.tables["adjusted_predikat_distribution"].data
     assert dist["n_before"].sum() == dist["n_after"].sum()
-    assert isinstance(adjusted, Section)
+    kf = adjusted.key_figures["appraisal"]
+    assert kf["changed"] == len(adjusted.restricted["adjusted_predikat_changes"]) == kf["up"] + kf["down"]
+    assert 0 <= kf["share_uncertain"] <= 1
 
 
 def test_every_figure_of_notebook_02_draws_in_both_languages(small_sample, model, outcomes):

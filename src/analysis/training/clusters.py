@@ -95,7 +95,7 @@ class GapClusters(Results):
         out = self.names.copy()
         out["n"] = out["cluster"].map(self.sizes()).fillna(0).astype(int)
         jaccard = self.stability.get("jaccard") or {}
-        out["stability_jaccard"] = out["cluster"].map(lambda c: jaccard.get(c, jaccard.get(str(c))))
+        out["stability_jaccard"] = out["cluster"].map(jaccard)
         return out
 
     def to_dict(self) -> dict:
@@ -165,7 +165,7 @@ def _cluster_gaps(matrix, k_min, k_max, n_bootstrap, seed, names, tolerance) -> 
     labels = pd.Series([relabel[v] for v in raw], index=matrix.index, name="cluster")
     centres = pd.DataFrame(filled, index=matrix.index, columns=matrix.columns).groupby(labels).mean()
     stability = _stability(x, raw, k, n_bootstrap, seed)
-    stability.update(structure_test(x, k, criterion.loc[criterion["chosen"], "silhouette"].iloc[0], seed))
+    stability.update(structure_test(x, k, seed))
     stability["jaccard"] = {relabel[c]: v for c, v in stability["jaccard"].items()}
     return GapClusters(labels, k, criterion, centres, name_clusters(centres, names), stability,
                        pd.DataFrame(filled, index=matrix.index, columns=matrix.columns))
@@ -207,7 +207,7 @@ N_NULL = 19  # reference data sets: the smallest p-value is 1/20 = 0.05
 MAX_NULL_SAMPLE = 1500  # people in each reference silhouette
 
 
-def structure_test(x: np.ndarray, k: int, observed: float, seed: int) -> dict:
+def structure_test(x: np.ndarray, k: int, seed: int) -> dict:
     """Is there cluster structure at all? The silhouette of the k-cluster solution against the same
     procedure on reference data with none: each column permuted on its own (its values and its
     missing cells kept, their links across columns broken). ``structure_p`` is the share of the
@@ -221,8 +221,7 @@ def structure_test(x: np.ndarray, k: int, observed: float, seed: int) -> dict:
         ref = np.column_stack([rng.permutation(x[rows, j]) for j in range(x.shape[1])])
         null.append(observed_silhouette(ref, _kpod(ref, k, seed)[0]))
     p = (1 + sum(v >= own for v in null)) / (1 + len(null))
-    return {"silhouette_reference": float(np.nanmean(null)), "structure_p": float(p), "structure": bool(p <= 0.05),
-            "observed_silhouette": float(observed)}
+    return {"silhouette_reference": float(np.nanmean(null)), "structure_p": float(p), "structure": bool(p <= 0.05)}
 
 
 def name_clusters(centres: pd.DataFrame, competencies: pd.DataFrame | None) -> pd.DataFrame:
