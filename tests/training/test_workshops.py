@@ -50,39 +50,61 @@ def programme(pid, code, form, jp, fee, lo, hi, mode=None):
 
 @settings(max_examples=300, deadline=None)
 @given(n=st.integers(0, 300), lo=st.integers(1, 30), span=st.integers(0, 40))
-def test_cohort_sizes_are_fewest_balanced_and_within_bounds(n, lo, span):
+def test_largest_seating_and_balanced_cohorts(n, lo, span):
     hi = lo + span
-    sizes = W.cohort_sizes(n, lo, hi)
-    assert all(lo <= s <= hi for s in sizes) and sum(sizes) <= n
-    if n < lo:
-        assert sizes == []
-        return
-    k = math.ceil(n / hi)
-    if k * lo <= n:  # a balanced split seating everyone exists
-        assert sum(sizes) == n and len(sizes) == k and max(sizes) - min(sizes) <= 1
-    else:  # none does: full cohorts, as many as the minimum allows
-        assert sizes == [hi] * (n // lo)
+    m = W.largest_seating(n, lo, hi)
+    feasible = [x for x in range(lo, n + 1) if math.ceil(x / hi) * lo <= x]
+    assert m == (max(feasible) if feasible else 0)  # the most people cohorts of lo..hi can seat
+    cohorts = W.split_cohorts(list(range(m)), hi)
+    sizes = [len(c) for c in cohorts]
+    assert sum(sizes) == m and len(sizes) == (math.ceil(m / hi) if m else 0)
+    assert all(lo <= s <= hi for s in sizes) and (not sizes or max(sizes) - min(sizes) <= 1)
+    assert [p for c in cohorts for p in c] == list(range(m))  # gap order kept: first cohorts, largest gaps
 
 
-def test_groups_split_into_balanced_cohorts_and_small_groups_get_no_class():
+def test_a_group_is_one_offer_and_the_plan_cuts_balanced_cohorts_largest_gaps_first():
     rows = [(f"A{i:03d}", "M.01", 1.0 + (i % 3) * 0.5, "Palu", 1) for i in range(47)]
     rows += [(f"B{i:03d}", "M.01", 1.0, "Alak", pd.NA) for i in range(5)]  # no cluster, below the minimum
     needs = needs_frame(rows)
     cat = pd.DataFrame([programme("P1", "M.01", "workshop", 12, 1_450_000, 10, 38),
                         programme("P2", "M.01", "e_learning", 12, 100_000, 1, 500)])
     c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN, max_cohort=30), COSTS)
-    cls = c[c["program_id"] == "P1"]
-    assert set(cls["group_id"]) == {"Palu/K1/M.01"}  # the 5 in Alak cannot form a class of 10
-    assert sorted(cls["n"]) == [23, 24] and (cls["n"] <= 30).all() and (cls["n"] >= 10).all()
+    offer = c[c["program_id"] == "P1"]
+    assert offer["group_id"].tolist() == ["Palu/K1/M.01"]  # the 5 in Alak cannot form a class of 10
+    assert offer["grouped"].all() and offer["n"].tolist() == [47] and offer["n_cohorts"].tolist() == [2]
+    assert (offer["min_cohort"].tolist(), offer["max_cohort"].tolist()) == ([10], [30])
+    el = c[c["program_id"] == "P2"]
+    assert (el["n"] == 1).all() and len(el) == 52 and not el["grouped"].any()
+    assert set(el["group_id"]) == {"Palu/K1/M.01", "Alak/-/M.01"}
+    plan = W.plan_workshops(c[c["program_id"] == "P1"], 1e12, needs)
+    cls = plan.selected
+    assert sorted(cls["n"]) == [23, 24] and cls["cohort"].tolist() == [1, 2] and (cls["n_cohorts"] == 2).all()
     seated = [e for who in cls["participants"] for e in who]
     assert sorted(seated) == sorted(f"A{i:03d}" for i in range(47))  # everyone in exactly one cohort
-    # largest gaps learn together: the first cohort holds the top gaps
     gaps = needs.set_index("employee_id")["gap"]
-    first, second = cls.sort_values("cohort")["participants"]
+    first, second = cls["participants"]
     assert gaps[first].min() >= gaps[second].max()
-    el = c[c["program_id"] == "P2"]
-    assert (el["n"] == 1).all() and len(el) == 52
-    assert set(el["group_id"]) == {"Palu/K1/M.01", "Alak/-/M.01"}
+    assert cls["value"].sum() == pytest.approx(47.0)  # min(gap, 1 level) each
+
+
+def test_cohort_size_is_a_decision_of_the_plan():
+    """31 people, classes of 10 to 30, Rp 38 M: one cohort of 30 costs exactly the budget and closes
+    the most gap; cohorts fixed in advance (16 + 15) could fund only one of 16."""
+    gaps = [2.0, 1.0, 0.5] * 10 + [2.0]
+    needs = needs_frame([(f"A{i:02d}", "M.01", g, "Palu", 1) for i, g in enumerate(gaps)])
+    cat = pd.DataFrame([programme("P1", "M.01", "workshop", 12, 1_000_000, 10, 30)])
+    c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN, max_cohort=30), COSTS)
+    plan = W.plan_workshops(c, 38e6, needs)
+    assert plan.optimal and plan.selected["n"].tolist() == [30] and plan.cost == pytest.approx(38e6)
+    # the 30 with the largest gaps (min(gap, 1 level)): 21 at one level, 9 at half a level
+    assert plan.value == pytest.approx(21 * 1.0 + 9 * 0.5)
+    assert plan.left_out["employee_id"].tolist() == [f"A{i:02d}" for i in range(31) if gaps[i] == 0.5][-1:]
+    # a smaller budget opens a smaller cohort, not none
+    small = W.plan_workshops(c, 20e6, needs)
+    assert small.selected["n"].tolist() == [12] and small.cost <= 20e6 and small.value == pytest.approx(12.0)
+    # a larger one seats all 31 in two cohorts of 16 and 15
+    big = W.plan_workshops(c, 47e6, needs)
+    assert sorted(big.selected["n"]) == [15, 16] and big.value == pytest.approx(21 + 10 * 0.5)
 
 
 def test_cohort_bounds_hold_for_every_programme_and_group():
@@ -96,12 +118,15 @@ def test_cohort_bounds_hold_for_every_programme_and_group():
     ws = Workshops(gain=MODE_GAIN, max_cohort=25)
     c = W.candidate_workshops(needs, cat, ws, COSTS)
     prog = cat.set_index("program_id")
-    for pid, g in c.groupby("program_id"):
-        cap = min(prog.loc[pid, "max_participants"], ws.max_cohort)
-        assert g["n"].between(prog.loc[pid, "min_participants"], cap).all()
-        for _, grp in g.groupby("group_id"):
-            seated = [e for who in grp["participants"] for e in who]
-            assert len(seated) == len(set(seated))  # nobody twice in one programme's cohorts
+    for budget in (3e7, 1.5e8, 1e12):
+        plan = W.plan_workshops(c, budget, needs)
+        _check_feasible(plan, None)
+        for pid, g in plan.selected.groupby("program_id"):
+            cap = min(prog.loc[pid, "max_participants"], ws.max_cohort)
+            assert g["n"].between(prog.loc[pid, "min_participants"], cap).all()
+            for _, grp in g.groupby("group_id"):
+                assert grp["n"].max() - grp["n"].min() <= 1  # balanced
+                assert sorted(grp["cohort"]) == list(range(1, len(grp) + 1)) and (grp["n_cohorts"] == len(grp)).all()
 
 
 def test_costs_days_and_value_follow_the_conventions():
@@ -137,8 +162,8 @@ def _random_case(rng):
     comps = ["M.01", "M.02"][: int(rng.integers(1, 3))]
     rows = []
     for e in emps:
-        region = "A" if rng.random() < 0.7 else "B"
-        cluster = pd.NA if rng.random() < 0.2 else 1
+        region = "A" if rng.random() < 0.8 else "B"
+        cluster = pd.NA if rng.random() < 0.1 else 1
         etype = "PPPK" if rng.random() < 0.4 else "PNS"
         for code in comps:
             if rng.random() < 0.8 or not rows:
@@ -149,30 +174,45 @@ def _random_case(rng):
             k += 1
             form = str(rng.choice(["workshop", "seminar", "coaching", "e_learning", "patok_banding"]))
             grouped = form in ("workshop", "seminar", "patok_banding")
-            lo = int(rng.integers(2, 4)) if grouped else 1
+            lo = int(rng.integers(1, 4)) if grouped else 1
             cat.append(programme(f"P{k}", code, form, float(rng.choice([4, 8, 12, 16, 30])),
                                  float(rng.integers(1, 20)) * 1e5, lo, lo + int(rng.integers(0, 4))))
     return needs_frame(rows), pd.DataFrame(cat)
 
 
-def _brute_force(c: pd.DataFrame, budget: float, caps: dict | None) -> float:
-    opts = list(c.itertuples(index=False))
+def _brute_force(c: pd.DataFrame, budget: float, caps: dict | None) -> float | None:
+    """The most gap closed over every assignment of needs to an option, a seat in an offer or nothing,
+    each offer opening the fewest cohorts for its seats (None when there are too many assignments)."""
+    choices: dict[tuple, list] = {}
+    for i, o in enumerate(c.itertuples(index=False)):
+        for e, v in zip(o.participants, o.values):
+            choices.setdefault((e, o.competency_code), [None]).append((i, v))
+    keys = sorted(choices)
+    if math.prod(len(choices[k]) for k in keys) > 20_000:
+        return None
+    rows = list(c.itertuples(index=False))
     best = 0.0
-    for r in range(len(opts) + 1):
-        for sub in itertools.combinations(range(len(opts)), r):
-            if sum(opts[i].cost for i in sub) > budget:
+    for pick in itertools.product(*(choices[k] for k in keys)):
+        seats: dict[int, int] = {}
+        value, jp = 0.0, {}
+        for (e, _), ch in zip(keys, pick):
+            if ch is None:
                 continue
-            seen, jp, ok = set(), {}, True
-            for i in sub:
-                for e in opts[i].participants:
-                    if (e, opts[i].competency_code) in seen:
-                        ok = False
-                    seen.add((e, opts[i].competency_code))
-                    jp[e] = jp.get(e, 0.0) + opts[i].jp
-            if ok and caps and any(v > caps.get(e, math.inf) for e, v in jp.items()):
-                ok = False
-            if ok:
-                best = max(best, sum(opts[i].value for i in sub))
+            i, v = ch
+            seats[i] = seats.get(i, 0) + 1
+            value += v
+            jp[e] = jp.get(e, 0.0) + rows[i].jp
+        cost, ok = 0.0, True
+        for i, m in seats.items():
+            r = rows[i]
+            if not r.grouped:
+                cost += r.cost
+                continue
+            k = math.ceil(m / r.max_cohort)
+            ok &= m >= k * r.min_cohort
+            cost += m * r.seat_lines["cost"] + k * r.cohort_lines["cost"]
+        if ok and cost <= budget and not (caps and any(v > caps.get(e, math.inf) for e, v in jp.items())):
+            best = max(best, value)
     return best
 
 
@@ -188,22 +228,26 @@ def _check_feasible(plan: W.WorkshopPlan, caps: dict | None):
 
 def test_milp_matches_brute_force_on_small_random_cases():
     rng = np.random.default_rng(20261122)
-    done = 0
+    done = with_cohorts = 0
     while done < 60:
         needs, cat = _random_case(rng)
         c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN, max_cohort=int(rng.integers(2, 6))), COSTS)
         if c.empty:
             continue
-        if len(c) > 10:
-            c = c.sample(10, random_state=int(rng.integers(1_000_000))).sort_index()
         caps = W.pppk_jp_cap(needs, float(rng.choice([12, 20, 30]))) if rng.random() < 0.4 else None
         budget = float(rng.uniform(0, 1.2) * c["cost"].sum())
+        best = _brute_force(c, budget, caps)
+        if best is None:
+            continue
         plan = W.plan_workshops(c, budget, jp_cap=caps)
         assert plan.optimal
         assert plan.cost <= budget + 1.0  # to the rupiah
         _check_feasible(plan, caps)
-        assert plan.value == pytest.approx(_brute_force(c, budget, caps), abs=1e-9)
+        assert plan.value == pytest.approx(best, abs=1e-9)
+        sel = plan.selected
+        with_cohorts += int(((sel["n_cohorts"] > 1) & (sel["mode"] == "klasikal")).any())
         done += 1
+    assert with_cohorts >= 5  # the cases exercise several cohorts of one offer
 
 
 @pytest.fixture(scope="module")
@@ -317,7 +361,7 @@ def test_empty_inputs():
     needs = needs_frame([("A", "M.09", 1.0, "Palu", 1)])
     cat = pd.DataFrame([programme("E", "M.01", "e_learning", 12, 100_000, 1, 500)])
     c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN), COSTS)
-    assert c.empty and list(c.columns) == W.OPTION_COLUMNS
+    assert c.empty and list(c.columns) == W.CANDIDATE_COLUMNS
     plan = W.plan_workshops(c, 1e9, needs)
     assert plan.selected.empty and plan.left_out["reason"].tolist() == ["no_programme"]
 

@@ -53,6 +53,7 @@ neither changes the optimum.
 from __future__ import annotations
 
 from analysis.training.workshops.options import (
+    CANDIDATE_COLUMNS,
     GUIDED_FORMS,
     NEED_KEY,
     NO_CLUSTER,
@@ -60,17 +61,20 @@ from analysis.training.workshops.options import (
     REASONS,
     candidate_workshops,
     catalog_table,
-    cohort_sizes,
+    cohort_options,
     group_ids,
     is_grouped,
+    largest_seating,
     need_table,
     option_costs,
     pppk_jp_cap,
+    split_cohorts,
 )
 from analysis.training.workshops.plan import WorkshopPlan, budget_curve, marginal_gain, plan_workshops
 
 __all__ = [
-    "GUIDED_FORMS", "NEED_KEY", "NO_CLUSTER", "OPTION_COLUMNS", "REASONS", "WorkshopPlan", "budget_curve",
-    "candidate_workshops", "catalog_table", "cohort_sizes", "group_ids", "is_grouped", "marginal_gain", "need_table",
-    "option_costs",    "plan_workshops", "pppk_jp_cap",
+    "CANDIDATE_COLUMNS", "GUIDED_FORMS", "NEED_KEY", "NO_CLUSTER", "OPTION_COLUMNS", "REASONS", "WorkshopPlan",
+    "budget_curve", "candidate_workshops", "catalog_table", "cohort_options", "group_ids", "is_grouped",
+    "largest_seating", "marginal_gain", "need_table", "option_costs", "plan_workshops", "pppk_jp_cap",
+    "split_cohorts",
 ]

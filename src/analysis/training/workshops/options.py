@@ -32,6 +32,12 @@ OPTION_COLUMNS = [
     "cohort", "n_cohorts", "participants", "n", "jp", "days", "trainer_days", "venue_days",
     "cost_per_participant", "cost_participants", "cost_trainers", "cost_venue", "cost", "value",
 ]
+# The cost lines of an option, each linear in its participants and its cohorts.
+COST_LINES = ("trainer_days", "venue_days", "cost_participants", "cost_trainers", "cost_venue", "cost")
+# A candidate is an option (one person) or an offer (a programme open to a group, to be cut into cohorts
+# by the plan); both carry the terms the optimisation needs.
+CANDIDATE_COLUMNS = [*OPTION_COLUMNS, "grouped", "min_cohort", "max_cohort", "values", "seat_lines",
+                     "cohort_lines"]
 
 
 def need_table(needs: pd.DataFrame) -> pd.DataFrame:
@@ -63,20 +69,40 @@ def group_ids(frame: pd.DataFrame) -> pd.Series:
     return frame["region"].astype(str) + "/" + cl_txt + "/" + frame["competency_code"].astype(str)
 
 
-def cohort_sizes(n: int, lo: int, hi: int) -> list[int]:
-    """Sizes of the fewest balanced cohorts of lo..hi people that seat n people.
-
-    Empty when n < lo. When no balanced split exists (lo close to hi), as many full
-    cohorts of hi as the minimum allows: they seat fewer than n.
-    """
+def largest_seating(n: int, lo: int, hi: int) -> int:
+    """The most of ``n`` people that cohorts of ``lo``..``hi`` can seat (0 when n < lo)."""
     lo, hi = max(int(lo), 1), int(hi)
-    if n < lo or hi < lo:
+    if hi < lo:
+        return 0
+    for m in range(int(n), lo - 1, -1):
+        if m >= math.ceil(m / hi) * lo:
+            return m
+    return 0
+
+
+def split_cohorts(people: list, hi: int) -> list[list]:
+    """People (in gap order) cut into the fewest balanced cohorts of at most ``hi``: the first
+    cohorts hold the largest gaps, so people at a similar level learn together."""
+    if not people:
         return []
-    k = math.ceil(n / hi)
-    if n // k >= lo:
-        base, extra = divmod(n, k)
-        return [base + 1] * extra + [base] * (k - extra)
-    return [hi] * (n // lo)
+    k = math.ceil(len(people) / int(hi))
+    base, extra = divmod(len(people), k)
+    sizes = [base + 1] * extra + [base] * (k - extra)
+    bounds = np.cumsum([0, *sizes])
+    return [list(people[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def cohort_options(offer: Mapping, cohorts: list[list]) -> list[dict]:
+    """The option rows (``OPTION_COLUMNS``) of the cohorts the plan cut from ``offer``: cost lines of
+    ``cohort_lines`` once per cohort plus ``seat_lines`` per participant, value the participants' own."""
+    value_of = dict(zip(offer["participants"], offer["values"]))
+    rows = []
+    for k, who in enumerate(cohorts, start=1):
+        lines = {c: offer["cohort_lines"][c] + len(who) * offer["seat_lines"][c] for c in COST_LINES}
+        rows.append({**{c: offer[c] for c in OPTION_COLUMNS}, **lines,
+                     "option_id": f"{offer['option_id']}/{k:03d}", "cohort": k, "n_cohorts": len(cohorts),
+                     "participants": list(who), "n": len(who), "value": float(sum(value_of[e] for e in who))})
+    return rows
 
 
 def catalog_table(catalog: pd.DataFrame) -> pd.DataFrame:
@@ -120,9 +146,13 @@ def option_costs(mode: str, form: str, n: int, jp: float, cost_per_participant: 
 
 def candidate_workshops(needs: pd.DataFrame, catalog: pd.DataFrame, workshops: Workshops, costs: Costs,
                         jp_cap: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """Every option the catalogue offers the groups of ``needs`` (columns: ``OPTION_COLUMNS``).
+    """Every option the catalogue offers the groups of ``needs`` (columns: ``CANDIDATE_COLUMNS``).
 
-    ``participants`` lists employee ids (cohorts in order of gap). ``jp_cap`` (employee id ->
+    A programme run in cohorts gives one *offer* per group (``grouped``): ``participants`` are the
+    people it is open to, in order of gap, ``values`` what each would close; how many cohorts and who
+    sits in them is the plan's decision. Its ``cost``, ``value`` and ``n_cohorts`` are those of seating
+    the most people cohorts of ``min_cohort``..``max_cohort`` can hold. A programme one person can take
+    alone gives one option per person (``participants`` of one). ``jp_cap`` (employee id ->
     most JP a year) keeps a person out of a programme longer than their cap.
     The table carries ``attrs["programmed"]``: the competencies the catalogue has programmes
     for, so that the plan can tell "no programme" from "group too small".
@@ -162,25 +192,38 @@ def candidate_workshops(needs: pd.DataFrame, catalog: pd.DataFrame, workshops: W
                       "cost_per_participant": prog.cost_per_participant}
             if is_grouped(prog.mode, prog.min_participants):
                 cap = min(prog.max_participants, workshops.max_cohort)
-                chunks, start = [], 0
-                for size in cohort_sizes(len(ids), prog.min_participants, cap):
-                    chunks.append((ids[start:start + size].tolist(), float(vals[start:start + size].sum())))
-                    start += size
-            else:
-                chunks = [([e], float(v)) for e, v in zip(ids.tolist(), vals)]
+                seats = largest_seating(len(ids), prog.min_participants, cap)
+                if not seats:
+                    continue  # the group is too small for a cohort
+                zero = option_costs(prog.mode, prog.form, 0, prog.jp, prog.cost_per_participant,
+                                    prog.max_participants, workshops, costs)
+                one = option_costs(prog.mode, prog.form, 1, prog.jp, prog.cost_per_participant,
+                                   prog.max_participants, workshops, costs)
+                per_cohort = {c: zero[c] for c in COST_LINES}
+                per_seat = {c: one[c] - zero[c] for c in COST_LINES}
+                k = math.ceil(seats / cap)
+                rows.append({**p_head, "option_id": f"{prog.program_id}/{head['group_id']}", "cohort": 0,
+                             "n_cohorts": k, "participants": ids.tolist(), "n": len(ids),
+                             "value": float(vals[:seats].sum()), "days": zero["days"],
+                             **{c: per_cohort[c] * k + per_seat[c] * seats for c in COST_LINES},
+                             "grouped": True, "min_cohort": prog.min_participants, "max_cohort": cap,
+                             "values": vals.tolist(), "seat_lines": per_seat, "cohort_lines": per_cohort})
+                continue
             one = {}
-            for k, (who, value) in enumerate(chunks):
-                n = len(who)
-                if n not in one:
-                    one[n] = option_costs(prog.mode, prog.form, n, prog.jp, prog.cost_per_participant,
-                                          prog.max_participants, workshops, costs)
+            for k, (e, value) in enumerate(zip(ids.tolist(), vals.tolist())):
+                if not one:
+                    one = option_costs(prog.mode, prog.form, 1, prog.jp, prog.cost_per_participant,
+                                       prog.max_participants, workshops, costs)
                 rows.append({**p_head, "option_id": f"{prog.program_id}/{head['group_id']}/{k + 1:03d}",
-                             "cohort": k + 1, "n_cohorts": len(chunks), "participants": who, "n": n,
-                             "value": value, **one[n]})
-    out = pd.DataFrame(rows, columns=OPTION_COLUMNS)
+                             "cohort": k + 1, "n_cohorts": len(ids), "participants": [e], "n": 1,
+                             "value": float(value), **one, "grouped": False, "min_cohort": 1, "max_cohort": 1,
+                             "values": [float(value)], "seat_lines": {c: one[c] for c in COST_LINES},
+                             "cohort_lines": dict.fromkeys(COST_LINES, 0.0)})
+    out = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
     out["cluster"] = out["cluster"].astype("Int64")
-    for col in ("n", "cohort", "n_cohorts", "days"):
+    for col in ("n", "cohort", "n_cohorts", "days", "min_cohort", "max_cohort"):
         out[col] = out[col].astype(int)
+    out["grouped"] = out["grouped"].astype(bool)
     out.attrs["programmed"] = sorted(cat["competency_code"].unique().tolist())
     return out
 

@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.core.results import Results
-from analysis.training.workshops.options import NEED_COLUMNS, NEED_KEY, REASONS, need_table
+from analysis.training.workshops.options import (
+    NEED_COLUMNS,
+    NEED_KEY,
+    OPTION_COLUMNS,
+    REASONS,
+    cohort_options,
+    need_table,
+)
 from analysis.training.workshops.solve import Solution, solve
 
 # --- the plan -----------------------------------------------------------------------------
@@ -107,14 +114,16 @@ class WorkshopPlan(Results):
         }
 
 
-def _coverage(candidates: pd.DataFrame, chosen: np.ndarray, needs: pd.DataFrame | None,
+def _coverage(candidates: pd.DataFrame, selected: pd.DataFrame, needs: pd.DataFrame | None,
               programmed: set) -> pd.DataFrame:
-    inc = candidates[["option_id", "mode", "competency_code", "participants"]].assign(_chosen=chosen)
+    inc = candidates[["option_id", "mode", "competency_code", "participants"]]
     inc = inc.explode("participants").rename(columns={"participants": "employee_id"})
     inc = inc[inc["employee_id"].notna()]
     inc["_class"] = inc["mode"] == "klasikal"
     per_need = inc.groupby(NEED_KEY).agg(n_options=("option_id", "size"), classroom_available=("_class", "max"))
-    funded = inc[inc["_chosen"]].drop_duplicates(NEED_KEY).set_index(NEED_KEY)["option_id"]
+    funded = (selected[["option_id", "competency_code", "participants"]].explode("participants")
+              .rename(columns={"participants": "employee_id"}).drop_duplicates(NEED_KEY)
+              .set_index(NEED_KEY)["option_id"])
     if needs is not None:
         cov = need_table(needs)
     else:
@@ -142,6 +151,22 @@ def _coverage(candidates: pd.DataFrame, chosen: np.ndarray, needs: pd.DataFrame 
     return cov
 
 
+def _selected(cands: pd.DataFrame, sol: Solution) -> pd.DataFrame:
+    """The funded options in candidate order: per-person options as they are, each funded offer as
+    the cohorts the plan cut from it."""
+    rows: list[dict] = []
+    for i, row in enumerate(cands.to_dict("records")):
+        if i in sol.cohorts:
+            rows.extend(cohort_options(row, sol.cohorts[i]))
+        elif sol.chosen[i]:
+            rows.append({c: row[c] for c in OPTION_COLUMNS})
+    out = pd.DataFrame(rows, columns=OPTION_COLUMNS)
+    out["cluster"] = out["cluster"].astype("Int64")
+    for col in ("n", "cohort", "n_cohorts", "days"):
+        out[col] = out[col].astype(int)
+    return out
+
+
 def plan_workshops(candidates: pd.DataFrame, budget: float, needs: pd.DataFrame | None = None, *,
                    jp_cap: Mapping[str, float] | None = None, time_limit: float = 60.0,
                    rel_gap: float = 0.0, tie_break: bool = True) -> WorkshopPlan:
@@ -159,9 +184,8 @@ def plan_workshops(candidates: pd.DataFrame, budget: float, needs: pd.DataFrame 
         sol = solve(cands, float(budget), jp_cap, time_limit, rel_gap, tie_break)
     else:
         sol = Solution(np.zeros(0, dtype=bool), True, "no candidates", 0.0)
-    selected = cands[sol.chosen].reset_index(drop=True)
-    selected.attrs = {}
-    cov = _coverage(cands, sol.chosen, needs, programmed)
+    selected = _selected(cands, sol)
+    cov = _coverage(cands, selected, needs, programmed)
     left = cov[cov["option_id"].isna()].drop(columns="option_id").reset_index(drop=True)
     people = len({e for who in selected["participants"] for e in who})
     return WorkshopPlan(

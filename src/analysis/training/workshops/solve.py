@@ -1,6 +1,7 @@
-"""The exact choice of options within a budget: a 0-1 knapsack with packing constraints as a
-mixed-integer linear programme (``scipy.optimize.milp``, HiGHS), with a cost tie-break and, under
-JP caps, cheaper swaps of equal value.
+"""The exact choice within a budget, as a mixed-integer linear programme (``scipy.optimize.milp``,
+HiGHS): which per-person options to fund, and for each cohort programme how many cohorts to open and
+whom to seat (a fixed charge per cohort, a cost per seat, cohorts of ``min_cohort``..``max_cohort``),
+each need covered at most once; with a cost tie-break and, under JP caps, cheaper swaps of equal value.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ import contextlib
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
+
+from analysis.training.workshops.options import split_cohorts
 
 
 @contextlib.contextmanager
@@ -75,28 +78,31 @@ def _dominated(single: pd.DataFrame, capped: set) -> np.ndarray:
 TIE_BREAK_SECONDS = 20.0  # the joint solve of gap and cost; beyond it, gap first then swaps
 
 
-def _cheaper_swaps(z: np.ndarray, n_x: int, yvars: pd.DataFrame, value: np.ndarray, cost: np.ndarray,
-                   jp: np.ndarray, mem: pd.DataFrame, caps: dict[str, float]) -> np.ndarray:
+@dataclass(frozen=True)
+class Solution:
+    chosen: np.ndarray  # bool per candidate row: the per-person options funded
+    optimal: bool
+    status: str
+    mip_gap: float
+    # per funded offer (candidate row position): its cohorts, each a list of employee ids in gap order
+    cohorts: dict[int, list[list]] = field(default_factory=dict)
+
+
+def _cheaper_swaps(z: np.ndarray, var_person: np.ndarray, var_class: np.ndarray, is_y: np.ndarray,
+                   value: np.ndarray, cost: np.ndarray, jp: np.ndarray, caps: dict[str, float]) -> np.ndarray:
     """Move each capped person to the cheapest per-person option of no less value that their
-    JP cap allows (their options are variables of their own: classes of one)."""
+    JP cap allows (a capped person is a class of one, so their variables are their own)."""
     z = z.copy()
     used: dict[str, float] = {}
-    for j, e in zip(mem["opt"], mem["employee_id"]):
-        if e in caps and z[j] > 0.5:
-            used[e] = used.get(e, 0.0) + jp[j]
-    yv = yvars.assign(_var=n_x + np.arange(len(yvars)))
-    yv = yv[yv["employee_id"].isin(caps)]
-    for _, g in yv.groupby("cls_id", sort=True):
-        idx = g["_var"].to_numpy()
-        for i in idx:
-            if z[i] > 0.5:
-                used[g["employee_id"].iloc[0]] = used.get(g["employee_id"].iloc[0], 0.0) + jp[i]
-    for _, g in yv.groupby("cls_id", sort=True):
-        idx = g["_var"].to_numpy()
+    for i in np.flatnonzero((z > 0.5) & pd.Series(var_person).isin(caps).to_numpy()):
+        used[var_person[i]] = used.get(var_person[i], 0.0) + jp[i] * z[i]
+    capped_y = np.flatnonzero(is_y & pd.Series(var_person).isin(caps).to_numpy())
+    for c in np.unique(var_class[capped_y]):
+        idx = capped_y[var_class[capped_y] == c]
         on = [i for i in idx if z[i] > 0.5]
         if not on:
             continue
-        cur, e = on[0], g["employee_id"].iloc[0]
+        cur, e = on[0], var_person[on[0]]
         best = cur
         for i in sorted(idx, key=lambda k: (cost[k], k)):
             if (value[i] >= value[cur] - 1e-12 and cost[i] < cost[best] - 1e-9
@@ -109,134 +115,133 @@ def _cheaper_swaps(z: np.ndarray, n_x: int, yvars: pd.DataFrame, value: np.ndarr
     return z
 
 
-@dataclass(frozen=True)
-class Solution:
-    chosen: np.ndarray  # bool per candidate row
-    optimal: bool
-    status: str
-    mip_gap: float
+def _binding_caps(cands: pd.DataFrame, ok: np.ndarray, jp_cap: Mapping[str, float] | None) -> dict[str, float]:
+    """The JP caps that can bind: a person whose longest option per need sums above their cap."""
+    caps = {k: float(v) for k, v in (jp_cap or {}).items()}
+    if not caps:
+        return caps
+    who = cands.loc[ok, ["competency_code", "jp", "participants"]].explode("participants")
+    who = who[who["participants"].isin(caps)]
+    most = who.groupby(["participants", "competency_code"])["jp"].max().groupby(level=0).sum()
+    return {e: caps[e] for e, jp in most.items() if jp > caps[e] + 1e-9}
 
 
 def solve(cands: pd.DataFrame, budget: float, jp_cap: Mapping[str, float] | None,
            time_limit: float, rel_gap: float = 0.0, tie_break: bool = True) -> Solution:
-    """Exact MILP; per-person options that are interchangeable are aggregated.
+    """Exact MILP over per-person options and cohort offers; interchangeable people are counted.
 
-    People of a group who have the same per-person options (same programme, value, cost and
-    JP) form a class; the model counts how many of a class get each option (an integer up to
-    the class size) instead of deciding person by person. A class row keeps the count within
-    the people of the class not seated in a funded cohort; cohorts that share people exclude
-    each other person by person. Any counts can be handed to distinct people of the class, so
-    the aggregation is exact and the model shrinks from thousands of binaries to about one
-    variable per cohort and per group. People under a JP cap keep their own variables.
+    People of a group with the same options and the same value under each (same gap, same
+    per-person programmes, costs and JP) form a class. The model counts how many of a class get
+    each per-person option and how many take a seat in each cohort offer (integers up to the class
+    size), and how many cohorts each offer opens: seats between ``min_cohort`` and ``max_cohort``
+    times the cohorts, a fixed charge per cohort (trainer and venue days) and a price per seat. Any
+    counts can be handed to distinct people of a class, so the aggregation is exact: cohort size is
+    a decision, not fixed in advance, and the model stays about one variable per class and option.
+    People under a JP cap are classes of one.
     """
     n_all = len(cands)
     chosen = np.zeros(n_all, dtype=bool)
-    caps = {k: float(v) for k, v in (jp_cap or {}).items()}
     value = cands["value"].to_numpy(float)
     cost = cands["cost"].to_numpy(float)
-    size = cands["n"].to_numpy(int)
-    ok = (value > 0) & (cost <= budget + 1e-6)
-    multi_pos = np.flatnonzero(ok & (size > 1))
-    single = cands.loc[ok & (size == 1), ["option_id", "group_id", "competency_code", "program_id", "value",
-                                           "cost", "jp"]].copy()
+    grouped = cands["grouped"].to_numpy(bool)
+    lo = cands["min_cohort"].to_numpy(int)
+    seat_cost = np.array([d["cost"] for d in cands["seat_lines"]], dtype=float)
+    cohort_cost = np.array([d["cost"] for d in cands["cohort_lines"]], dtype=float)
+    # an offer is open if one smallest cohort fits the budget; an option if it does
+    ok = np.where(grouped, lo * seat_cost + cohort_cost, cost) <= budget + 1e-6
+    ok &= value > 0
+    caps = _binding_caps(cands, ok, jp_cap)
+    single = cands.loc[ok & ~grouped, ["option_id", "group_id", "competency_code", "program_id", "value",
+                                       "cost", "jp"]].copy()
     single["employee_id"] = [p[0] for p in cands.loc[single.index, "participants"]]
-    if caps:  # a cap binds only if the person could exceed it: one option per need, the longest
-        who = cands.loc[ok, ["competency_code", "jp", "participants"]].explode("participants")
-        who = who[who["participants"].isin(caps)]
-        most = who.groupby(["participants", "competency_code"])["jp"].max().groupby(level=0).sum()
-        caps = {e: caps[e] for e, jp in most.items() if jp > caps[e] + 1e-9}
     if len(single):
         single = single[~_dominated(single, set(caps))]
-    if not len(multi_pos) and not len(single):
+    offer_pos = np.flatnonzero(ok & grouped)
+    if not len(offer_pos) and not len(single):
         return Solution(chosen, True, "nothing to fund", 0.0)
 
-    # classes of interchangeable people (per group and set of per-person options)
+    # every (need, choice): per-person items and seats in offers, with the value each closes
     single["item"] = pd.Series([f"{p}|{v!r}|{c!r}|{j!r}" for p, v, c, j in zip(
         single["program_id"], single["value"], single["cost"], single["jp"])], index=single.index, dtype=object)
-    single = single.sort_values(["employee_id", "competency_code", "item"], kind="stable")
-    need_of = pd.Series([f"{e}\t{c}" for e, c in zip(single["employee_id"], single["competency_code"])],
-                        index=single.index, dtype=object)
-    sig = single.groupby(need_of.to_numpy(), sort=False)["item"].agg("#".join)
-    need_cls = sig.rename("sig").to_frame()
-    meta = single.assign(_need=need_of.to_numpy()).drop_duplicates("_need").set_index("_need")
-    need_cls["group_id"] = meta["group_id"].reindex(need_cls.index)
-    need_cls["employee_id"] = meta["employee_id"].reindex(need_cls.index)
-    capped_need = need_cls["employee_id"].isin(caps)
+    single["_need"] = [f"{e}\t{c}" for e, c in zip(single["employee_id"], single["competency_code"])]
+    seats = cands.iloc[offer_pos][["group_id", "competency_code", "participants", "values"]].assign(
+        _offer=np.arange(len(offer_pos))).explode(["participants", "values"])
+    seats = seats.rename(columns={"participants": "employee_id", "values": "value"})
+    seats = seats[seats["value"].astype(float) > 0]
+    seats["item"] = [f"@{o}|{float(v)!r}" for o, v in zip(seats["_offer"], seats["value"])]
+    seats["_need"] = [f"{e}\t{c}" for e, c in zip(seats["employee_id"], seats["competency_code"])]
+    choices = pd.concat([single[["_need", "group_id", "employee_id", "item"]],
+                         seats[["_need", "group_id", "employee_id", "item"]]], ignore_index=True)
+    choices = choices.sort_values(["_need", "item"], kind="stable")
+    need_cls = choices.groupby("_need", sort=True).agg(group_id=("group_id", "first"),
+                                                       employee_id=("employee_id", "first"),
+                                                       sig=("item", "#".join))
     need_cls["cls"] = need_cls["group_id"] + "#" + need_cls["sig"]
+    capped_need = need_cls["employee_id"].isin(caps)
     need_cls.loc[capped_need, "cls"] = "@" + need_cls.index[capped_need]  # a class of one
     cls_ids, cls_names = pd.factorize(need_cls["cls"], sort=True)
     need_cls["cls_id"] = cls_ids
     cls_size = np.bincount(cls_ids, minlength=len(cls_names))
-    # y variables: (class, item)
-    single["_need"] = need_of.to_numpy()
+    cls_person = need_cls.drop_duplicates("cls_id").set_index("cls_id")["employee_id"].reindex(
+        range(len(cls_names))).to_numpy()
+
+    # variables: y (class, per-person item), s (class, offer seats), k (cohorts per offer)
     single["cls_id"] = need_cls["cls_id"].reindex(single["_need"]).to_numpy()
     yvars = single.drop_duplicates(["cls_id", "item"]).sort_values(["cls_id", "item"], kind="stable")
-    yvars = yvars.reset_index().rename(columns={"index": "cand_row"})
-    n_x, n_y = len(multi_pos), len(yvars)
-    m = n_x + n_y
-    obj_v = np.concatenate([value[multi_pos], yvars["value"].to_numpy(float)])
-    obj_c = np.concatenate([cost[multi_pos], yvars["cost"].to_numpy(float)])
-    jp_all = np.concatenate([cands["jp"].to_numpy(float)[multi_pos], yvars["jp"].to_numpy(float)])
-    ub = np.concatenate([np.ones(n_x), cls_size[yvars["cls_id"].to_numpy()]]).astype(float)
-
-    # membership of multi-person options
-    mem_opt, mem_emp = [], []
-    for j, who in enumerate(cands["participants"].to_numpy()[multi_pos]):
-        mem_opt.extend([j] * len(who))
-        mem_emp.extend(who)
-    mem = pd.DataFrame({"opt": np.asarray(mem_opt, dtype=int), "employee_id": mem_emp})
-    codes_multi = cands["competency_code"].to_numpy()[multi_pos]
-    mem["_need"] = pd.Series([f"{e}\t{codes_multi[j]}" for e, j in zip(mem["employee_id"], mem["opt"])],
-                             index=mem.index, dtype=object)
+    seats["cls_id"] = need_cls["cls_id"].reindex(seats["_need"]).to_numpy()
+    svars = seats.drop_duplicates(["cls_id", "_offer"]).sort_values(["_offer", "cls_id"], kind="stable")
+    n_y, n_s, n_k = len(yvars), len(svars), len(offer_pos)
+    m = n_y + n_s + n_k
+    s0, k0 = n_y, n_y + n_s
+    offers = cands.iloc[offer_pos]
+    hi = offers["max_cohort"].to_numpy(int)
+    n_open = offers["participants"].map(len).to_numpy(int)
+    s_offer = svars["_offer"].to_numpy(int)
+    obj_v = np.concatenate([yvars["value"].to_numpy(float), svars["value"].to_numpy(float), np.zeros(n_k)])
+    obj_c = np.concatenate([yvars["cost"].to_numpy(float), seat_cost[offer_pos][s_offer],
+                            cohort_cost[offer_pos]])
+    jp_all = np.concatenate([yvars["jp"].to_numpy(float), offers["jp"].to_numpy(float)[s_offer], np.zeros(n_k)])
+    var_class = np.concatenate([yvars["cls_id"].to_numpy(int), svars["cls_id"].to_numpy(int),
+                                np.full(n_k, -1)])
+    var_person = np.concatenate([cls_person[var_class[:k0]], np.full(n_k, None)]).astype(object)
+    ub = np.concatenate([cls_size[var_class[:k0]], n_open // np.maximum(lo[offer_pos], 1)]).astype(float)
 
     blocks: list[sparse.csr_matrix] = [sparse.csr_matrix(obj_c.reshape(1, -1) / 1e6)]
     lbs, ubs = [np.array([-np.inf])], [np.array([(budget + 1e-3) / 1e6])]
-    # cohorts sharing a person exclude each other
-    shared = mem[mem.groupby("_need")["opt"].transform("size") > 1]
-    if len(shared):
-        r, _ = pd.factorize(shared["_need"])
-        blocks.append(sparse.csr_matrix((np.ones(len(shared)), (r, shared["opt"].to_numpy())), shape=(r.max() + 1, m)))
-        lbs.append(np.full(r.max() + 1, -np.inf))
-        ubs.append(np.ones(r.max() + 1))
-    # class rows: counts given + people of the class seated in funded cohorts <= class size
-    in_cls = mem.assign(cls_id=need_cls["cls_id"].reindex(mem["_need"]).to_numpy())
-    in_cls = in_cls[in_cls["cls_id"].notna()]
-    cnt = in_cls.groupby(["cls_id", "opt"]).size().reset_index(name="k")
-    rows_c = np.concatenate([cnt["cls_id"].to_numpy(int), yvars["cls_id"].to_numpy(int)])
-    cols_c = np.concatenate([cnt["opt"].to_numpy(int), n_x + np.arange(n_y)])
-    vals_c = np.concatenate([cnt["k"].to_numpy(float), np.ones(n_y)])
+    # class rows: per-person options given + seats taken <= class size
     nc = len(cls_names)
-    blocks.append(sparse.csr_matrix((vals_c, (rows_c, cols_c)), shape=(nc, m)))
+    blocks.append(sparse.csr_matrix((np.ones(k0), (var_class[:k0], np.arange(k0))), shape=(nc, m)))
     lbs.append(np.full(nc, -np.inf))
     ubs.append(cls_size.astype(float))
-    # JP caps
+    # offer rows: min_cohort x cohorts <= seats <= max_cohort x cohorts
+    if n_k:
+        rows = np.concatenate([s_offer, np.arange(n_k)])
+        cols = np.concatenate([s0 + np.arange(n_s), k0 + np.arange(n_k)])
+        blocks.append(sparse.csr_matrix((np.r_[np.ones(n_s), -hi.astype(float)], (rows, cols)), shape=(n_k, m)))
+        blocks.append(sparse.csr_matrix((np.r_[-np.ones(n_s), lo[offer_pos].astype(float)], (rows, cols)),
+                                        shape=(n_k, m)))
+        lbs += [np.full(n_k, -np.inf)] * 2
+        ubs += [np.zeros(n_k)] * 2
+    # JP caps (capped people are classes of one)
     if caps:
-        cm = mem[mem["employee_id"].isin(caps)][["opt", "employee_id"]]
-        cy = yvars[yvars["employee_id"].isin(caps)][["employee_id"]].assign(opt=n_x + np.flatnonzero(
-            yvars["employee_id"].isin(caps).to_numpy()))
-        both = pd.concat([cm, cy], ignore_index=True)
-        if len(both):
-            both["jp"] = jp_all[both["opt"].to_numpy()]
-            both["cap"] = both["employee_id"].map(caps)
-            both = both[both.groupby("employee_id")["jp"].transform("sum") > both["cap"] + 1e-9]
-        if len(both):
-            r, people = pd.factorize(both["employee_id"], sort=True)
-            blocks.append(sparse.csr_matrix((both["jp"].to_numpy(), (r, both["opt"].to_numpy())),
-                                            shape=(len(people), m)))
+        on = np.flatnonzero(pd.Series(var_person).isin(caps).to_numpy())
+        if len(on):
+            r, people = pd.factorize(var_person[on], sort=True)
+            blocks.append(sparse.csr_matrix((jp_all[on], (r, on)), shape=(len(people), m)))
             lbs.append(np.full(len(people), -np.inf))
             ubs.append(np.array([caps[e] for e in people]))
     A = sparse.vstack(blocks, format="csr")
     lb, ubr = np.concatenate(lbs), np.concatenate(ubs)
     # Most gap closed first, then the cheapest. Values are made integers and a tie-break of
-    # less than half a unit in total (cost / total cost) is added, so no saving can outweigh one
-    # unit of gap closed: one solve gives both. Under JP caps that tie-break makes HiGHS far
-    # slower, so there the gap closed is solved alone (exact) and the money is saved by
+    # less than half a unit in total (cost / largest possible cost) is added, so no saving can
+    # outweigh one unit of gap closed: one solve gives both. Under JP caps that tie-break makes
+    # HiGHS far slower, so there the gap closed is solved alone (exact) and the money is saved by
     # swapping capped people to cheaper per-person options of the same value; likewise if the
     # tie-break solve runs out of time.
     scale = _value_scale(obj_v)
     unit = 1.0 if scale > 1 or np.allclose(obj_v, np.round(obj_v)) else 1e-6
     v = np.round(obj_v * scale, 9)
-    eps = 0.5 * unit / (float(obj_c.sum()) + 1.0)
+    eps = 0.5 * unit / (float(obj_c @ ub) + 1.0)
     cons = LinearConstraint(A, lb, ubr)
 
     def run(objective, limit):
@@ -251,25 +256,42 @@ def solve(cands: pd.DataFrame, budget: float, jp_cap: Mapping[str, float] | None
             return Solution(chosen, False, res.message, float("nan"))
         z = np.round(res.x)
         if caps:
-            z = _cheaper_swaps(z, n_x, yvars, obj_v, obj_c, jp_all, mem, caps)
+            z = _cheaper_swaps(z, var_person, var_class, np.arange(m) < s0, obj_v, obj_c, jp_all, caps)
     else:
         z = np.round(res.x)
     optimal = res.status == 0
     gap = float(getattr(res, "mip_gap", 0.0) or 0.0)
-    # hand the counts to people
-    xs = z[:n_x] > 0.5
-    chosen[multi_pos[xs]] = True
-    seated = set(mem.loc[xs[mem["opt"].to_numpy()], "_need"])
-    counts = z[n_x:].astype(int)
-    pos_of = {(nd, it): i for nd, it, i in zip(single["_need"], single["item"], single.index)}
-    members = need_cls.reset_index(names="_need").sort_values(["cls_id", "_need"], kind="stable")
-    free = {c: [nd for nd in g["_need"] if nd not in seated] for c, g in members.groupby("cls_id", sort=False)}
+    chosen, cohorts = _hand_out(z, cands, offer_pos, yvars, svars, single, need_cls)
+    return Solution(chosen, optimal, res.message, gap, cohorts)
+
+
+def _hand_out(z: np.ndarray, cands: pd.DataFrame, offer_pos: np.ndarray, yvars: pd.DataFrame,
+              svars: pd.DataFrame, single: pd.DataFrame, need_cls: pd.DataFrame) -> tuple[np.ndarray, dict]:
+    """Counts to people: each class's members in turn, seats first, then per-person options; each
+    offer's seated people cut into its fewest balanced cohorts (the cohort count the solver chose is
+    never fewer; more would only cost more)."""
+    n_y, n_s = len(yvars), len(svars)
+    chosen = np.zeros(len(cands), dtype=bool)
+    members = {c: list(g.index) for c, g in need_cls.sort_index().groupby("cls_id", sort=False)}
     taken: dict[int, int] = {}
-    for (c, item), k in zip(yvars[["cls_id", "item"]].itertuples(index=False, name=None), counts):
-        if k <= 0:
-            continue
+
+    def take(c: int, k: int) -> list:
         start = taken.get(c, 0)
-        for nd in free[c][start:start + k]:
-            chosen[cands.index.get_loc(pos_of[(nd, item)])] = True
         taken[c] = start + k
-    return Solution(chosen, optimal, res.message, gap)
+        return members[c][start:start + k]
+
+    seated: dict[int, set] = {}
+    for (o, c), k in zip(svars[["_offer", "cls_id"]].itertuples(index=False, name=None),
+                         z[n_y:n_y + n_s].astype(int)):
+        if k > 0:
+            seated.setdefault(o, set()).update(nd.split("\t")[0] for nd in take(c, k))
+    pos_of = {(nd, it): i for nd, it, i in zip(single["_need"], single["item"], single.index)}
+    for (c, item), k in zip(yvars[["cls_id", "item"]].itertuples(index=False, name=None), z[:n_y].astype(int)):
+        for nd in take(c, k) if k > 0 else []:
+            chosen[cands.index.get_loc(pos_of[(nd, item)])] = True
+    cohorts = {}
+    for o, who in sorted(seated.items()):
+        row = cands.iloc[offer_pos[o]]
+        ordered = [e for e in row["participants"] if e in who]
+        cohorts[int(offer_pos[o])] = split_cohorts(ordered, int(row["max_cohort"]))
+    return chosen, cohorts
