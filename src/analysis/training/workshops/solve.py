@@ -222,6 +222,15 @@ def solve(cands: pd.DataFrame, budget: float, jp_cap: Mapping[str, float] | None
                                         shape=(n_k, m)))
         lbs += [np.full(n_k, -np.inf)] * 2
         ubs += [np.zeros(n_k)] * 2
+        # seats of one class <= min(class size, max_cohort) x cohorts: implied by the rows above for
+        # integers, but it makes the LP relaxation charge a cohort for every class it seats, which
+        # is what lets HiGHS prove optimality quickly
+        cap_s = np.minimum(ub[s0:k0], hi[s_offer])
+        rows = np.r_[np.arange(n_s), np.arange(n_s)]
+        cols = np.r_[s0 + np.arange(n_s), k0 + s_offer]
+        blocks.append(sparse.csr_matrix((np.r_[np.ones(n_s), -cap_s], (rows, cols)), shape=(n_s, m)))
+        lbs.append(np.full(n_s, -np.inf))
+        ubs.append(np.zeros(n_s))
     # JP caps (capped people are classes of one)
     if caps:
         on = np.flatnonzero(pd.Series(var_person).isin(caps).to_numpy())
