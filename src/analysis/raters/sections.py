@@ -54,6 +54,9 @@ def model_section(feedback: pd.DataFrame | None, params: Params) -> Section:
         # (raters in different components of the rater-ratee graph cannot)
         "converged": bool(fit.converged),
         "components": _components(feedback),
+        # how the raters' standard errors were computed (exact, or probed with the error stated)
+        "standard_errors": fit.info.get("level_variances"),
+        "standard_error_rel_se": fit.info.get("level_variance_rel_se"),
     }
     share = vc["rater_id"] / vc.sum()
     for lang in ("id", "en"):
@@ -65,6 +68,10 @@ def model_section(feedback: pd.DataFrame | None, params: Params) -> Section:
             s.text[lang] += " " + t("nb02.model_caveat", lang, converged=t(f"nb02.converged.{fit.converged}", lang),
                                     n=s.key_figures["components"]["n"],
                                     share=s.key_figures["components"]["share_in_largest"])
+        probed = s.key_figures["standard_error_rel_se"]
+        if str(s.key_figures["standard_errors"]).startswith("probing") and probed:
+            # relative error of a variance, halved: the error of the standard error
+            s.text[lang] += " " + t("nb02.se_probed", lang, err=probed["rater_id"]["max"] / 2)
     s.data = {"fit": fit}
     s.timings = {"rater_model_fit": round(fit.seconds, 2)}  # to the manifest, never to results
     return s

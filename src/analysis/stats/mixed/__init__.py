@@ -37,7 +37,10 @@ profiled over σ² and β. What differs is the linear algebra:
    SQUAREM (Varadhan & Roland 2008; ``iterative.py``), with the traces estimated by Hutchinson's
    estimator with fixed Rademacher probes (error reported in ``trace_rel_se``).
    For large designs the inverse is nearly diagonal and the estimator is
-   accurate to a few parts in ten thousand.
+   accurate to a few parts in ten thousand. Per-level standard errors come from
+   selected inversion of the sparse Schur complement (``selinv``, exact) or, where
+   its factor fills in, from probing with a colouring of the design (``probing``,
+   error reported in ``level_variance_rel_se``).
 
 Why not the alternatives: statsmodels MixedLM handles crossed effects only as
 variance components inside one group and forms dense matrices; moment

@@ -71,7 +71,8 @@ def _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol
             crit, _, pieces = criterion(sysm, theta, reml)
             nev += 1
             info = {k: v for k, v in info.items() if k not in ("beta_cov_unscaled", "pev_unscaled",
-                                                                   "cond_unscaled", "criterion_note")}
+                                                                   "cond_unscaled", "criterion_note",
+                                                                   "level_variance_rel_se")}
     else:
         raise CrossedModelError("solver must be 'auto', 'exact', 'hybrid' or 'iterative'")
     if d.aliased:

@@ -62,6 +62,8 @@ class CrossedFit(Results):
         return to_json_safe({
             "response": self.response, "groups": list(self.groups), "method": self.method, "solver": self.solver,
             "n": self.n, "n_dropped": self.n_dropped, "criterion": self.criterion, "converged": self.converged,
+            "standard_errors": self.info.get("level_variances"),
+            "standard_error_rel_se": self.info.get("level_variance_rel_se"),
             "n_evaluations": self.n_evaluations, "variance_components": self.variance_components.to_dict(),
             "theta": self.theta.to_dict(), "levels": {g: len(self.random_effects[g]) for g in self.groups},
             "fixed_effects": self.to_frame().reset_index().to_dict(orient="records"),
@@ -104,6 +106,7 @@ def make_fit(d: Design, sysm: System, theta, crit, pieces: Pieces, method, solve
     varcomp = {g: float(sigma2 * theta[k] ** 2) for k, g in enumerate(d.groups)}
     varcomp["residual"] = float(sigma2)
     pev, cond = _prediction_variances(sysm, theta, pieces, info, conditional_sd)
+    info.setdefault("level_variances", "dense factorisation (exact)")
     random_effects = {}
     for k, g in enumerate(d.groups):
         random_effects[g] = pd.DataFrame({
