@@ -57,7 +57,12 @@ def test_central_tendency_raters_are_found(sample, fit):
 
 def test_halo_raters_are_found_and_central_raters_are_not_called_halo(sample, fit):
     tables, truth = sample
-    result = flags.halo(tables["feedback_360"], fit)
+    fb = tables["feedback_360"]
+    central_flags = flags.central_tendency(fb, fit)
+    lenient = flags.leniency(fit, spec.rater_counts(fb))
+    explained = set(central_flags.index[central_flags["flag"] != ""]) | set(lenient.index[lenient["flag"] != ""])
+    result = flags.halo(fb, fit, explained=explained)
+    assert not result.loc[result["explained_by_other_flag"], "eligible"].any()
     eligible = set(result.index[result["eligible"]])
     planted = {r["rater_id"] for r in truth["raters"]["halo"]}
     flagged = set(result.index[result["flag"] != ""])

@@ -35,6 +35,8 @@ rater's effect from the level of the people they rate. On top of it:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,8 +174,24 @@ def central_tendency(feedback: pd.DataFrame, fit: CrossedFit, min_ratees: int = 
     return out.sort_values("slope")
 
 
-def halo(feedback: pd.DataFrame, fit: CrossedFit, min_ratees: int = 10, fdr: float = 0.10) -> pd.DataFrame:
-    """Between- vs within-ratee spread of each rater's aspect scores, against the other raters."""
+def halo(feedback: pd.DataFrame, fit: CrossedFit, min_ratees: int = 10, fdr: float = 0.10,
+         explained: Iterable[str] = ()) -> pd.DataFrame:
+    """Does a rater tell a person's aspects apart less than the other raters of the same people?
+
+    The test: for every person (and period) rated by two or more raters, rank the raters by their
+    spread over aspects (the within-pair mean square, on scores with the aspect means removed).
+    With no halo the raters of one person are exchangeable, so a rater's rank is uniform over the
+    observed (mid-)ranks whatever that person's profile; summed over the rater's people, the ranks
+    give a z statistic whose lower tail is the halo p-value (a rank test conditional on each person's
+    values, so ties on integer scores and unequal numbers of raters are handled exactly). The
+    person's true profile, which inflates every rater's spread alike, cancels; the between/within F
+    statistics against the other raters' ICC are kept as descriptions (``f_ratio``).
+
+    A narrow spread over aspects has two other causes, each with a flag of its own: compressing every
+    score (central tendency) and scores piled at an end of a bounded scale (leniency or severity). The
+    raters in ``explained`` (flagged for those) are not tested for halo (``explained_by_other_flag``).
+    With ``explained`` empty every rater is tested, as in the calibration of the test's size.
+    """
     pairs = _pair_table(feedback, fit)
     pairs = pairs[pairs["k"] >= 2].copy()
     # on scores with the aspect, role and period effects and each rater's leniency removed: aspect
@@ -200,16 +218,37 @@ def halo(feedback: pd.DataFrame, fit: CrossedFit, min_ratees: int = 10, fdr: flo
     out["f_others"], out["icc_others"] = ref["f"], ref["icc"]
     out = out[others["np"] > 1]
     k = out["k_mean"]
-    # expected F of the rater if their between/within balance were the others'
+    # expected F of the rater if their between/within balance were the others' (descriptive)
     expected_f = 1 + k * out["icc_others"].clip(lower=0) / (1 - out["icc_others"].clip(upper=0.999))
     out["f_ratio"] = out["f"] / expected_f
-    out["eligible"] = out["n_ratees"] >= min_ratees
-    p = pd.Series(stats.f.sf(out["f_ratio"], out["df_between"], out["df_within"]), index=out.index)
-    out["p"] = p.where(out["eligible"] & out["df_within"].gt(0))
+    ranks = _spread_ranks(pairs)
+    out = out.join(ranks)
+    out["n_compared"] = out["n_compared"].fillna(0).astype(int)
+    out["explained_by_other_flag"] = out.index.isin(set(explained))
+    out["eligible"] = (out["n_ratees"] >= min_ratees) & ~out["explained_by_other_flag"]
+    p = pd.Series(stats.norm.cdf(out["rank_z"]), index=out.index)
+    out["p"] = p.where(out["eligible"] & out["rank_z"].notna())
     out["q"] = bh(out["p"])
     out["flag"] = np.where(out["q"] <= fdr, "halo", "")
     out.index.name = "rater_id"
     return out.sort_values("f_ratio", ascending=False)
+
+
+def _spread_ranks(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per rater: z of the summed mid-ranks of their spread over aspects among each person's raters
+    (centred on the permutation mean, scaled by the permutation variance given the observed values)."""
+    key = ["ratee_id", "period"]
+    msw = pairs["ss_within"] / pairs["df"]
+    m = msw.groupby([pairs[c] for c in key]).transform("count")
+    keep = m >= 2
+    pr, msw, m = pairs[keep], msw[keep], m[keep]
+    rank = msw.groupby([pr[c] for c in key]).rank(method="average")
+    dev = rank - (m + 1) / 2
+    var = (dev ** 2).groupby([pr[c] for c in key]).transform("mean")
+    g = pr["rater_id"]
+    s, v = dev.groupby(g).sum(), var.groupby(g).sum()
+    z = (s / np.sqrt(v)).where(v > 0)
+    return pd.DataFrame({"rank_z": z, "n_compared": pr.groupby("rater_id").size()})
 
 
 def _anova_sums(t: pd.DataFrame) -> pd.DataFrame:
@@ -265,7 +304,8 @@ def flag_raters(fit: CrossedFit, feedback: pd.DataFrame, counts: pd.DataFrame, u
     """All four flags of every rater from the fitted rater model."""
     len_ = leniency(fit, counts, min_ratees, fdr, min_effect, alpha)
     ct = central_tendency(feedback, fit, min_ratees, fdr)
-    ha = halo(feedback, fit, min_ratees, fdr)
+    explained = set(ct.index[ct["flag"] != ""]) | set(len_.index[len_["flag"] != ""])
+    ha = halo(feedback, fit, min_ratees, fdr, explained)
     return RaterFlags(len_, ct, ha, flagged_raters(len_, ct, ha, unit_of), fdr)
 
 
