@@ -13,15 +13,31 @@ from analysis.synth.controls import achievement_ratings, threshold_driven
 
 def test_absorbed_unit_effects_give_the_dummy_variable_estimate():
     d = achievement_ratings()
-    absorbed = ols_clustered("rating_score ~ C(gender, Treatment('L')) + skp_score + C(period)", d,
-                             "rater_id", absorb="unit_id")
-    dummies = smf.ols("rating_score ~ C(gender, Treatment('L')) + skp_score + C(period) + C(unit_id)", d).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(d["rater_id"])[0]}, use_t=True)
+    formula = "rating_score ~ C(gender, Treatment('L')) + skp_score + C(period)"
+    absorbed = ols_clustered(formula, d, "rater_id", absorb="unit_id")
+    dummies = ols_clustered(formula + " + C(unit_id)", d, "rater_id")
     term = "C(gender, Treatment('L'))[T.P]"
     assert absorbed.params[term] == pytest.approx(dummies.params[term], rel=1e-9)
-    # the same sandwich and the same small-sample factor: the absorbed levels count as the dummies
+    # the same CR2 sandwich: the absorbed levels' share of the hat matrix enters each cluster's block
     assert absorbed.bse[term] == pytest.approx(dummies.bse[term], rel=1e-8)
     assert absorbed.pvalues[term] == pytest.approx(dummies.pvalues[term], rel=1e-6)
+    assert absorbed._results.cov_type_note == "CR2"
+
+
+def test_cr2_with_one_observation_per_cluster_is_statsmodels_hc2():
+    d = achievement_ratings().reset_index(drop=True).assign(row=lambda x: np.arange(len(x)))
+    formula = "rating_score ~ C(gender, Treatment('L')) + skp_score + C(period) + C(unit_id)"
+    ours = ols_clustered(formula, d, "row")
+    hc2 = smf.ols(formula, d).fit(cov_type="HC2")
+    np.testing.assert_allclose(ours.bse, hc2.bse, rtol=1e-10)
+
+
+def test_cr2_holds_the_level_where_crv1_did_not():
+    """Raters who rate only women or only men, units absorbed, no gap: CRV1 rejected 6.7% at 5% (1,000
+    data sets); here 150 data sets, nominal within their simulation error."""
+    p = [fairness.group_differences(threshold_driven(0.0, seed)).set_index("factor").loc["gender", "p"]
+         for seed in range(150)]
+    assert 0.01 <= float(np.mean(np.asarray(p) < 0.05)) <= 0.085
 
 
 def test_group_differences_recover_a_planted_gap():

@@ -1,38 +1,72 @@
-"""Least squares with cluster-robust standard errors, optionally absorbing one factor's fixed effects."""
+"""Least squares with cluster-robust standard errors (CR2), optionally absorbing one factor's fixed effects."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import patsy
 import statsmodels.api as sm
-import statsmodels.formula.api as smf
 from scipy import stats
+
+# CR2 needs an eigendecomposition of every cluster's block of the hat matrix (cost Σ n_g³); beyond
+# this, clusters are so large that the small-sample correction no longer matters and CRV1 is used.
+CR2_MAX_WORK = 3e10
 
 
 def ols_clustered(formula: str, data: pd.DataFrame, cluster: str, absorb: str | None = None):
-    """OLS with cluster-robust errors and t-tests on G - 1 degrees of freedom.
+    """OLS with cluster-robust errors (CR2, Bell & McCaffrey 2002) and t-tests on G - 1 degrees of freedom.
 
-    ``absorb`` names a factor whose fixed effects are removed by demeaning every column within
-    its levels (Frisch-Waugh-Lovell): the same estimates and standard errors (the small-sample
-    factor counts the absorbed levels) as with one dummy per level, without building hundreds of
-    dummies.
+    CRV1 understates the variance when a cluster has high leverage, as when the term of interest is
+    constant within clusters and a coarser factor is absorbed (a rater rating only women, units
+    absorbed: CRV1 rejected 6.7% at 5% with no gap); CR2 rescales each cluster's residuals by
+    (I - H_gg)^-1/2, H the full model's hat matrix, and is exact under independent homoskedastic
+    errors. ``absorb`` names a factor whose fixed effects are removed by demeaning every column within
+    its levels (Frisch-Waugh-Lovell); their share of the hat matrix (1/n within a level) enters H_gg,
+    so that the errors equal those of the regression with one dummy per level (Pustejovsky & Tipton
+    2018). ``res.cov_type_note`` says which estimator was used.
     """
-    groups = pd.factorize(data[cluster])[0]
-    if absorb is None:
-        return smf.ols(formula, data=data).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
     y, x = patsy.dmatrices(formula, data, return_type="dataframe")
-    keys = data.loc[y.index, absorb].to_numpy()
     groups = pd.factorize(data.loc[y.index, cluster])[0]
-    y = y - y.groupby(keys).transform("mean")
-    x = x.drop(columns="Intercept")
-    x = x - x.groupby(keys).transform("mean")
+    keys = None
+    if absorb is not None:
+        keys = pd.factorize(data.loc[y.index, absorb])[0]
+        y = y - y.groupby(keys).transform("mean")
+        x = x.drop(columns="Intercept")
+        x = x - x.groupby(keys).transform("mean")
     res = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False}, use_t=True)
-    # the CRV1 small-sample factor G/(G-1) (N-1)/(N-K), with K counting the absorbed levels as the
-    # dummies they replace, so that the errors equal those of the regression with one dummy per level
-    n, k, g = len(y), x.shape[1] + pd.unique(keys).size, pd.unique(groups).size
-    factor = g / (g - 1) * (n - 1) / (n - k)
-    res._results.cov_params_default = res._results.cov_params_default * factor  # before any cached use
+    sizes = np.bincount(groups).astype(float)
+    if float((sizes ** 3).sum()) <= CR2_MAX_WORK:
+        cov, note = cr2_covariance(x.to_numpy(float), res.resid.to_numpy(float), groups, keys), "CR2"
+    else:
+        # CRV1 with G/(G-1) (N-1)/(N-K), K counting the absorbed levels as the dummies they replace
+        n, g = len(y), sizes.size
+        k = x.shape[1] + (np.unique(keys).size if keys is not None else 0)
+        cov, note = res._results.cov_params_default * (g / (g - 1) * (n - 1) / (n - k)), "CRV1"
+    res._results.cov_params_default = cov  # before any cached use
+    res._results.cov_type_note = note
     return res
+
+
+def cr2_covariance(x: np.ndarray, resid: np.ndarray, groups: np.ndarray, fe: np.ndarray | None = None) -> np.ndarray:
+    """(X'X)⁻¹ Σ_g X_g' A_g e_g e_g' A_g X_g (X'X)⁻¹ with A_g = (I - H_gg)^-1/2 (pseudo-inverse square root:
+    with absorbed effects I - H_gg can be singular, and the residuals lie in its range)."""
+    bread = np.linalg.pinv(x.T @ x)
+    fe_size = np.bincount(fe).astype(float) if fe is not None else None
+    order = np.argsort(groups, kind="stable")
+    cuts = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0, True])
+    meat = np.zeros((x.shape[1], x.shape[1]))
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        idx = order[a:b]
+        xg = x[idx]
+        h = xg @ bread @ xg.T
+        if fe is not None:
+            same = fe[idx][:, None] == fe[idx][None, :]
+            h = h + same / fe_size[fe[idx]][None, :]
+        w, v = np.linalg.eigh(np.eye(len(idx)) - h)
+        inv_sqrt = (v * np.where(w > 1e-10, 1.0 / np.sqrt(np.clip(w, 1e-10, None)), 0.0)) @ v.T
+        u = xg.T @ (inv_sqrt @ resid[idx])
+        meat += np.outer(u, u)
+    return bread @ meat @ bread
 
 
 def inference_df(res) -> float:

@@ -17,12 +17,13 @@ ASPECT_MEANS = {"a": 0.0, "b": 0.3, "c": -0.2}
 
 def team_feedback(seed: int, central=(), teams: int = 40, size: int = 12, compression: float = 0.4,
                   self_shift: float | None = None, leniency_sd: float = 0.2, lenient=(),
-                  lenient_effect: float = 0.6) -> pd.DataFrame:
+                  lenient_effect: float = 0.6, neutral=()) -> pd.DataFrame:
     """360 feedback within teams: each member rates every other member's three aspects (peer or
     subordinate). Half the teams are homogeneous in true level (SD 0.2), half not (SD 0.8); raters
     differ in leniency. A rater in ``central`` compresses what they see towards the team's mean by
     ``compression``. With ``self_shift``, everyone also rates themselves, that much above the truth.
-    Raters' leniency is drawn with SD ``leniency_sd``; a rater in ``lenient`` adds ``lenient_effect``."""
+    Raters' leniency is drawn with SD ``leniency_sd``; a rater in ``lenient`` adds ``lenient_effect``; a
+    rater in ``neutral`` has none at all (the null of the per-rater leniency test among raters who vary)."""
     rng = np.random.default_rng(seed)
     rows = []
     for t in range(teams):
@@ -30,6 +31,7 @@ def team_feedback(seed: int, central=(), teams: int = 40, size: int = 12, compre
         true = mean + rng.normal(0, 0.2 if t % 2 == 0 else 0.8, size)
         leniency = rng.normal(0, leniency_sd, size) if leniency_sd > 0 else np.zeros(size)
         leniency = leniency + np.array([lenient_effect if f"T{t}R{i}" in lenient else 0.0 for i in range(size)])
+        leniency = np.where([f"T{t}R{i}" in neutral for i in range(size)], 0.0, leniency)
         for i in range(size):
             for j in range(size):
                 if i == j and self_shift is None:
