@@ -86,6 +86,18 @@ def test_central_tendency_is_not_confounded_with_homogeneous_teams():
     assert len(found & central) >= 0.75 * len(central) and len(found - central) <= 2
 
 
+def test_a_rater_without_leniency_among_raters_who_vary_is_flagged_at_the_nominal_rate():
+    # negative control of the per-rater test (min_effect 0): neutral raters, colleagues' leniency SD 0.2
+    neutral = {f"T{t}R{i}" for t in range(40) for i in range(0, 12, 3)}
+    p = []
+    for seed in range(4):
+        fb = team_feedback(300 + seed, neutral=neutral)
+        out = flags.leniency(spec.feedback_model(fb), spec.rater_counts(fb), min_effect=0.0)
+        p.append(out.loc[sorted(neutral), "p"])
+    p = pd.concat(p).dropna()
+    assert len(p) == 640 and 0.025 <= float((p < 0.05).mean()) <= 0.08
+
+
 def test_the_halo_test_holds_its_level_and_finds_planted_halo():
     # negative control: no halo, people with aspect profiles, raters of unequal leniency and role; on
     # continuous and on integer 1-5 scores (ties). The F test this replaced rejected 0.2-3% at 5%.
