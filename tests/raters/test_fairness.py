@@ -116,3 +116,12 @@ def test_unit_gender_gaps_keep_their_level_with_no_gap_and_find_a_real_one():
     # positive control: a gap of -0.3 points in every unit
     hit = fairness.unit_gender_gaps(threshold_driven(-0.3, 99), min_each=8).query("tested")
     assert float((hit["p"] < 0.05).mean()) > 0.8 and (hit["estimate"] < 0).all()
+
+
+def test_clustered_fit_on_rows_with_repeated_labels_and_missing_values():
+    # stacked outcomes repeat the row labels; patsy drops the incomplete rows
+    d = achievement_ratings()
+    twice = pd.concat([d, d.assign(rating_score=d["rating_score"] + 0.1)])
+    twice.iloc[3, twice.columns.get_loc("rating_score")] = np.nan
+    res = ols_clustered("rating_score ~ skp_score + C(period)", twice, "employee_id")
+    assert res.nobs == 2 * len(d) - 1 and np.isfinite(res.bse).all()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from analysis.core import codes, periods, privacy
+from analysis.core import codes, disclosure, periods, privacy
 from analysis.core.params import Params
 from analysis.core.plotting import plt
 from analysis.core.runfolder import (  # notebooks run unattended; figures go to files
@@ -171,7 +171,7 @@ class RunContext:
         return path
 
     def suppress(self, table: pd.DataFrame, n_col: str = "n") -> pd.DataFrame:
-        return privacy.suppress(table, self.params.privacy.min_cell, n_col=n_col)
+        return disclosure.protect(table, self.params.privacy.min_cell, n_col=n_col)
 
     def save(self, section) -> dict[str, pd.DataFrame]:
         """Save a section: its tables (suppressed), restricted lists and key figures.
@@ -182,10 +182,8 @@ class RunContext:
         min_cell = self.params.privacy.min_cell
         for name, out in section.tables.items():
             df = out.data
-            if out.counts:
-                df = privacy.suppress_counts(df, min_cell, out.value_cols)
-            elif out.n_col:
-                df = privacy.suppress(df, min_cell, n_col=out.n_col, value_cols=out.value_cols)
+            # one small-cell policy for every circulated table (core.disclosure)
+            df = disclosure.protect(df, min_cell, n_col=out.n_col, value_cols=out.value_cols, counts=out.counts)
             self.save_table(df, name)
             shown[name] = df
         for name, df in section.restricted.items():

@@ -25,6 +25,7 @@ def ols_clustered(formula: str, data: pd.DataFrame, cluster: str, absorb: str | 
     so that the errors equal those of the regression with one dummy per level (Pustejovsky & Tipton
     2018). ``res.cov_type_note`` says which estimator was used.
     """
+    data = data.reset_index(drop=True)  # rows are matched to the design by label: labels must be unique
     y, x = patsy.dmatrices(formula, data, return_type="dataframe")
     groups = pd.factorize(data.loc[y.index, cluster])[0]
     keys = None
