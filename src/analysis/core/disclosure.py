@@ -27,7 +27,7 @@ import pandas as pd
 NOT_PEOPLE = frozenset({"n_units", "n_treated", "n_controls", "n_never", "n_post_periods", "n_periods",
                         "n_ratings", "n_options", "n_cohorts", "n_compared"})
 # people counts not named n_*, and the columns that reveal a count when shown beside its limit
-OTHER_PEOPLE = frozenset({"count", "people", "meets_min_jp"})
+OTHER_PEOPLE = frozenset({"count", "people", "meets_min_jp", "shortfall", "max_shortfall"})
 REVEALS = {"count": ("shortfall",)}
 TOTAL_LABELS = frozenset({"total", "all", "semua", "jumlah"})
 
