@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -15,6 +16,9 @@ from analysis.core.section import Section
 from analysis.data.validation import load_dataset
 from analysis.pipeline.run import run_pipeline
 from analysis.synth import SynthConfig, generate, write
+
+# a pseudonym key strong enough for the key rule (32 bytes, hex), the same in every test
+TEST_KEY = hashlib.sha256(b"workbench test key").hexdigest()
 
 # Property tests draw the same examples on every run, so CI is never red by the luck of a draw;
 # HYPOTHESIS_PROFILE=explore draws new ones (and keeps failures in .hypothesis/) while developing.
@@ -30,7 +34,7 @@ DEFAULT = ROOT / "params" / "default.yaml"
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory):
     """The whole pipeline on a generated regional government: (run folder, truth, tables)."""
-    os.environ["WORKBENCH_PSEUDONYM_KEY"] = "test-key"
+    os.environ["WORKBENCH_PSEUDONYM_KEY"] = TEST_KEY
     base = tmp_path_factory.mktemp("sample")
     tables, truth = generate(SynthConfig(employees=1500, seed=7))
     write(tables, truth, base / "data")

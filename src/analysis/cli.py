@@ -1,7 +1,15 @@
 """The ``workbench`` command: synth, validate, run.
 
-Exit codes: 0 success; 1 a validation error (validate) or a failed notebook
-(run); 2 bad parameters or bad data given to ``run``, or bad usage.
+Exit codes, the same for every command:
+
+- 0 success;
+- 1 the data has errors (``validate``), or the run failed: a notebook failed,
+  or the run could not write its folder (disk full, file system read-only);
+- 2 bad usage: bad parameters (params file, kernel, pseudonym key), bad data
+  given to ``run``, an output folder that cannot be used;
+- 3 another run is writing to the same output folder (``run`` without ``--wait``);
+- 130 interrupted (Ctrl-C, SIGINT or SIGTERM).
+
 Every expected failure is reported as a sentence, never as a traceback.
 """
 
@@ -12,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -53,10 +61,13 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from analysis.pipeline.run import run_pipeline
+    from analysis.pipeline.run import quiet_notebook_logs, run_pipeline
 
+    # for the life of the process: an interrupted notebook's left-over asyncio tasks are collected
+    # as the process ends, and would log "Task exception was never retrieved" and a traceback
+    quiet_notebook_logs()
     outcome = run_pipeline(args.params, data=args.data, out_root=args.out, only=args.only,
-                           argv=["workbench", *sys.argv[1:]])
+                           argv=["workbench", *sys.argv[1:]], wait=args.wait)
     if outcome.exit_code == EXIT_OK and outcome.run_dir is not None:
         print(f"Run folder: {outcome.run_dir.resolve()}")
         print(f"Latest run: {(Path(args.out) / 'latest').resolve()}")
@@ -93,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="outputs", help="folder that holds the run folders")
     p.add_argument("--only", default=None,
                    help="comma-separated notebooks to run (names or numbers, e.g. 01)")
+    p.add_argument("--wait", action="store_true",
+                   help="if another run is writing to the output folder, wait for it (default: exit 3)")
     p.set_defaults(func=cmd_run)
     return parser
 
@@ -104,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into `head` or similar, which stopped reading
         # Python's documented remedy: point stdout at devnull so the flush at exit does not fail again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -20,7 +20,7 @@ import pytest
 from analysis.outcomes.predikat import appraisal_outcomes
 from analysis.pipeline.context import RunContext
 from analysis.pipeline.run import run_pipeline
-from conftest import ROOT
+from conftest import ROOT, TEST_KEY
 from corpus.builders import base_tables, write_dataset
 
 DEFAULT = ROOT / "params" / "default.yaml"
@@ -28,7 +28,7 @@ DEFAULT = ROOT / "params" / "default.yaml"
 
 @pytest.fixture(autouse=True)
 def _key(monkeypatch):
-    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", "test-key")
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", TEST_KEY)
 
 
 def test_every_unit_period_that_breaks_the_bounds_is_found_and_no_other(sample_run):
@@ -199,7 +199,7 @@ def test_gap_clusters_recover_the_planted_profiles(sample_run):
     res = json.loads((run / "results" / "03_competency_gaps.json").read_text())
     assert res["sections"]["clusters"] == "ok"
     plans = pd.read_csv(run / "plans" / "development_plans.csv", dtype={"employee_id": str})
-    key = b"test-key"
+    key = TEST_KEY.encode()
     planted = {}
     for profile, ids in truth["competency_profiles"]["employees"].items():
         for pid in privacy.pseudonymise(pd.Series(ids), key):

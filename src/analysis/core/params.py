@@ -5,10 +5,18 @@ the file) and override only what differs; mappings are merged key by key.
 Unknown keys, wrong types and impossible values are errors naming the key.
 Defaults marked [U] in the domain notes (JP credits, required levels…) are
 agency conventions, kept here so that an agency can replace them.
+
+A params file is read defensively: it must be UTF-8 text of at most
+``MAX_FILE_BYTES``; YAML anchors and aliases (``&``, ``*``: the way to make a
+small file expand into gigabytes) and a key given twice in one mapping are
+errors; every bad value an error quotes is cut to a readable length.
+A relative ``privacy.key_file`` is relative to the folder of the file that sets it.
 """
 
 from __future__ import annotations
 
+import os
+import reprlib
 from pathlib import Path
 from typing import Literal
 
@@ -17,14 +25,37 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from analysis.core import codes, periods
 
+MAX_FILE_BYTES = 1_000_000  # a params file is a page of settings; anything bigger is not one
+VALUE_CHARS = 60  # a bad value quoted in an error is cut to this many characters
+MESSAGE_CHARS = 600  # and the whole message of one problem (paths included) to this many
+SEED_LIMIT = 2**32  # seeds are 0 <= seed < 2**32 (what numpy and scikit-learn accept)
+
+_value_repr = reprlib.Repr()
+_value_repr.maxstring = _value_repr.maxother = VALUE_CHARS
+_value_repr.maxlist = _value_repr.maxtuple = _value_repr.maxdict = _value_repr.maxset = 4
+_value_repr.maxlevel = 3
+
+
+def shorten(text: str, limit: int = MESSAGE_CHARS) -> str:
+    """``text`` on one line and at most ``limit`` characters (an ellipsis says it was cut)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quote(value) -> str:
+    """A value as an error message shows it: its repr, never longer than ``VALUE_CHARS``.
+
+    Built with ``reprlib``, so a huge or deeply nested value is never expanded in full."""
+    return shorten(_value_repr.repr(value), VALUE_CHARS)
+
 
 class ParamsError(Exception):
-    """Invalid parameters; ``problems`` lists (key, message)."""
+    """Invalid parameters; ``problems`` lists (key, message), each cut to a readable length."""
 
     def __init__(self, source: str, problems: list[tuple[str, str]]):
         self.source = source
-        self.problems = problems
-        lines = [f"{source}: {key}: {msg}" if key else f"{source}: {msg}" for key, msg in problems]
+        self.problems = [(shorten(key, 2 * VALUE_CHARS), shorten(msg)) for key, msg in problems]
+        lines = [f"{source}: {key}: {msg}" if key else f"{source}: {msg}" for key, msg in self.problems]
         super().__init__("\n".join(lines))
 
 
@@ -35,8 +66,9 @@ class _Strict(BaseModel):
 class Privacy(_Strict):
     pseudonymise: bool = True
     min_cell: int = Field(5, ge=1, le=100, description="smallest group shown in circulated tables")
-    key_file: str = Field(".workbench/pseudonym.key",
-                          description="secret key of the pseudonyms (kept out of outputs)")
+    key_file: str = Field(".workbench/pseudonym.key", min_length=1,
+                          description="secret key of the pseudonyms (kept out of outputs); relative to the "
+                                      "folder of the params file that sets it")
 
 
 class Weights(_Strict):
@@ -254,8 +286,8 @@ class Params(_Strict):
     language: Literal["id", "en"] = "id"
     alpha: float = Field(0.05, gt=0, lt=0.5)
     fdr: float = Field(0.10, gt=0, lt=0.5)
-    seed: int = Field(20261122, ge=0)
-    kernel: str = "asn-workbench"
+    seed: int = Field(20261122, ge=0, lt=SEED_LIMIT, strict=True)
+    kernel: str = Field("asn-workbench", pattern=r"^[A-Za-z0-9._\-]+$", max_length=100)
     privacy: Privacy = Privacy()
     appraisal: Appraisal = Appraisal()
     raters: Raters = Raters()
@@ -276,13 +308,16 @@ class Params(_Strict):
             v = [v]
         if not isinstance(v, list):
             raise ValueError("must be 'all' or a list of periods")
+        if not all(isinstance(p, (str, int)) and not isinstance(p, bool) for p in v):
+            bad = next(p for p in v if not isinstance(p, (str, int)) or isinstance(p, bool))
+            raise ValueError(f"{quote(bad)} is not a period (2024, 2024Q1, 2024S1, 2024-03)")
         if not v:
             raise ValueError("give at least one period, or 'all'")
         out = []
         for p in v:
             parsed = periods.parse_period(p)
             if parsed is None:
-                raise ValueError(f"{p!r} is not a period (2024, 2024Q1, 2024S1, 2024-03)")
+                raise ValueError(f"{quote(p)} is not a period (2024, 2024Q1, 2024S1, 2024-03)")
             out.append(str(parsed))
         return out
 
@@ -320,28 +355,147 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
+class _Refused(Exception):
+    """A params file the loader will not read; ``line`` is 1-based or None."""
+
+    def __init__(self, message: str, line: int | None = None, key: str = ""):
+        super().__init__(message)
+        self.line, self.key = line, key
+
+
+class _ParamsLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without anchors and aliases.
+
+    An alias makes one node stand for another, so a few hundred bytes of aliases of aliases stand
+    for gigabytes once anything walks the value (the "billion laughs"). A params file never needs
+    them: refused where the parser meets them, before anything is built."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused("YAML anchors and aliases (& and *) are not allowed in a params file; "
+                           "write each value out", event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+def _check_duplicates(node: yaml.Node, path: tuple[str, ...] = ()) -> None:
+    """A key given twice in one mapping is an error (YAML loaders otherwise keep the last)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[tuple[str, str], int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                ident = (key_node.tag, key_node.value)
+                line = key_node.start_mark.line + 1
+                if ident in seen:
+                    raise _Refused(f"given twice (lines {seen[ident]} and {line}); keep one", line,
+                                   ".".join((*path, key)))
+                seen[ident] = line
+            _check_duplicates(value_node, (*path, key))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_duplicates(item, (*path, str(i)))
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """One line about a YAML syntax error, with its line when PyYAML knows it."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        return f"not valid YAML: character #x{exc.character:04x} at position {exc.position} is not allowed" \
+            if isinstance(exc.character, int) else f"not valid YAML: {exc.reason}"
+    mark = getattr(exc, "problem_mark", None)
+    at = f" (line {mark.line + 1})" if mark is not None else ""
+    return f"not valid YAML{at}: {getattr(exc, 'problem', None) or exc}"
+
+
+def _parse(path: Path) -> object:
+    """The YAML value of a params file, or a ParamsError naming the file and, if known, the line."""
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ParamsError(source, [("", f"is {size:,} bytes; a params file is at most {MAX_FILE_BYTES:,}")])
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ParamsError(source, [("", f"cannot be read: {exc.strerror or exc}")]) from None
+    if b"\0" in raw:
+        raise ParamsError(source, [("", "is a binary file, not a YAML text file")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParamsError(source, [("", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at position "
+                                        f"{exc.start}); save it as UTF-8")]) from None
+    loader = None
+    try:
+        loader = _ParamsLoader(text)  # checks the characters first
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_duplicates(node)
+        return loader.construct_document(node)
+    except _Refused as exc:
+        at = f"line {exc.line}: " if exc.line and not exc.key else ""
+        raise ParamsError(source, [(exc.key, f"{at}{exc}")]) from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(source, [("", _yaml_problem(exc))]) from None
+    except RecursionError:
+        raise ParamsError(source, [("", "values are nested too deeply")]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _resolve_key_file(data: dict, path: Path) -> None:
+    """Make a relative ``privacy.key_file`` absolute against the folder of the file that sets it.
+
+    Until this rule, relative paths were taken from the current folder: a key that is there and not
+    where the rule now looks is an error rather than a silent switch to a new key (and new pseudonyms).
+    """
+    privacy = data.get("privacy")
+    value = privacy.get("key_file") if isinstance(privacy, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        return
+    written = Path(value).expanduser()
+    if written.is_absolute():
+        privacy["key_file"] = str(written)
+        return
+    resolved = Path(os.path.abspath(path.parent / written))
+    legacy = Path(os.path.abspath(written))
+    if not resolved.exists() and legacy.is_file() and legacy != resolved:
+        raise ParamsError(str(path), [("privacy.key_file", (
+            f"{resolved} does not exist, but {legacy} does: a relative key_file is now relative to the "
+            f"params file's folder, not the current folder. Move the key, or give its absolute path"))])
+    privacy["key_file"] = str(resolved)
+
+
 def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     if path.resolve() in chain:
         raise ParamsError(str(path), [("extends", "files extend each other in a loop")])
+    if path.is_dir():
+        raise ParamsError(str(path), [("", "is a folder, not a params file")])
     if not path.is_file():
         raise ParamsError(str(path), [("", "file not found")])
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" (line {where.line + 1})" if where else ""
-        raise ParamsError(str(path), [("", f"not valid YAML{at}: {getattr(exc, 'problem', exc)}")]) from None
+    data = _parse(path)
+    data = {} if data is None else data
     if not isinstance(data, dict):
         raise ParamsError(str(path), [("", "must be a mapping of keys to values")])
+    if any(not isinstance(k, str) for k in data):
+        bad = next(k for k in data if not isinstance(k, str))
+        raise ParamsError(str(path), [("", f"{quote(bad)} is not a key (keys are names such as fdr)")])
+    _resolve_key_file(data, path)
     parent = data.pop("extends", None)
     if parent is not None:
-        base = _read_yaml((path.parent / str(parent)), chain + (path.resolve(),))
+        if not isinstance(parent, str) or not parent.strip():
+            raise ParamsError(str(path), [("extends", f"must be the name of a params file (got {quote(parent)})")])
+        base = _read_yaml((path.parent / parent), chain + (path.resolve(),))
         data = _merge(base, data)
     return data
 
 
 def load_params(path: Path | str | None = None, overrides: dict | None = None) -> Params:
-    """Read, merge and validate a params file (defaults only when ``path`` is None)."""
+    """Read, merge and validate a params file (defaults only when ``path`` is None).
+
+    A relative ``privacy.key_file`` comes back absolute: against the folder of the file that set
+    it, or the current folder for the defaults."""
     source = str(path) if path else "defaults"
     data = _read_yaml(Path(path)) if path else {}
     if path and "name" not in data:
@@ -349,7 +503,7 @@ def load_params(path: Path | str | None = None, overrides: dict | None = None) -
     if overrides:
         data = _merge(data, overrides)
     try:
-        return Params(**data)
+        params = Params.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -358,6 +512,11 @@ def load_params(path: Path | str | None = None, overrides: dict | None = None) -
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
             elif "input" in err and err["type"] not in ("missing",) and not isinstance(err["input"], dict):
-                msg += f" (got {err['input']!r})"
+                msg += f" (got {quote(err['input'])})"
             problems.append((key, msg))
         raise ParamsError(source, problems) from None
+    key_file = Path(params.privacy.key_file).expanduser()
+    if not key_file.is_absolute():  # the model's default, or the defaults without a file
+        params = params.model_copy(update={"privacy": params.privacy.model_copy(
+            update={"key_file": os.path.abspath(key_file)})})
+    return params

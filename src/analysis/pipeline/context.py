@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from analysis.core import codes, disclosure, periods, privacy
+from analysis.core.cells import spreadsheet_safe
 from analysis.core.params import Params
 from analysis.core.plotting import plt
 from analysis.core.runfolder import (  # notebooks run unattended; figures go to files
@@ -117,7 +118,8 @@ class RunContext:
     def save_table(self, df: pd.DataFrame, name: str, index: bool = False) -> Path:
         """A circulated table (no names or NIPs; small groups already suppressed)."""
         path = self._out("tables", f"{name}.csv")
-        df.to_csv(path, index=index, float_format="%.6g")
+        # text from the data never reaches a spreadsheet as a formula (core.cells)
+        spreadsheet_safe(df).to_csv(path, index=index, float_format="%.6g")
         return path
 
     def pseudonymise(self, ids: pd.Series) -> pd.Series:
@@ -143,7 +145,7 @@ class RunContext:
             out = out.drop(columns=[c for c in ("name",) if c in out])
         out = privacy.mark_restricted(out)
         path = self._restricted_path(f"{name}.csv")
-        out.to_csv(path, index=False, float_format="%.6g")
+        spreadsheet_safe(out).to_csv(path, index=False, float_format="%.6g")
         return path
 
     def brief_dir(self) -> Path:

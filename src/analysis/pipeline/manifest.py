@@ -65,6 +65,15 @@ def sha256_text(text: str) -> str:
 
 
 def write_manifest(path: Path, manifest: dict) -> None:
+    """Replace ``path`` atomically: a reader sees the old manifest or the new one, never half of one.
+    When the write fails (disk full, file system read-only) the old one stays and the error is raised."""
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise

@@ -7,38 +7,74 @@ invalid, ``outputs/<run_id>.interrupted`` when it was stopped. A run killed
 outright leaves its ``.tmp-`` folder, which the next run renames to
 ``.interrupted``. So a folder without a suffix is always a finished, good run.
 
-Exit codes: 0 success; 1 a notebook failed; 2 bad params or bad data;
-130 interrupted.
+One run at a time writes to an output folder: a run holds an exclusive lock
+(``flock``) on ``<out>/.lock`` from before it looks at the folder until its run
+folder has its final name; a second run waits for it (``wait=True``) or stops
+with exit 3. Run ids are claimed atomically (``os.mkdir`` of the ``.tmp-``
+folder; a suffix ``-2``, ``-3``… when taken).
+
+Before anything is written, the params, the notebooks asked for, the kernel
+and the pseudonym key are checked (exit 2). Every expected failure is one
+line of text, never a traceback; a failure once the run folder exists leaves
+it marked ``.failed`` where the file system still allows it.
+
+Exit codes: 0 success; 1 a notebook failed, or the run could not write its
+folder (disk full, file system read-only); 2 bad params, bad data or an
+unusable output folder, kernel or key; 3 another run is writing to the output
+folder; 130 interrupted (SIGINT or SIGTERM).
 """
 
 from __future__ import annotations
 
+import errno
+import itertools
 import json
+import logging
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import time
 import traceback
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
 
-from analysis.core.params import Params, ParamsError, load_params
+from analysis.core import privacy
+from analysis.core.params import Params, ParamsError, load_params, shorten
 from analysis.core.runfolder import DATA_DIR, PARAMS_FILE, TIMINGS_DIR, TMP_PREFIX
 from analysis.data.validation import load_dataset
 from analysis.pipeline import manifest as mf
 from analysis.pipeline.results import write_results
 from analysis.pipeline.steps import Step, select
 
-EXIT_OK, EXIT_STEP_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+try:
+    import fcntl
+except ImportError:  # not POSIX: runs are not locked against each other
+    fcntl = None
+
+EXIT_OK, EXIT_STEP_FAILED, EXIT_BAD_INPUT, EXIT_BUSY, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+LOCK_FILE = ".lock"  # in the output folder; held (flock) by the run writing there
+DEFAULT_KERNEL = Params.model_fields["kernel"].default  # registered for this interpreter when missing
+KERNEL_DEATH_GRACE = 1.0  # seconds to wait, after a kernel died, for the stop signal that may have killed it
+# libraries whose log lines (a kernel that died, asyncio tasks left behind by an interrupted cell) would
+# only repeat, as noise or tracebacks, what the run reports in one line
+NOISY_LOGGERS = ("asyncio", "papermill", "nbclient", "traitlets")
 
 
-class Interrupted(Exception):
-    """The run was asked to stop (Ctrl-C or SIGTERM from a scheduler)."""
+class Interrupted(BaseException):
+    """The run was asked to stop (SIGINT/Ctrl-C or SIGTERM from a scheduler).
+
+    A BaseException, like KeyboardInterrupt, so that no library's ``except Exception`` takes it
+    for an error of its own."""
+
+
+class _Unusable(Exception):
+    """Something the run needs (kernel, key, output folder) cannot be used; the message is one line."""
 
 
 @dataclass
@@ -61,21 +97,76 @@ def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@contextmanager
-def _stop_on_sigterm():
-    """Turn SIGTERM into an exception so the run can record that it was stopped."""
-    def handler(signum, frame):
-        raise Interrupted(f"stopped by signal {signum}")
+def _reason(exc: BaseException) -> str:
+    """An OSError as one short line: 'No space left on device (path)'."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return shorten(f"{exc.strerror}{where}")
+    return shorten(str(exc) or type(exc).__name__)
 
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+
+def quiet_notebook_logs() -> dict[str, int]:
+    """Silence the notebook libraries' own log lines (see NOISY_LOGGERS); the previous levels."""
+    previous = {}
+    for name in NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        previous[name] = logger.level
+        logger.setLevel(logging.CRITICAL + 1)
+    return previous
+
+
+def _safe_echo(echo: Callable[[str], None]) -> Callable[[str], None]:
+    """``echo`` that stops, rather than stopping the run, once its output is gone (closed pipe, full disk)."""
+    gone = False
+
+    def say(message: str) -> None:
+        nonlocal gone
+        if gone:
+            return
+        try:
+            echo(message)
+        except OSError:
+            gone = True
+
+    return say
+
+
+class _StopSignals:
+    """SIGTERM and SIGINT end the run as interrupted.
+
+    The first signal raises ``Interrupted`` where the run is; once the run is ``finishing``
+    (recording and renaming its folder) signals are only noted, so that the folder is never left
+    half-marked. Previous handlers come back on exit."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.finishing = False
+        self._raised = False
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _StopSignals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handler)
+            except ValueError:  # not the main thread: signals stay as they were
+                pass
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handler(self, signum, frame) -> None:
+        if self.received is None:
+            self.received = signum
+        if not self.finishing and not self._raised:
+            self._raised = True
+            raise Interrupted(f"stopped by {signal.Signals(signum).name}")
+
+    def check(self) -> None:
+        """Raise ``Interrupted`` if a signal came but the run went on (a library swallowed it)."""
+        if self.received is not None and not self.finishing:
+            raise Interrupted(f"stopped by {signal.Signals(self.received).name}")
 
 
 def _alive(pid: int) -> bool:
@@ -89,7 +180,9 @@ def _alive(pid: int) -> bool:
 
 
 def mark_abandoned(out_root: Path) -> list[Path]:
-    """Rename the temporary folders of runs whose process is gone to ``<run_id>.interrupted``."""
+    """Rename the temporary folders of runs whose process is gone to ``<run_id>.interrupted``.
+
+    Called by a run that holds the output folder's lock, so no other run is being set up there."""
     renamed = []
     for tmp in sorted(out_root.glob(f"{TMP_PREFIX}*")):
         try:
@@ -101,8 +194,6 @@ def mark_abandoned(out_root: Path) -> list[Path]:
         target = _free_name(out_root, tmp.name[len(TMP_PREFIX):] + ".interrupted")
         manifest_path = tmp / "manifest.json"
         try:
-            import json
-
             m = json.loads(manifest_path.read_text())
             m["status"] = "interrupted"
             m["error"] = m.get("error") or "the run's process ended before the run finished"
@@ -123,13 +214,22 @@ def _free_name(root: Path, name: str) -> Path:
     return path
 
 
-def _new_run_id(out_root: Path, name: str, started: datetime) -> str:
+def _claim_run_dir(out_root: Path, name: str, started: datetime) -> tuple[str, Path]:
+    """A run id and its ``.tmp-`` folder, claimed atomically: ``os.mkdir`` fails if another run has
+    it, and the next suffix is tried. An id whose finished folder exists is skipped."""
     base = f"{started:%Y%m%dT%H%M%SZ}_{name}"
-    run_id, i = base, 2
-    while any(out_root.glob(f"{run_id}*")) or (out_root / f"{TMP_PREFIX}{run_id}").exists():
-        run_id = f"{base}-{i}"
-        i += 1
-    return run_id
+    taken = {p.name for p in out_root.iterdir()}
+    for i in itertools.count(1):
+        run_id = base if i == 1 else f"{base}-{i}"
+        if run_id in taken or any(t.startswith(run_id + ".") for t in taken):
+            continue
+        work = out_root / f"{TMP_PREFIX}{run_id}"
+        try:
+            os.mkdir(work)
+        except FileExistsError:
+            continue
+        return run_id, work
+    raise AssertionError("unreachable")
 
 
 def _update_latest(out_root: Path, run_dir: Path) -> None:
@@ -143,22 +243,76 @@ def _update_latest(out_root: Path, run_dir: Path) -> None:
         (out_root / "latest.txt").write_text(run_dir.name + "\n")
 
 
-def _ensure_kernel(name: str) -> str:
-    """Register the named kernel for this interpreter if it is missing."""
-    from jupyter_client.kernelspec import KernelSpecManager
+_IMPORT_CHECKED: set[str] = set()  # interpreters known to import the workbench and ipykernel
 
-    if name in KernelSpecManager().find_kernel_specs():
-        return name
-    from ipykernel.kernelspec import install
 
-    install(kernel_name=name, display_name="ASN Workbench (Python)", prefix=sys.prefix)
+def check_kernel(name: str) -> str:
+    """The kernel's name once it is known to be usable; ``_Unusable`` (one line) otherwise.
+
+    The kernel must be registered (the default kernel is registered for this interpreter when it is
+    missing, as ``make`` does), run Python, and its interpreter must exist and have the workbench
+    and ipykernel installed."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    ksm = KernelSpecManager()
+    try:
+        spec = ksm.get_kernel_spec(name)
+    except NoSuchKernel:
+        if name != DEFAULT_KERNEL:
+            known = ", ".join(sorted(ksm.find_kernel_specs())) or "none"
+            raise _Unusable(f"kernel: no Jupyter kernel called {name!r} is registered (registered: {known}); "
+                            "`jupyter kernelspec list` shows them") from None
+        try:
+            from ipykernel.kernelspec import install
+
+            install(kernel_name=name, display_name="ASN Workbench (Python)", prefix=sys.prefix)
+            spec = ksm.get_kernel_spec(name)
+        except Exception as exc:
+            raise _Unusable(f"kernel: {name!r} is not registered and could not be registered: "
+                            f"{_reason(exc)}") from None
+    except Exception as exc:  # a kernel.json that is not valid
+        raise _Unusable(f"kernel: the kernel {name!r} cannot be read: {_reason(exc)}") from None
+    if (spec.language or "").lower() != "python":
+        raise _Unusable(f"kernel: the kernel {name!r} runs {spec.language or 'an unknown language'}; "
+                        "the notebooks need Python")
+    argv = list(spec.argv or [])
+    exe = shutil.which(os.path.expanduser(argv[0])) if argv else None
+    if exe is None:
+        raise _Unusable(f"kernel: the kernel {name!r} starts {argv[0] if argv else 'nothing'!r}, which does not "
+                        "exist; register it again (`make setup`, or `python -m ipykernel install`)")
+    if os.path.basename(exe).startswith("python") and exe not in _IMPORT_CHECKED:
+        probe = ("import importlib.util as u, sys; "
+                 "sys.exit(0 if all(u.find_spec(m) for m in ('analysis', 'ipykernel')) else 1)")
+        try:
+            ok = subprocess.run([exe, "-c", probe], capture_output=True, timeout=60).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            ok = False
+        if not ok:
+            raise _Unusable(f"kernel: the kernel {name!r} runs {exe}, which does not have the workbench and "
+                            "ipykernel installed")
+        _IMPORT_CHECKED.add(exe)
     return name
+
+
+def _check_key(params: Params, say: Callable[[str], None]) -> dict | None:
+    """Load (or create) the pseudonym key before anything runs: where it comes from and its
+    fingerprint, for the manifest. None when pseudonyms are switched off."""
+    if not params.privacy.pseudonymise:
+        return None
+    path = Path(params.privacy.key_file).expanduser()
+    try:
+        key = privacy.load_key(path, create=True, warn=lambda m: say(f"Warning: {m}"))
+    except privacy.PseudonymKeyError as exc:
+        raise _Unusable(f"privacy.key_file: {exc}") from None
+    from_env = bool((os.environ.get(privacy.KEY_ENV) or "").strip())
+    return {"source": privacy.KEY_ENV if from_env else str(path.resolve()),
+            "fingerprint": privacy.key_fingerprint(key)}
 
 
 def _resolved_params(params: Params, dataset: Path) -> dict:
     data = params.dump()
     data["dataset"] = str(dataset)
-    key = Path(params.privacy.key_file)
+    key = Path(params.privacy.key_file).expanduser()
     data["privacy"]["key_file"] = str(key if key.is_absolute() else (Path.cwd() / key).resolve())
     return data
 
@@ -191,88 +345,193 @@ def _execute_step(step: Step, work: Path, kernel: str, progress: bool) -> tuple[
     except pm.PapermillExecutionError as exc:
         where = f" (cell [{exc.exec_count}])" if exc.exec_count else ""
         evalue = str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ""
-        return "failed", f"{exc.ename}: {evalue}{where}"
-    except (KeyboardInterrupt, Interrupted):
-        raise
-    except Exception as exc:  # kernel died, kernel missing, timeout…
-        return "failed", f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        return "failed", shorten(f"{exc.ename}: {evalue}{where}")
+    except Exception as exc:  # kernel died, kernel missing, timeout, notebook not writable…
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return "failed", shorten(f"{type(exc).__name__}: {text}")
     return "ok", None
 
 
 def run_pipeline(params_file: str | Path | None = None, data: str | Path | None = None,
                  out_root: str | Path = "outputs", only: str | None = None,
-                 echo: Callable[[str], None] = print, argv: list[str] | None = None) -> RunOutcome:
-    """Validate, execute the notebooks, publish the run folder. Never raises for bad input."""
-    started = _now()
+                 echo: Callable[[str], None] = print, argv: list[str] | None = None,
+                 wait: bool = False) -> RunOutcome:
+    """Validate, execute the notebooks, publish the run folder. Never raises for bad input.
+
+    ``wait``: when another run is writing to ``out_root``, wait for it instead of exiting 3."""
+    say = _safe_echo(echo)
     overrides = {"dataset": str(data)} if data else None
     try:
         params = load_params(params_file, overrides=overrides)
         steps = select(only)
     except ParamsError as exc:
-        echo(f"Bad parameters:\n{exc}")
+        say(f"Bad parameters: {exc}" if len(exc.problems) == 1 else f"Bad parameters:\n{exc}")
         return RunOutcome(EXIT_BAD_INPUT, "bad_params", None, str(exc))
     except ValueError as exc:
-        echo(str(exc))
+        say(str(exc))
+        return RunOutcome(EXIT_BAD_INPUT, "bad_params", None, str(exc))
+    try:
+        kernel = check_kernel(params.kernel)
+        key_info = _check_key(params, say)
+    except _Unusable as exc:
+        where = params_file or "defaults"
+        say(f"Bad parameters: {where}: {exc}")
         return RunOutcome(EXIT_BAD_INPUT, "bad_params", None, str(exc))
 
     out_root = Path(out_root)
-    out_root.mkdir(parents=True, exist_ok=True)
-    for old in mark_abandoned(out_root):
-        echo(f"Note: an earlier run was cut off; its folder is now {old}")
-    run_id = _new_run_id(out_root, params.name, started)
-    work = out_root / f"{TMP_PREFIX}{run_id}"
-    work.mkdir()
-    (work / ".pid").write_text(str(os.getpid()))
-    params_text = Path(params_file).read_text(encoding="utf-8") if params_file else ""
-    manifest: dict = {
-        "run_id": run_id,
-        "status": "running",
-        "error": None,
-        "started_at": _iso(started),
-        "finished_at": None,
-        "duration_seconds": None,
-        "command": argv if argv is not None else sys.argv,
-        "params_file": str(params_file) if params_file else None,
-        "params_sha256": mf.sha256_text(params_text) if params_file else None,
-        "params": params.dump(),
-        "dataset": None,
-        "validation": None,
-        "steps": [],
-        "outputs": {},
-        "code": mf.git_info(),
-        "environment": mf.environment(),
-    }
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+        lock_fd = os.open(out_root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        why = "it is a file, not a folder" if out_root.exists() and not out_root.is_dir() else _reason(exc)
+        msg = f"Cannot use {out_root} as the output folder: {why}"
+        say(msg)
+        return RunOutcome(EXIT_BAD_INPUT, "bad_output", None, msg)
+    previous_logs = quiet_notebook_logs()
+    try:
+        with _StopSignals() as signals:
+            try:
+                try:
+                    _lock(lock_fd, out_root, wait, say)
+                except _Unusable as exc:
+                    say(str(exc))
+                    return RunOutcome(EXIT_BUSY, "busy", None, str(exc))
+                # the run starts once it has the folder: its id and times do not count the wait
+                return _start(params, steps, params_file, out_root, _now(), argv, kernel, key_info, say, signals)
+            except Interrupted:  # before its run folder existed (or in the instant it was created)
+                say("Interrupted before the run started: nothing was written.")
+                return RunOutcome(EXIT_INTERRUPTED, "interrupted", None, "interrupted")
+    finally:
+        os.close(lock_fd)  # releases the lock
+        for name, level in previous_logs.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _lock(fd: int, out_root: Path, wait: bool, say: Callable[[str], None]) -> None:
+    """Hold the output folder's lock (released when ``fd`` is closed); ``_Unusable`` when busy and not waiting."""
+    if fcntl is None:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        except OSError:
+            holder = ""
+        by = f" (process {holder})" if holder.isdigit() else ""
+        if not wait:
+            raise _Unusable(f"Another run is writing to {out_root}{by}: try again when it has finished, "
+                            "or pass --wait to wait for it.") from None
+        say(f"Waiting for the run writing to {out_root}{by} to finish…")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    try:  # who holds it, for the message of a run that finds it busy
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError:
+        pass
+
+
+def _start(params: Params, steps: list[Step], params_file, out_root: Path, started: datetime,
+           argv: list[str] | None, kernel: str, key_info: dict | None, say: Callable[[str], None],
+           signals: _StopSignals) -> RunOutcome:
+    """Claim a run folder in the locked output folder, run, and give the folder its final name."""
+    try:
+        for old in mark_abandoned(out_root):
+            say(f"Note: an earlier run was cut off; its folder is now {old}")
+    except OSError as exc:
+        say(f"Note: the folder of an earlier run that was cut off could not be marked interrupted: {_reason(exc)}")
+    try:
+        run_id, work = _claim_run_dir(out_root, params.name, started)
+    except OSError as exc:
+        unusable = exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+        msg = (f"Cannot use {out_root} as the output folder: {_reason(exc)}" if unusable
+               else f"The run could not start: cannot create its folder in {out_root}: {_reason(exc)}")
+        say(msg)
+        return RunOutcome(EXIT_BAD_INPUT if unusable else EXIT_STEP_FAILED, "bad_output" if unusable else "failed",
+                          None, msg)
+    manifest: dict = {"run_id": run_id, "status": "running"}
     manifest_path = work / "manifest.json"
-    mf.write_manifest(manifest_path, manifest)
 
     def finish(status: str, code: int, error: str | None = None) -> RunOutcome:
+        """Record the end in the manifest and rename the folder, as far as the file system allows."""
+        signals.finishing = True  # from here a signal is only noted: the folder gets its name
         ended = _now()
         manifest.update(status=status, error=error, finished_at=_iso(ended),
                         duration_seconds=round((ended - started).total_seconds(), 2))
-        manifest["outputs"] = _list_outputs(work)
-        mf.write_manifest(manifest_path, manifest)
-        (work / ".pid").unlink(missing_ok=True)
+        try:
+            manifest["outputs"] = _list_outputs(work)
+        except OSError:
+            pass
+        try:
+            mf.write_manifest(manifest_path, manifest)
+        except OSError as exc:
+            say(f"Note: the manifest could not record the end of the run: {_reason(exc)}")
+        try:
+            (work / ".pid").unlink(missing_ok=True)
+        except OSError:
+            pass
         suffix = "" if status == "success" else (".interrupted" if status == "interrupted" else ".failed")
-        final = _free_name(out_root, run_id + suffix) if suffix else out_root / run_id
-        work.rename(final)
+        try:
+            final = _free_name(out_root, run_id + suffix) if suffix else out_root / run_id
+            work.rename(final)
+        except OSError as exc:
+            say(f"The run folder could not be renamed ({_reason(exc)}); it stays {work}, "
+                "which the next run marks interrupted.")
+            if status == "success":
+                status, code = "failed", EXIT_STEP_FAILED
+                error = f"the run folder could not be published: {_reason(exc)}"
+            return RunOutcome(code, status, work, error or "")
         if status == "success":
-            _update_latest(out_root, final)
+            try:
+                _update_latest(out_root, final)
+            except OSError as exc:
+                say(f"Note: {out_root / 'latest'} could not be updated: {_reason(exc)}")
         return RunOutcome(code, status, final, error or "")
 
     try:
-        with _stop_on_sigterm():
-            return _run(params, steps, work, manifest, manifest_path, finish, echo)
-    except (KeyboardInterrupt, Interrupted) as exc:
-        echo("Interrupted: the run is kept as interrupted and is not the latest run.")
+        (work / ".pid").write_text(str(os.getpid()))
+        try:
+            params_text = Path(params_file).read_text(encoding="utf-8") if params_file else None
+        except (OSError, UnicodeDecodeError):
+            params_text = None
+        manifest.update({
+            "error": None,
+            "started_at": _iso(started),
+            "finished_at": None,
+            "duration_seconds": None,
+            "command": argv if argv is not None else sys.argv,
+            "params_file": str(params_file) if params_file else None,
+            "params_sha256": mf.sha256_text(params_text) if params_text is not None else None,
+            "params": params.dump(),
+            "pseudonym_key": key_info,
+            "dataset": None,
+            "validation": None,
+            "steps": [],
+            "outputs": {},
+            "code": mf.git_info(),
+            "environment": mf.environment(),
+        })
+        mf.write_manifest(manifest_path, manifest)
+        return _run(params, steps, work, manifest, manifest_path, finish, say, kernel, signals)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        say("Interrupted: the run is kept as interrupted and is not the latest run.")
         return finish("interrupted", EXIT_INTERRUPTED, f"interrupted: {exc}" if str(exc) else "interrupted")
+    except OSError as exc:  # the run folder cannot be written: disk full, file system read-only…
+        msg = f"The run failed: cannot write its folder: {_reason(exc)}"
+        say(msg)
+        return finish("failed", EXIT_STEP_FAILED, msg)
     except Exception as exc:  # a bug, not bad input: keep the trace in the run folder
-        (work / "error.log").write_text(traceback.format_exc())
-        echo(f"The run failed unexpectedly: {type(exc).__name__}: {exc} (details in error.log)")
-        return finish("failed", EXIT_STEP_FAILED, f"{type(exc).__name__}: {exc}")
+        try:
+            (work / "error.log").write_text(traceback.format_exc())
+        except OSError:
+            pass
+        say(f"The run failed unexpectedly: {type(exc).__name__}: {shorten(str(exc))} (details in error.log)")
+        return finish("failed", EXIT_STEP_FAILED, shorten(f"{type(exc).__name__}: {exc}"))
 
 
 def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest_path: Path,
-         finish: Callable[..., RunOutcome], echo: Callable[[str], None]) -> RunOutcome:
+         finish: Callable[..., RunOutcome], echo: Callable[[str], None], kernel: str,
+         signals: _StopSignals) -> RunOutcome:
     dataset_path = Path(params.dataset).expanduser().resolve()
     echo(f"Run {manifest['run_id']}: validating {dataset_path}")
     t0 = time.perf_counter()
@@ -311,7 +570,6 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
     (work / PARAMS_FILE).write_text(
         yaml.safe_dump(_resolved_params(params, dataset_path), sort_keys=False, allow_unicode=True),
         encoding="utf-8")
-    kernel = _ensure_kernel(params.kernel)
     # notebook kernels inherit this: one thread per numeric library unless WORKBENCH_THREADS says
     # otherwise (on small machines, threads of different libraries mostly contend)
     threads = os.environ.get("WORKBENCH_THREADS", "1")
@@ -338,6 +596,11 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
         echo(f"{head}: running…")
         t0 = time.perf_counter()
         status, error = _execute_step(step, work, kernel, progress)
+        if status == "failed" and error and ("DeadKernelError" in error or "Kernel died" in error):
+            # a scheduler stopping the run signals the kernel and the runner together: if the
+            # runner's signal follows, the run was stopped, not failed
+            time.sleep(KERNEL_DEATH_GRACE)
+        signals.check()
         record.update(status=status, error=error, seconds=round(time.perf_counter() - t0, 2))
         record["timings"] = _take_timings(work, step.name)
         mf.write_manifest(manifest_path, manifest)
@@ -361,7 +624,10 @@ def _take_timings(work: Path, step: str) -> dict:
     path = work / TIMINGS_DIR / f"{step}.json"
     if not path.exists():
         return {}
-    timings = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        timings = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:  # cut short (a notebook that failed while writing it)
+        timings = {}
     path.unlink()
     if not any(path.parent.iterdir()):
         path.parent.rmdir()

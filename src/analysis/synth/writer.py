@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from analysis.core.cells import becomes_formula, text_cell
 from analysis.core.jsonsafe import json_default
 
 FORMATS = ("csv", "xlsx", "parquet")
@@ -70,7 +71,14 @@ def write_xlsx(df: pd.DataFrame, path: Path, sheet: str) -> None:
     ws = wb.create_sheet(sheet)
     ws.append(list(df.columns))
     columns = [_cell_values(df[c]) for c in df.columns]
+    # text that openpyxl would store as a formula ("=...") or an error code is kept as the text it is
+    risky = [j for j, values in enumerate(columns) if any(becomes_formula(v) for v in values)]
     for row in zip(*columns):
+        if risky:
+            row = list(row)
+            for j in risky:
+                if becomes_formula(row[j]):
+                    row[j] = text_cell(ws, row[j])
         ws.append(row)
     wb.save(path)
 

@@ -16,6 +16,10 @@ below ``min_cell`` blanked.
 
 The cell values depend only on the inputs (sorted orders, no dates), so the same plan gives the
 same workbook.
+
+Spreadsheet safety. Names, providers, regions and competency names come from the data and may
+begin with ``=``: every cell is written with ``core.cells.write_cell``, which keeps text as text,
+and only the budget's own sums and products are formulas.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from analysis.core import i18n
+from analysis.core.cells import write_cell
 from analysis.core.codes import label
 from analysis.core.jsonsafe import scalar
 from analysis.core.privacy import RESTRICTED_LABEL, suppress_counts
@@ -68,29 +73,35 @@ def sheet_name(base: str, used: set[str]) -> str:
     return candidate
 
 
+def _quoted(sheet: str) -> str:
+    """A sheet name as it goes between the quotes of a reference ('O''Brien'!A1)."""
+    return sheet.replace("'", "''")
+
+
 # --- cell writing helpers -------------------------------------------------------------------
+# Every cell goes through ``core.cells.write_cell``, which stores text from the data as text, never
+# as a formula; only the budget's own formulas are assigned as formulas.
 
 
 def _start(ws: Worksheet, title: str, lang: str, restricted: bool, subtitle: str | None = None) -> int:
     """Banner (restricted), title and optional subtitle; returns the next free row."""
     row = 1
     if restricted:
-        ws.cell(row=1, column=1, value=f"{RESTRICTED_LABEL} - {text('wb.banner', lang)}")
-        ws.cell(row=1, column=1).font = BANNER_FONT
+        write_cell(ws, 1, 1, f"{RESTRICTED_LABEL} - {text('wb.banner', lang)}").font = BANNER_FONT
         for c in range(1, 9):
             ws.cell(row=1, column=c).fill = BANNER_FILL
         row = 2
-    ws.cell(row=row, column=1, value=title).font = TITLE_FONT
+    write_cell(ws, row, 1, title).font = TITLE_FONT
     row += 1
     if subtitle:
-        ws.cell(row=row, column=1, value=subtitle).alignment = Alignment(wrap_text=False)
+        write_cell(ws, row, 1, subtitle).alignment = Alignment(wrap_text=False)
         row += 1
     return row + 1
 
 
 def _header(ws: Worksheet, row: int, labels: list[str]) -> None:
     for j, lab in enumerate(labels, start=1):
-        c = ws.cell(row=row, column=j, value=lab)
+        c = write_cell(ws, row, j, lab)
         c.font = BOLD
         c.fill = HEADER_FILL
         c.alignment = Alignment(wrap_text=True, vertical="top")
@@ -101,7 +112,7 @@ def _rows(ws: Worksheet, first_row: int, rows: list[list], formats: list[str | N
     r = first_row
     for values in rows:
         for j, v in enumerate(values, start=1):
-            c = ws.cell(row=r, column=j, value=scalar(v))
+            c = write_cell(ws, r, j, scalar(v))
             if formats[j - 1]:
                 c.number_format = formats[j - 1]
         r += 1
@@ -116,7 +127,7 @@ def _fit_columns(ws: Worksheet, from_row: int, minimum: int = 6, maximum: int = 
             if c.value is None:
                 continue
             v = c.value
-            if isinstance(v, str) and v.startswith("="):
+            if c.data_type == "f":  # the workbook's own formulas; text from the data is never one
                 n = 16
             elif isinstance(v, (int, float)) and c.number_format == RUPIAH:
                 n = len(f"Rp {v:,.0f}")
@@ -222,14 +233,14 @@ def _summary(ws: Worksheet, plan: WorkshopPlan, classroom: pd.DataFrame, nonclas
     keys.append((text("wb.key.optimal", lang), text("wb.yes" if plan.optimal else "wb.no", lang), None))
     for k, (lab, value, fmt) in enumerate(keys):  # two figures a row: label, value, label, value
         col = 1 if k % 2 == 0 else 4
-        ws.cell(row=row, column=col, value=lab).font = BOLD
-        c = ws.cell(row=row, column=col + 1, value=scalar(value))
+        write_cell(ws, row, col, lab).font = BOLD
+        c = write_cell(ws, row, col + 1, scalar(value))
         if fmt:
             c.number_format = fmt
         if k % 2 == 1:
             row += 1
     row += 1 if len(keys) % 2 == 0 else 2
-    ws.cell(row=row, column=1, value=text("wb.funded_table", lang)).font = BOLD
+    write_cell(ws, row, 1, text("wb.funded_table", lang)).font = BOLD
     row += 1
     cols = ["no", "sheet", "program_id", "program", "provider", "form", "region", "cluster", "competency",
             "participants", "days", "jp", "trainer_days", "cost"]
@@ -252,7 +263,7 @@ def _summary(ws: Worksheet, plan: WorkshopPlan, classroom: pd.DataFrame, nonclas
     _rows(ws, header_row + 1, rows, fmts)
     for i, sheet in enumerate(cohort_sheets):
         if sheet:
-            ws.cell(row=header_row + 1 + i, column=2).hyperlink = f"#'{sheet}'!A1"
+            ws.cell(row=header_row + 1 + i, column=2).hyperlink = f"#'{_quoted(sheet)}'!A1"
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     _fit_columns(ws, header_row)
     for col in ("A", "D"):  # the key figures' labels
@@ -283,22 +294,23 @@ def _budget(ws: Worksheet, plan: WorkshopPlan, classroom: pd.DataFrame, nonclass
         values = [i, item, label("training_form", form, lang), int(n), float(fee), float(tdays), trainer_rate,
                   float(vdays), venue_rate, f"=D{r_i}*E{r_i}+F{r_i}*G{r_i}+H{r_i}*I{r_i}"]
         for j, v in enumerate(values, start=1):
-            c = ws.cell(row=r_i, column=j, value=v)
+            # the line's total is the workbook's own formula; every other cell holds data
+            c = ws.cell(row=r_i, column=j, value=v) if j == len(values) else write_cell(ws, r_i, j, v)
             if fmts[j - 1]:
                 c.number_format = fmts[j - 1]
         r_i += 1
     last = max(r_i - 1, first)
     total_row = r_i if lines else first + 1
-    ws.cell(row=total_row, column=2, value=text("wb.budget.total", lang)).font = BOLD
+    write_cell(ws, total_row, 2, text("wb.budget.total", lang)).font = BOLD
     for col, fmt in (("D", INTEGER), ("F", TWO_DECIMALS), ("H", TWO_DECIMALS), ("J", RUPIAH)):
         c = ws[f"{col}{total_row}"]
         c.value = f"=SUM({col}{first}:{col}{last})"
         c.number_format = fmt
         c.font = BOLD
-    ws.cell(row=total_row + 2, column=2, value=text("wb.budget.budget", lang)).font = BOLD
-    b = ws.cell(row=total_row + 2, column=10, value=float(plan.budget))
+    write_cell(ws, total_row + 2, 2, text("wb.budget.budget", lang)).font = BOLD
+    b = write_cell(ws, total_row + 2, 10, float(plan.budget))
     b.number_format = RUPIAH
-    ws.cell(row=total_row + 3, column=2, value=text("wb.budget.left", lang)).font = BOLD
+    write_cell(ws, total_row + 3, 2, text("wb.budget.left", lang)).font = BOLD
     left = ws.cell(row=total_row + 3, column=10, value=f"=J{total_row + 2}-J{total_row}")
     left.number_format = RUPIAH
     left.font = BOLD
@@ -334,7 +346,7 @@ def _cohort(ws: Worksheet, r, people: dict, lang: str) -> None:
                          r.region, cluster, r.n, r.days, r.jp, r.trainer_days, r.cost, None, None]],
           [None, None, None, None, None, None, INTEGER, INTEGER, ONE_DECIMAL, TWO_DECIMALS, RUPIAH, None, None])
     row += 3
-    ws.cell(row=row, column=1, value=text("wb.cohort.roster", lang)).font = BOLD
+    write_cell(ws, row, 1, text("wb.cohort.roster", lang)).font = BOLD
     row += 1
     roster = ["no", "employee", "unit", "region", "position_class", "gap", "basis", "attended"]
     _header(ws, row, [text(f"wb.col.{c}", lang) for c in roster])

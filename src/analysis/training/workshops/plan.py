@@ -4,7 +4,10 @@ curve (gap closed as the budget grows)."""
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,9 +22,12 @@ from analysis.training.workshops.options import (
     cohort_options,
     need_table,
 )
-from analysis.training.workshops.solve import Solution, solve
+from analysis.training.workshops.solve import Solution, solve, solve_budgets
 
 # --- the plan -----------------------------------------------------------------------------
+
+CURVE_NODES = 200  # branch-and-bound nodes per budget-curve point (a deterministic bound on the work)
+CURVE_WORKERS = 4  # processes solving the curve's points at once (at most the machine's cores)
 
 
 CLASSROOM_COLUMNS = ["option_id", "region", "cluster", "cluster_name_id", "cluster_name_en", "competency_code",
@@ -177,13 +183,23 @@ def plan_workshops(candidates: pd.DataFrame, budget: float, needs: pd.DataFrame 
     year) bounds each capped person's funded JP. Exact (HiGHS, relative gap 0) unless the time
     limit stops the solver first, which ``optimal`` says.
     """
-    programmed = set(candidates.attrs.get("programmed", candidates["competency_code"].unique()))
-    cands = candidates.reset_index(drop=True)
-    cands.attrs = {}  # pandas deep-copies attrs on every operation
+    cands, programmed = _prepared(candidates)
     if len(cands):
         sol = solve(cands, float(budget), jp_cap, time_limit, rel_gap, tie_break)
     else:
         sol = Solution(np.zeros(0, dtype=bool), True, "no candidates", 0.0)
+    return _plan(cands, float(budget), sol, needs, programmed)
+
+
+def _prepared(candidates: pd.DataFrame) -> tuple[pd.DataFrame, set]:
+    programmed = set(candidates.attrs.get("programmed", candidates["competency_code"].unique()))
+    cands = candidates.reset_index(drop=True)
+    cands.attrs = {}  # pandas deep-copies attrs on every operation
+    return cands, programmed
+
+
+def _plan(cands: pd.DataFrame, budget: float, sol: Solution, needs: pd.DataFrame | None,
+          programmed: set) -> WorkshopPlan:
     selected = _selected(cands, sol)
     cov = _coverage(cands, selected, needs, programmed)
     left = cov[cov["option_id"].isna()].drop(columns="option_id").reset_index(drop=True)
@@ -196,23 +212,27 @@ def plan_workshops(candidates: pd.DataFrame, budget: float, needs: pd.DataFrame 
 
 
 def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = None, *,
-                 budget: float | None = None, steps: int = 15,
-                 jp_cap: Mapping[str, float] | None = None, time_limit: float = 10.0,
-                 rel_gap: float = 1e-3) -> pd.DataFrame:
+                 budget: float | None = None, steps: int = 12,
+                 jp_cap: Mapping[str, float] | None = None, time_limit: float = 60.0,
+                 rel_gap: float = 5e-3, node_limit: int = CURVE_NODES) -> pd.DataFrame:
     """Gap closed, people reached and cost used at each budget (one MILP solve per budget).
 
     A curve is for seeing how the gap closed grows with money, so each point is solved to
-    within ``rel_gap`` (0.1%) of its optimum, without the cheapest-plan tie-break and with a
-    time limit per point; ``optimal`` says which points are proven within that gap. The plan
-    itself (``plan_workshops``) is solved exactly.
+    within ``rel_gap`` (0.5%) of its optimum, without the cheapest-plan tie-break and with at most
+    ``node_limit`` branch-and-bound nodes per point (under PPPK JP caps a point can take minutes to
+    prove; a count of nodes, unlike a time limit, gives the same curve on any machine); ``optimal``
+    says which points are proven within that gap. The plan itself (``plan_workshops``) is solved
+    exactly.
 
     Default budgets: 0 up to the cost of the best plan without a budget limit (beyond it the
     curve is flat: every need with an option is covered) or four times ``budget`` (the params
     budget) if that is less, in ``steps`` steps rounded up to the million, plus ``budget``.
     """
     if budgets is None:
-        full = plan_workshops(candidates, float(candidates["cost"].sum()) + 1.0, jp_cap=jp_cap,
-                              time_limit=time_limit, rel_gap=rel_gap, tie_break=False)
+        cands0, programmed0 = _prepared(candidates)
+        full = _plan(cands0, float(candidates["cost"].sum()) + 1.0,
+                     solve_budgets(cands0, [float(candidates["cost"].sum()) + 1.0], jp_cap, time_limit, rel_gap,
+                                   tie_break=False, node_limit=node_limit)[0], None, programmed0)
         # up to saturation, or four times the params budget when that comes first: the
         # decision is about budgets near the one in params
         top = min(full.cost, 4 * float(budget)) if budget else full.cost
@@ -221,13 +241,39 @@ def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = Non
             points.append(float(budget))
         budgets = points
     rows = []
-    for b in sorted(set(float(x) for x in budgets)):
-        p = plan_workshops(candidates, b, jp_cap=jp_cap, time_limit=time_limit, rel_gap=rel_gap, tie_break=False)
+    points = sorted(set(float(x) for x in budgets))
+    cands, programmed = _prepared(candidates)
+    # one model for every point (only the budget row changes between solves)
+    sols = (_solve_points(cands, points, jp_cap, time_limit, rel_gap, node_limit) if len(cands)
+            else [Solution(np.zeros(0, dtype=bool), True, "no candidates", 0.0) for _ in points])
+    for b, sol in zip(points, sols):
+        p = _plan(cands, b, sol, None, programmed)
         rows.append({"budget": b, "cost": p.cost, "gap_closed": p.value, "people_reached": p.people,
                      "needs_covered": int(p.coverage["option_id"].notna().sum()),
                      "options_funded": len(p.selected), "participant_jp": p.jp, "optimal": p.optimal,
                      "is_params_budget": budget is not None and b == float(budget)})
     return pd.DataFrame(rows)
+
+
+def _solve_points(cands: pd.DataFrame, points: list[float], jp_cap, time_limit: float, rel_gap: float,
+                  node_limit: int) -> list[Solution]:
+    """The curve's points, shared among the machine's cores (each worker builds the model once for its
+    points; the points are independent, so the curve is the same with one worker or several)."""
+    workers = min(len(points), max(os.cpu_count() or 1, 1), CURVE_WORKERS)
+    if workers < 2:
+        return solve_budgets(cands, points, jp_cap, time_limit, rel_gap, tie_break=False, node_limit=node_limit)
+    chunks = [points[i::workers] for i in range(workers)]
+    # fork where there is one: spawned workers would re-import the caller's main module (a script)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+        parts = list(pool.map(_solve_chunk, [(cands, c, jp_cap, time_limit, rel_gap, node_limit) for c in chunks]))
+    found = {b: sol for chunk, part in zip(chunks, parts) for b, sol in zip(chunk, part)}
+    return [found[b] for b in points]
+
+
+def _solve_chunk(args) -> list[Solution]:
+    cands, points, jp_cap, time_limit, rel_gap, node_limit = args
+    return solve_budgets(cands, points, jp_cap, time_limit, rel_gap, tie_break=False, node_limit=node_limit)
 
 
 def marginal_gain(curve: pd.DataFrame, budget: float) -> float | None:
