@@ -26,19 +26,6 @@ def test_key_file_is_created_once_with_owner_only_permissions(tmp_path, monkeypa
     assert privacy.load_key(path) == k1 and len(k1) == 64
 
 
-def test_suppress_blanks_values_of_small_groups_only():
-    t = pd.DataFrame({"unit": ["a", "b"], "n": [3, 12], "n_baik": [2, 9], "share_baik": [0.67, 0.75]})
-    s = privacy.suppress(t, min_cell=5)
-    assert s.loc[0, ["n", "n_baik", "share_baik"]].isna().all()
-    assert s.loc[1, "n_baik"] == 9 and s["suppressed"].tolist() == [True, False]
-
-
-def test_suppress_counts_blanks_small_nonzero_cells():
-    t = pd.DataFrame({"row": ["x", "y"], "a": [0, 3], "b": [7, 12]})
-    s = privacy.suppress_counts(t, min_cell=5)
-    assert s.loc[0, "a"] == 0 and pd.isna(s.loc[1, "a"]) and s.loc[1, "b"] == 12
-
-
 # --- the pseudonym key: how it is read, how strong it must be, what is recorded ------------------
 
 STRONG_HEX = hashlib.sha256(b"a test key").hexdigest()  # 64 hex digits: 32 bytes, as generated

@@ -3,8 +3,7 @@
 Pseudonyms are HMAC-SHA256 of the NIP under a secret key kept outside the
 outputs (``privacy.key_file``), so the same person gets the same pseudonym in
 every run while nobody without the key can recover the NIP, nor check a guess.
-Circulated tables blank every count and share of a group smaller than the
-minimum cell size (primary suppression) and say so in a ``suppressed`` column.
+Small cells of circulated tables are protected by ``core.disclosure`` (one policy).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import os
 import secrets
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 RESTRICTED_LABEL = "TERBATAS / RESTRICTED"
@@ -146,39 +144,6 @@ def pseudonymise(ids: pd.Series, key: bytes, prefix: str = "ASN") -> pd.Series:
         for u in uniques
     }
     return ids.map(mapping).astype("object").where(ids.notna(), None)
-
-
-def suppress(table: pd.DataFrame, min_cell: int, n_col: str = "n",
-             value_cols: list[str] | None = None) -> pd.DataFrame:
-    """Blank the values of rows whose group is smaller than ``min_cell``.
-
-    ``value_cols`` defaults to every column starting with ``n_`` or ``share_``
-    and the group size itself. Adds a boolean ``suppressed`` column.
-    """
-    out = table.copy()
-    if n_col not in out:  # an empty table, or one without group sizes: nothing to suppress
-        out["suppressed"] = False
-        return out
-    cols = value_cols or [c for c in out.columns if c.startswith(("n_", "share_"))] + [n_col]
-    small = out[n_col].fillna(0).astype(float) < min_cell
-    for c in cols:
-        if c in out:
-            out[c] = out[c].astype("float64" if out[c].dtype.kind in "fiub" or str(out[c].dtype) in
-                                   ("Int64", "Float64", "boolean") else "object")
-            out.loc[small, c] = np.nan
-    out["suppressed"] = small.to_numpy()
-    return out
-
-
-def suppress_counts(table: pd.DataFrame, min_cell: int, value_cols: list[str] | None = None) -> pd.DataFrame:
-    """Blank the cells of a table of counts of people that are above 0 and below ``min_cell``."""
-    out = table.copy()
-    cols = value_cols or [c for c in out.columns if pd.api.types.is_numeric_dtype(out[c])
-                          and not pd.api.types.is_bool_dtype(out[c])]
-    for c in cols:
-        v = pd.to_numeric(out[c], errors="coerce").astype("float64")
-        out[c] = v.where(~((v > 0) & (v < min_cell)))
-    return out
 
 
 def mark_restricted(table: pd.DataFrame) -> pd.DataFrame:

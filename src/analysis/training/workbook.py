@@ -37,8 +37,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from analysis.core import i18n
 from analysis.core.cells import write_cell
 from analysis.core.codes import label
+from analysis.core.disclosure import protect
 from analysis.core.jsonsafe import scalar
-from analysis.core.privacy import RESTRICTED_LABEL, suppress_counts
+from analysis.core.privacy import RESTRICTED_LABEL
 from analysis.training.workshops import REASONS, WorkshopPlan, need_table
 
 RUPIAH = '"Rp" #,##0'
@@ -404,7 +405,7 @@ def _left_out(ws: Worksheet, plan: WorkshopPlan, lang: str, min_cell: int, restr
         _header(ws, row, [text(f"wb.col.{c}", lang) for c in cols])
         counts = (lo.groupby(["_reason", "region", "competency_code"], observed=True, sort=True)
                   .size().rename("n").reset_index().rename(columns={"_reason": "reason_code"}))
-        counts = suppress_counts(counts, min_cell, ["n"])
+        counts = protect(counts, min_cell, value_cols=["n"], counts=True)
         rows = [[text(f"wb.reason.{r.reason_code}", lang), r.region, r.competency_code,
                  None if pd.isna(r.n) else int(r.n)] for r in counts.itertuples()]
         fmts = [None, None, None, INTEGER]
