@@ -35,6 +35,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -326,6 +327,49 @@ def _write_tables(tables: dict, folder: Path) -> dict[str, int]:
     return rows
 
 
+HEARTBEAT_SECONDS = 30.0  # a long notebook says which cell it is in this often
+
+
+class _Heartbeat:
+    """While a notebook runs, say every ``HEARTBEAT_SECONDS`` which of its cells is executing, so that a
+    long run does not look frozen (read from the notebook papermill saves as each cell starts)."""
+
+    def __init__(self, notebook: Path, head: str, echo: Callable[[str], None], every: float = HEARTBEAT_SECONDS):
+        self.notebook, self.head, self.echo, self.every = notebook, head, echo, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self):
+        self._t0 = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every):
+            where = running_cell(self.notebook)
+            if where:
+                self.echo(f"{self.head}: still running after {time.perf_counter() - self._t0:.0f} s, {where}")
+
+
+def running_cell(notebook: Path) -> str | None:
+    """'cell k of n: <its first line>' for the code cell papermill marks as running, or None."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError):
+        return None
+    code = [c for c in cells if c.get("cell_type") == "code"]
+    for k, c in enumerate(code, 1):
+        if c.get("metadata", {}).get("papermill", {}).get("status") == "running":
+            src = "".join(c.get("source", "")).strip().splitlines()
+            first = src[0][:70] if src else ""
+            return f"cell {k} of {len(code)}: {first}"
+    return None
+
+
 def _execute_step(step: Step, work: Path, kernel: str, progress: bool) -> tuple[str, str | None]:
     """Run one notebook; ('ok', None) or ('failed', short error)."""
     import papermill as pm
@@ -595,7 +639,8 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
             continue
         echo(f"{head}: running…")
         t0 = time.perf_counter()
-        status, error = _execute_step(step, work, kernel, progress)
+        with _Heartbeat(work / "notebooks" / step.notebook, head, echo):
+            status, error = _execute_step(step, work, kernel, progress)
         if status == "failed" and error and ("DeadKernelError" in error or "Kernel died" in error):
             # a scheduler stopping the run signals the kernel and the runner together: if the
             # runner's signal follows, the run was stopped, not failed
