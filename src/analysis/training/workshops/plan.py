@@ -161,10 +161,12 @@ def _selected(cands: pd.DataFrame, sol: Solution) -> pd.DataFrame:
     """The funded options in candidate order: per-person options as they are, each funded offer as
     the cohorts the plan cut from it."""
     rows: list[dict] = []
-    for i, row in enumerate(cands.to_dict("records")):
+    funded = sorted(set(np.flatnonzero(sol.chosen).tolist()) | set(sol.cohorts))
+    records = cands.iloc[funded].to_dict("records") if funded else []
+    for i, row in zip(funded, records):
         if i in sol.cohorts:
             rows.extend(cohort_options(row, sol.cohorts[i]))
-        elif sol.chosen[i]:
+        else:
             rows.append({c: row[c] for c in OPTION_COLUMNS})
     out = pd.DataFrame(rows, columns=OPTION_COLUMNS)
     out["cluster"] = out["cluster"].astype("Int64")

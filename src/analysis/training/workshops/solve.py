@@ -265,6 +265,7 @@ def solve_budgets(cands: pd.DataFrame, budgets: list[float], jp_cap: Mapping[str
     v = np.round(obj_v * scale, 9)
     eps = 0.5 * unit / (float(obj_c @ ub) + 1.0)
     model = _Model(A, lb, ubr, ub)
+    hand_out = _HandOut(cands, offer_pos, yvars, svars, single, need_cls)
     out: list[Solution | None] = [None] * len(budgets)
     for i in order:
         model.set_budget((float(budgets[i]) + 1e-3) / 1e6)
@@ -279,7 +280,7 @@ def solve_budgets(cands: pd.DataFrame, budgets: list[float], jp_cap: Mapping[str
                 continue
             if caps:
                 z = _cheaper_swaps(z, var_person, var_class, np.arange(m) < s0, obj_v, obj_c, jp_all, caps)
-        chosen, cohorts = _hand_out(z, cands, offer_pos, yvars, svars, single, need_cls)
+        chosen, cohorts = hand_out(z)
         out[i] = Solution(chosen, optimal, status, gap, cohorts)
     return out
 
@@ -314,33 +315,41 @@ class _Model:
         return np.round(res.x), res.message, res.status == 0, float(getattr(res, "mip_gap", 0.0) or 0.0)
 
 
-def _hand_out(z: np.ndarray, cands: pd.DataFrame, offer_pos: np.ndarray, yvars: pd.DataFrame,
-              svars: pd.DataFrame, single: pd.DataFrame, need_cls: pd.DataFrame) -> tuple[np.ndarray, dict]:
+class _HandOut:
     """Counts to people: each class's members in turn, seats first, then per-person options; each
     offer's seated people cut into its fewest balanced cohorts (the cohort count the solver chose is
-    never fewer; more would only cost more)."""
-    n_y, n_s = len(yvars), len(svars)
-    chosen = np.zeros(len(cands), dtype=bool)
-    members = {c: list(g.index) for c, g in need_cls.sort_index().groupby("cls_id", sort=False)}
-    taken: dict[int, int] = {}
+    never fewer; more would only cost more). The lookups are built once per model."""
 
-    def take(c: int, k: int) -> list:
-        start = taken.get(c, 0)
-        taken[c] = start + k
-        return members[c][start:start + k]
+    def __init__(self, cands: pd.DataFrame, offer_pos: np.ndarray, yvars: pd.DataFrame, svars: pd.DataFrame,
+                 single: pd.DataFrame, need_cls: pd.DataFrame):
+        self.n_all, self.offer_pos = len(cands), offer_pos
+        self.members = {c: list(g.index) for c, g in need_cls.sort_index().groupby("cls_id", sort=False)}
+        self.s_pairs = list(svars[["_offer", "cls_id"]].itertuples(index=False, name=None))
+        self.y_pairs = list(yvars[["cls_id", "item"]].itertuples(index=False, name=None))
+        pos = pd.Series(np.arange(len(cands)), index=cands.index)
+        self.row_of = {(nd, it): int(pos[i]) for nd, it, i in zip(single["_need"], single["item"], single.index)}
+        self.offers = {o: (cands.iloc[p]["participants"], int(cands.iloc[p]["max_cohort"]))
+                       for o, p in enumerate(offer_pos)}
 
-    seated: dict[int, set] = {}
-    for (o, c), k in zip(svars[["_offer", "cls_id"]].itertuples(index=False, name=None),
-                         z[n_y:n_y + n_s].astype(int)):
-        if k > 0:
-            seated.setdefault(o, set()).update(nd.split("\t")[0] for nd in take(c, k))
-    pos_of = {(nd, it): i for nd, it, i in zip(single["_need"], single["item"], single.index)}
-    for (c, item), k in zip(yvars[["cls_id", "item"]].itertuples(index=False, name=None), z[:n_y].astype(int)):
-        for nd in take(c, k) if k > 0 else []:
-            chosen[cands.index.get_loc(pos_of[(nd, item)])] = True
-    cohorts = {}
-    for o, who in sorted(seated.items()):
-        row = cands.iloc[offer_pos[o]]
-        ordered = [e for e in row["participants"] if e in who]
-        cohorts[int(offer_pos[o])] = split_cohorts(ordered, int(row["max_cohort"]))
-    return chosen, cohorts
+    def __call__(self, z: np.ndarray) -> tuple[np.ndarray, dict]:
+        n_y, n_s = len(self.y_pairs), len(self.s_pairs)
+        chosen = np.zeros(self.n_all, dtype=bool)
+        taken: dict[int, int] = {}
+
+        def take(c: int, k: int) -> list:
+            start = taken.get(c, 0)
+            taken[c] = start + k
+            return self.members[c][start:start + k]
+
+        seated: dict[int, set] = {}
+        for (o, c), k in zip(self.s_pairs, z[n_y:n_y + n_s].astype(int)):
+            if k > 0:
+                seated.setdefault(o, set()).update(nd.split("\t")[0] for nd in take(c, k))
+        for (c, item), k in zip(self.y_pairs, z[:n_y].astype(int)):
+            for nd in take(c, k) if k > 0 else []:
+                chosen[self.row_of[(nd, item)]] = True
+        cohorts = {}
+        for o, who in sorted(seated.items()):
+            participants, hi = self.offers[o]
+            cohorts[int(self.offer_pos[o])] = split_cohorts([e for e in participants if e in who], hi)
+        return chosen, cohorts
