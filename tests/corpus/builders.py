@@ -170,3 +170,138 @@ def report_rows(frame: pd.DataFrame, columns=("table", "row", "column", "check")
                 vals.append(v)
         out.append(vals)
     return out
+
+
+# --- hand-made .xlsx packages ------------------------------------------------------
+# Excel, LibreOffice and the tools that export spreadsheets write things openpyxl and pandas
+# never do (shared strings, formulas without a saved value, a cell longer than Excel allows);
+# these builders write the package's XML themselves, streaming, so a huge cell costs no memory.
+
+class Formula(str):
+    """A cell holding this formula and no saved value (as written by a tool that does not calculate),
+    or, given ``text``, the text Excel saved as its value (``t="str"``; ``""`` for an empty result)."""
+
+    def __new__(cls, formula: str, text: str | None = None):
+        obj = super().__new__(cls, formula)
+        obj.text = text
+        return obj
+
+
+class LongText:
+    """A text cell of ``n`` times ``char``, streamed into the package rather than built in memory."""
+
+    def __init__(self, n: int, char: str = "A"):
+        self.n, self.char = n, char
+
+
+def _col(n: int) -> str:
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def raw_xlsx(path: Path, rows: dict[int, dict[int, object]] | list[list], sheet: str = "Sheet1",
+             shared_strings: bool = True, dimension: str | None = None) -> Path:
+    """Write an .xlsx package by hand: ``rows`` maps Excel row -> {column number: value} (or is a list
+    of rows from row 1). Values: str, int, float, None, ``Formula``, ``LongText``. Strings are shared
+    (as Excel writes them) or inline (as openpyxl does)."""
+    import zipfile
+
+    if isinstance(rows, list):
+        rows = {i: {j: v for j, v in enumerate(r, start=1)} for i, r in enumerate(rows, start=1)}
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    strings: list[object] = []
+    index: dict[str, int] = {}
+
+    def shared(v) -> int:
+        if isinstance(v, LongText):
+            strings.append(v)
+            return len(strings) - 1
+        if v not in index:
+            index[v] = len(strings)
+            strings.append(v)
+        return index[v]
+
+    def write_text(out, v) -> None:
+        if isinstance(v, LongText):
+            block = (v.char * 65536).encode()
+            full, rest = divmod(v.n, 65536)
+            for _ in range(full):
+                out.write(block)
+            out.write((v.char * rest).encode())
+        else:
+            out.write(_esc(v).encode())
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("xl/worksheets/sheet1.xml", "w") as out:
+            out.write(f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{main}" '
+                      f'xmlns:r="{rel}">'.encode())
+            if dimension:
+                out.write(f'<dimension ref="{dimension}"/>'.encode())
+            out.write(b"<sheetData>")
+            for r in sorted(rows):
+                out.write(f'<row r="{r}">'.encode())
+                for c in sorted(rows[r]):
+                    v, ref = rows[r][c], f"{_col(c)}{r}"
+                    if v is None:
+                        continue
+                    if isinstance(v, Formula) and v.text is not None:
+                        out.write(f'<c r="{ref}" t="str"><f>{_esc(v.lstrip("="))}</f><v>{_esc(v.text)}</v></c>'
+                                  .encode())
+                    elif isinstance(v, Formula):
+                        out.write(f'<c r="{ref}"><f>{_esc(v.lstrip("="))}</f><v></v></c>'.encode())
+                    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                        out.write(f'<c r="{ref}"><v>{v!r}</v></c>'.encode())
+                    elif shared_strings:
+                        out.write(f'<c r="{ref}" t="s"><v>{shared(v)}</v></c>'.encode())
+                    else:
+                        out.write(f'<c r="{ref}" t="inlineStr"><is><t>'.encode())
+                        write_text(out, v)
+                        out.write(b"</t></is></c>")
+                out.write(b"</row>")
+            out.write(b"</sheetData></worksheet>")
+        if strings:
+            with zf.open("xl/sharedStrings.xml", "w") as out:
+                out.write(f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{main}" '
+                          f'count="{len(strings)}" uniqueCount="{len(strings)}">'.encode())
+                for v in strings:
+                    out.write(b"<si><t>")
+                    write_text(out, v)
+                    out.write(b"</t></si>")
+                out.write(b"</sst>")
+        sst = ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+               'officedocument.spreadsheetml.sharedStrings+xml"/>') if strings else ""
+        zf.writestr("[Content_Types].xml", (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/'
+            'xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            f'{sst}</Types>'))
+        zf.writestr("_rels/.rels", (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{pkg}">'
+            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'))
+        zf.writestr("xl/workbook.xml", (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns="{main}" xmlns:r="{rel}">'
+            f'<sheets><sheet name="{_esc(sheet)}" sheetId="1" r:id="rId1"/></sheets></workbook>'))
+        shared_rel = (f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+                      if strings else "")
+        zf.writestr("xl/_rels/workbook.xml.rels", (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{pkg}">'
+            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>{shared_rel}'
+            '</Relationships>'))
+    return path
+
+
+def table_rows(df: pd.DataFrame) -> list[list]:
+    """A table's header and cells as rows for ``raw_xlsx`` (empty cells left out)."""
+    return [list(df.columns)] + [[None if v == "" else v for v in r] for r in df.to_numpy().tolist()]

@@ -5,12 +5,17 @@ writes one raw file over them, and names the report row it must produce:
 (severity, table, row, column, check). Rows are spreadsheet rows: the base
 files are plain CSVs with the header on row 1, so the n-th data row (0-based
 ``i``) is row ``i + 2``. ``row`` is None only for problems with a whole file
-(missing, empty, unreadable, ambiguous, no header found); ``column`` is None
-only where no column applies (a whole file, a header without data, a row
-with more fields than the header). Problems with the header itself (a
-missing column, an unknown column, a header without data rows) are reported
-on the header row. A duplicate key is reported on every row that shares it,
-its column being the key columns joined by '+'.
+(missing, empty, unreadable, ambiguous, no header found, too large, formulas
+without saved values); ``column`` is None only where no column applies (a
+whole file, a header without data, a row with more fields than the header).
+Problems with the header itself (a missing column, an unknown column, a
+header without data rows) are reported on the header row. A duplicate key is
+reported on every row that shares it, its column being the key columns joined
+by '+'. A cell beyond the columns a table may have is named by its letter
+(``XFD``), being in no column of the table.
+
+Hostile files (sizes, encodings, formulas: issue 10) are built by hand where
+pandas and openpyxl would not write them (``builders.raw_xlsx``).
 
 Since each case breaks one thing, the tests also check that no error of any
 other check is reported.
@@ -26,7 +31,7 @@ from typing import Callable, Union
 import numpy as np
 import pandas as pd
 
-from .builders import NIPS, base_tables, write_dataset
+from .builders import NIPS, Formula, LongText, base_tables, raw_xlsx, table_rows, write_dataset
 
 Tables = dict[str, pd.DataFrame]
 RawFile = Union[bytes, Callable[[Path], None]]
@@ -206,6 +211,108 @@ def _unknown_column(t: Tables):
     t["units"]["kepala_unit"] = "x"
 
 
+# --- hostile files: sizes, text, formulas (docs/data-format.md, "Limits") -------------
+
+def _as_raw_xlsx(table: str, change=None, **kw):
+    """The table as a hand-made .xlsx (in place of its CSV), its rows first changed by ``change``."""
+    def build(t: Tables):
+        rows = table_rows(t.pop(table))
+        if change:
+            rows = change(rows) or rows
+        return {f"{table}.xlsx": lambda path: raw_xlsx(path, rows, sheet=table, **kw)}
+    return build
+
+
+def _stray_cell_at_xfd1048576(rows):
+    # the issue's file: a valid sheet, one stray cell in the last cell of the sheet, and the
+    # dimension it declares stretched to match
+    rows = {i: dict(enumerate(r, start=1)) for i, r in enumerate(rows, start=1)}
+    rows[1_048_576] = {16_384: "x"}
+    return rows
+
+
+def _long_name(n: int, char: str = "A"):
+    def change(rows):
+        rows[1 + 3][10] = LongText(n, char)  # employees data row 3, column 10 = name
+    return change
+
+
+def _formulas_for_ids(rows):
+    # employee_id computed by a formula, saved by a program that does not calculate: no values
+    for r in rows[1:]:
+        r[0] = Formula(f'=TEXT({r[0]},"0")')
+
+
+def _csv_long_field(i: int, n: int = 200_000):
+    def build(t: Tables):
+        set_cell(t, "employees", i, "name", "B" * n)
+    return build
+
+
+def _csv_long_field_below_line_30(t: Tables):
+    # 30 blank lines under the header (blank rows are allowed) put the first data row on line 32,
+    # below the lines read to find the header
+    set_cell(t, "employees", 0, "name", "B" * 200_000)
+    header, rest = t["employees"].to_csv(index=False).split("\n", 1)
+    return {"employees.csv": (header + "\n" * 31 + rest).encode("utf-8")}
+
+
+def _csv_too_wide_row(t: Tables):
+    # employees data row 3 (spreadsheet row 5) runs on for 300 filled fields
+    lines = t["employees"].to_csv(index=False).split("\n")
+    lines[4] = lines[4] + "," + ",".join(["z"] * 289)
+    return {"employees.csv": "\n".join(lines).encode("utf-8")}
+
+
+def _parquet_too_wide(t: Tables):
+    del t["units"]
+    df = base_tables()["units"]
+    for j in range(300):
+        df[f"extra_{j}"] = "x"
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return {"units.parquet": buf.getvalue()}
+
+
+def _xlsx_with_huge_part(t: Tables):
+    # a 70 MB styles part in a small file (a zip bomb in a part openpyxl reads whole)
+    rows = table_rows(t.pop("units"))
+
+    def write(path: Path) -> None:
+        import zipfile
+
+        raw_xlsx(path, rows, sheet="units")
+        with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf, zf.open("xl/styles.xml", "w") as out:
+            out.write(b"<styleSheet>")
+            for _ in range(70):
+                out.write(b" " * (1 << 20))
+            out.write(b"</styleSheet>")
+    return {"units.xlsx": write}
+
+
+def _mixed_encodings(t: Tables):
+    # a UTF-8 file (accented names) with one line pasted in from a Windows-1252 file
+    t["employees"].loc[1, "name"] = "Siti Aminah Hernández"
+    t["employees"].loc[2, "name"] = "Agus Salim Muñoz"
+    t["employees"].loc[4, "name"] = "Rudi Hartono Peña"
+    lines = t["employees"].to_csv(index=False).split("\n")
+    t["employees"].loc[5, "name"] = "Andi Wijaya Café"
+    bad = t["employees"].iloc[[5]].to_csv(index=False, header=False).rstrip("\n")
+    out = [line.encode("utf-8") for line in lines]
+    out[6] = bad.encode("cp1252")  # employees data row 5 = spreadsheet row 7
+    return {"employees.csv": b"\n".join(out)}
+
+
+def _unit_id_differing_in_case(t: Tables):
+    t["units"].loc[3] = ["u01", "Dinas Pendidikan (cabang)", "Kota", "dinas"]
+
+
+def _blank_file(name: str):
+    def build(t: Tables):
+        return {name: b"  \r\n\r\n \n"}
+    return build
+
+
 # --- the corpus --------------------------------------------------------------
 
 E, W = "error", "warning"
@@ -332,4 +439,57 @@ CASES: list[Case] = [
     Case("csv_row_with_extra_field", _extra_field, Expect(E, "employees", 4, None, "malformed_row"),
          doc="no column: the extra field has none. The row is left out (and said so), the rest is read"),
     Case("two_files_for_one_table", _two_files, Expect(E, "units", None, None, "ambiguous_file")),
+    # an empty optional table is absent, whether 0 bytes, blank or a header without rows
+    Case("empty_optional_table_0_bytes_is_warning", _empty_file("rollout.csv"),
+         Expect(W, "rollout", None, None, "empty_file"),
+         doc="the same rule as a header without rows: treated as absent, with a warning"),
+    Case("blank_optional_table_is_warning", _blank_file("org_ratings.csv"),
+         Expect(W, "org_ratings", None, None, "empty_file")),
+    Case("header_only_optional_table_is_warning", _header_only("targets"),
+         Expect(W, "targets", 1, None, "no_rows")),
+    # sizes and bombs: named errors, before memory fills
+    Case("xlsx_stray_cell_at_XFD1048576", _as_raw_xlsx("employees", _stray_cell_at_xfd1048576,
+                                                       dimension="A1:XFD1048576"),
+         Expect(E, "employees", 1_048_576, "XFD", "too_many_columns"),
+         doc="a few KB that once took the reader to 4.7 GB: read by the cells that are there, the "
+             "dimension tag not trusted; the column is the cell's letter (it is no column of the table)"),
+    Case("xlsx_cell_over_32767_characters", _as_raw_xlsx("employees", _long_name(40_000, "é"),
+                                                         shared_strings=False),
+         Expect(E, "employees", row(3), "name", "cell_too_long"),
+         doc="an inline string of 40,000 characters: read, then refused"),
+    Case("xlsx_shared_string_of_5_million_characters", _as_raw_xlsx("employees", _long_name(5_000_000)),
+         Expect(E, "employees", row(3), "name", "cell_too_long"),
+         doc="found by counting the package's texts before openpyxl reads any of them"),
+    Case("xlsx_part_unpacking_to_70_MB", _xlsx_with_huge_part, Expect(E, "units", None, None, "file_too_large")),
+    Case("xlsx_formulas_without_saved_values", _as_raw_xlsx("employees", _formulas_for_ids),
+         Expect(E, "employees", None, None, "formulas_without_values"),
+         doc="said once for the workbook, not as 8 empty employee_id cells"),
+    Case("csv_field_over_128KiB_in_first_data_line", _csv_long_field(0),
+         Expect(E, "employees", row(0), "name", "cell_too_long"),
+         doc="csv's own 128 KiB field limit once made this file unreadable with no row named"),
+    Case("csv_field_over_128KiB_further_down", _csv_long_field(6),
+         Expect(E, "employees", row(6), "name", "cell_too_long")),
+    Case("csv_field_over_128KiB_below_line_30", _csv_long_field_below_line_30,
+         Expect(E, "employees", 32, "name", "cell_too_long"),
+         doc="the same rule wherever the cell is: below the header scan it was once accepted"),
+    Case("csv_row_wider_than_256_columns", _csv_too_wide_row,
+         Expect(E, "employees", row(3), "KN", "too_many_columns"),
+         doc="11 + 289 filled fields: the row's last filled cell is the 300th, column KN"),
+    Case("parquet_wider_than_256_columns", _parquet_too_wide, Expect(E, "units", 1, "KR", "too_many_columns"),
+         doc="4 + 300 columns, the last one KR; known from the file's metadata before its data is read"),
+    # text
+    Case("csv_mixing_utf8_and_windows_1252", _mixed_encodings,
+         Expect(W, "employees", row(5), "name", "mixed_encoding"),
+         doc="the line is read in its own encoding (no cafÃ©) and named"),
+    Case("unit_ids_differing_only_in_case", _unit_id_differing_in_case,
+         Expect(E, "units", row(3), "unit_id", "id_case_variant"),
+         doc="U01 and u01: reported on both rows, each naming the other"),
+    # dates that cannot both be true
+    Case("hire_date_before_birth_date", cell("employees", 0, "hire_date", "1950-01-01"),
+         Expect(E, "employees", row(0), "hire_date", "impossible_dates")),
+    Case("hired_at_age_4", cell("employees", 5, "hire_date", "1999-06-01"),
+         Expect(E, "employees", row(5), "hire_date", "impossible_dates"),
+         doc="younger than 15, the youngest age the NIP check allows"),
+    Case("hired_at_age_16_is_warning", cell("employees", 7, "hire_date", "2008-01-02"),
+         Expect(W, "employees", EMP_OP, "hire_date", "hired_under_18")),
 ]

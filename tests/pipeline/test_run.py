@@ -262,7 +262,7 @@ def test_folder_of_a_run_still_going_is_left_alone(tmp_path):
 def test_a_long_notebook_says_which_cell_is_running(tmp_path):
     import json as _json
 
-    from analysis.pipeline.run import _Heartbeat, running_cell
+    from analysis.pipeline.run import Heartbeat, running_cell
 
     nb = tmp_path / "03.ipynb"
     cells = [{"cell_type": "markdown", "source": "# Gaps", "metadata": {}},
@@ -275,7 +275,7 @@ def test_a_long_notebook_says_which_cell_is_running(tmp_path):
     assert running_cell(nb) == "cell 2 of 3: plans = sections.plans_section(gap, target)"
     assert running_cell(tmp_path / "missing.ipynb") is None
     said = []
-    with _Heartbeat(nb, "[3/5] 03", said.append, every=0.05):
+    with Heartbeat(nb, "[3/5] 03", said.append, every=0.05):
         import time as _time
         _time.sleep(0.3)
     assert said and all(m.startswith("[3/5] 03: still running after") and m.endswith("plans_section(gap, target)")

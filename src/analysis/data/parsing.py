@@ -10,11 +10,18 @@ Numbers follow Indonesian habits as well as English ones:
 - ``Rp``, spaces and non-breaking spaces are ignored; ``%`` is dropped.
 Dates are ISO (``2024-03-15``) or day first (``15/03/2024``, ``15-03-2024``,
 ``15.03.2024``), or Excel serial day numbers.
+
+Every cell that is not free text (identifiers, NIPs, codes, periods, numbers,
+dates) is first put in Unicode NFKC form (``normalise_unicode``): full-width
+digits and letters typed with an Asian keyboard layout (``１９８５…``, ``Ｕ０１``)
+become the ASCII ones, so the same NIP or unit id is the same value however it
+was typed (and gets the same pseudonym). Free text (names) is left as written.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -22,6 +29,7 @@ import pandas as pd
 from analysis.core import codes, periods
 from analysis.data import nip
 from analysis.data.contract import Column, Table
+from analysis.data.problems import shorten
 
 _BOOL = {
     "true": True, "false": False, "ya": True, "tidak": False, "y": True, "t": False,
@@ -38,6 +46,26 @@ def _problems(table: str, column: str, rows: pd.Index, values: pd.Series, check:
         "severity": severity, "table": table, "row": rows.to_numpy(), "column": column,
         "check": check, "value": values.to_numpy(), "message": message,
     })
+
+
+def normalise_unicode(values: pd.Series) -> pd.Series:
+    """Text cells in Unicode NFKC form (``１２`` -> ``12``); ASCII cells, and the rest, as they are.
+
+    Each distinct non-ASCII text is normalised once.
+    """
+    s = values.astype("object")
+    present = s.notna()
+    if not present.any():
+        return s
+    mapping = {u: unicodedata.normalize("NFKC", u) for u in pd.unique(s[present])
+               if isinstance(u, str) and not u.isascii()}
+    mapping = {k: v for k, v in mapping.items() if k != v}
+    if not mapping:
+        return s
+    out = s.copy()
+    hit = s.isin(list(mapping))
+    out[hit] = s[hit].map(mapping)
+    return out
 
 
 def parse_number(values: pd.Series, money: bool = False) -> pd.Series:
@@ -171,14 +199,19 @@ def parse_bool(values: pd.Series) -> pd.Series:
 def parse_column(table: Table, column: Column, values: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
     """Typed values of one column, and the problems with cells that could not be read."""
     name, kind = column.name, column.kind
+    if kind != "text":
+        values = normalise_unicode(values)
     present = values.notna()
     empty = pd.DataFrame()
 
     def failures(parsed_missing: pd.Series, check: str, message: str) -> pd.DataFrame:
+        """The cells that could not be read; each message quotes its cell (``name "x" must be…``)."""
         bad = present & parsed_missing
         if not bad.any():
             return empty
-        return _problems(table.name, name, values.index[bad], values[bad], check, message)
+        rule = message[len(name) + 1:] if message.startswith(name + " ") else message
+        texts = [f'{name} "{shorten(v)}" {rule}' for v in values[bad]]
+        return _problems(table.name, name, values.index[bad], values[bad], check, texts)
 
     if kind in ("id", "text"):
         return values.astype("object"), empty

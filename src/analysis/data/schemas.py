@@ -11,6 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from analysis.data.contract import Column, Table
+from analysis.data.problems import shorten
 
 
 def _range_checks(c: Column) -> list[pa.Check]:
@@ -65,7 +66,8 @@ def check(table: Table, data: pd.DataFrame) -> pd.DataFrame:
     out.loc[kind.eq("missing_value"), "value"] = None
     out.loc[kind.eq("missing_value"), "message"] = col[kind.eq("missing_value")] + " is empty"
     rng = kind.eq("out_of_range")
-    out.loc[rng, "message"] = col[rng].map(lambda c: f"{c} must be {_range_text(table.column_map[c])}")
+    out.loc[rng, "message"] = [f"{c} {shorten(v)} must be {_range_text(table.column_map[c])}"
+                               for c, v in zip(col[rng], out.loc[rng, "value"])]
     other = kind.eq("other")
     out.loc[other, "check"] = chk[other]
     out.loc[other, "message"] = col[other].astype(str) + " fails " + chk[other]
@@ -82,7 +84,7 @@ def check(table: Table, data: pd.DataFrame) -> pd.DataFrame:
 
 def _duplicate_messages(data: pd.DataFrame, key: list[str], rows: pd.Series) -> pd.DataFrame:
     """For each duplicated row: its key value and the other rows that share it."""
-    sub = data.loc[rows.to_numpy(), key].astype(str)
+    sub = data.loc[rows.to_numpy(), key].astype(str).map(shorten)
     label = sub.agg(" / ".join, axis=1)
     groups = label.groupby(label).groups
     values, messages = [], []

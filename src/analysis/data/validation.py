@@ -6,10 +6,17 @@ date, a self-rating's rater…) and the references between tables, and returns
 the typed tables with a ``ValidationReport``. Nothing is dropped unseen: rows
 set aside because they point at an unknown employee or unit are listed in the
 report as warnings.
+
+An optional table whose file is empty (0 bytes, blank, or a header without
+rows) is treated as absent, with a warning; a required one is an error.
+Identifiers that differ only in case (``U0001`` and ``u0001``) are an error:
+they are almost certainly the same unit written two ways, and would otherwise
+be counted as two.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +25,13 @@ import pandas as pd
 from analysis.core import codes
 from analysis.data import nip, parsing, schemas
 from analysis.data.contract import REQUIRED_TABLES, TABLES, Table
-from analysis.data.problems import Problem, ValidationReport
+from analysis.data.problems import Problem, ValidationReport, shorten
 from analysis.data.reading import RawTable, ReadError, find_files, read_table
+
+# Age at appointment (hire_date against birth_date, or the NIP's birth date when there is none):
+# younger than nip.MIN_AGE_AT_APPOINTMENT cannot be true (an error, as in the NIP check);
+# younger than ADULT_AGE is possible only by exception (a warning). ASN applicants must be 18.
+ADULT_AGE = 18
 
 
 @dataclass
@@ -63,7 +75,13 @@ def load_dataset(folder: Path | str) -> Dataset:
         try:
             table = read_table(name, files[name])
         except ReadError as exc:
-            report.add(exc.problem)
+            problem = exc.problem
+            if problem.check == "empty_file" and not TABLES[name].required:
+                # the same rule as a header without rows: an empty optional table is absent
+                problem = dataclasses.replace(
+                    problem, severity="warning",
+                    message=problem.message + "; the table is optional and is treated as absent")
+            report.add(problem)
             continue
         report.files[name] = table.info()
         raw[name] = table
@@ -88,7 +106,7 @@ def _type_table(spec: Table, table: RawTable, report: ValidationReport) -> pd.Da
         report.add(problem)
     for col in table.ignored_columns:
         report.add(Problem(spec.name, table.header_row, col, "unknown_column", col,
-                           f"{fname}: column '{col}' is not part of table {spec.name} and is ignored",
+                           f"{fname}: column '{shorten(col)}' is not part of table {spec.name} and is ignored",
                            "warning"))
     missing = [c for c in spec.required_columns if c not in data.columns]
     for col in missing:
@@ -130,9 +148,47 @@ def _type_table(spec: Table, table: RawTable, report: ValidationReport) -> pd.Da
                 for r, c, chk in zip(schema_problems["row"], schema_problems["column"], schema_problems["check"])]
         schema_problems = schema_problems[keep]
     report.add_frame(schema_problems)
+    report.add_frame(_check_case_variants(spec, typed))
     for check in _TABLE_CHECKS.get(spec.name, ()):
         report.add_frame(check(typed))
     return typed
+
+
+def _check_case_variants(spec: Table, df: pd.DataFrame) -> pd.DataFrame:
+    """Keys whose identifiers differ only in case (``U0001`` and ``u0001``): each row, naming the others.
+
+    Taken as the same thing written two ways, not as two: an error, so that one of them is corrected.
+    """
+    ids = [c for c in spec.key if spec.column_map[c].kind == "id"]
+    if not ids or not all(k in df for k in spec.key):
+        return pd.DataFrame()
+    sub = df[list(spec.key)].dropna()
+    if sub.empty:
+        return pd.DataFrame()
+    original = sub[ids[0]].astype(str)
+    for c in ids[1:]:
+        original = original + " / " + sub[c].astype(str)
+    folded = sub.copy()
+    for c in ids:
+        folded[c] = sub[c].astype(str).str.casefold()
+    folded["_original"] = original
+    variants = folded.groupby(list(spec.key), sort=False)["_original"].transform("nunique")
+    hit = variants > 1
+    if not hit.any():
+        return pd.DataFrame()
+    group = folded.loc[hit, list(spec.key)].astype(str).agg("\x1f".join, axis=1)
+    column = "+".join(ids)
+    messages = []
+    for row, label in group.items():
+        others = group[(group == label) & (group.index != row)]
+        other_values = sorted({original[r] for r in others.index if original[r] != original[row]})
+        messages.append(
+            f"{column} {shorten(original[row])} differs only in case from "
+            + ", ".join(shorten(v) for v in other_values[:5])
+            + f" (row{'s' if len(others) > 1 else ''} " + ", ".join(map(str, list(others.index)[:10]))
+            + (" …" if len(others) > 10 else "") + "): identifiers that differ only in case are taken to "
+            "be the same; write them the same way")
+    return _frame(spec.name, group.index, column, "id_case_variant", original[group.index], messages)
 
 
 def _frame(table: str, rows: pd.Index, column: str, check: str, values, messages,
@@ -166,6 +222,37 @@ def _check_employees(df: pd.DataFrame) -> pd.DataFrame:
                     for x, y in zip(df.loc[mism, "birth_date"], b[mism])]
             out.append(_frame("employees", df.index[mism], "birth_date", "nip_birth_date_mismatch",
                               df.loc[mism, "birth_date"].dt.strftime("%Y-%m-%d"), msgs))
+    if "hire_date" in df:
+        out.append(_check_hire_age(df, valid))
+    return pd.concat(out) if out else pd.DataFrame()
+
+
+def _check_hire_age(df: pd.DataFrame, valid_nip: pd.Series) -> pd.DataFrame:
+    """hire_date against the birth date (birth_date, else the NIP's): before birth or before
+    nip.MIN_AGE_AT_APPOINTMENT cannot be true (error); before ADULT_AGE is a warning."""
+    from_nip = nip.birth_dates(df["employee_id"].where(valid_nip))
+    birth = df["birth_date"].where(df["birth_date"].notna(), from_nip) if "birth_date" in df else from_nip
+    source = "birth_date" if "birth_date" in df else "the NIP's birth date"
+    hire = df["hire_date"]
+    known = hire.notna() & birth.notna()
+    if not known.any():
+        return pd.DataFrame()
+    h, b = hire[known], birth[known]
+    age = (h.dt.year - b.dt.year) - ((h.dt.month * 100 + h.dt.day) < (b.dt.month * 100 + b.dt.day)).astype(int)
+    out = []
+    for mask, check, severity, text in (
+        (h < b, "impossible_dates", "error", "is before {src} {b}: both cannot be true"),
+        ((h >= b) & (age < nip.MIN_AGE_AT_APPOINTMENT), "impossible_dates", "error",
+         f"is at age {{age}} ({{src}} {{b}}): no one is appointed before {nip.MIN_AGE_AT_APPOINTMENT}"),
+        ((age >= nip.MIN_AGE_AT_APPOINTMENT) & (age < ADULT_AGE), "hired_under_18", "warning",
+         f"is at age {{age}} ({{src}} {{b}}): an appointment before {ADULT_AGE} is an exception; check both dates"),
+    ):
+        if not mask.any():
+            continue
+        msgs = [f"hire_date {x:%Y-%m-%d} " + text.format(src=source, b=f"{y:%Y-%m-%d}", age=a)
+                for x, y, a in zip(h[mask], b[mask], age[mask])]
+        out.append(_frame("employees", h.index[mask], "hire_date", check, h[mask].dt.strftime("%Y-%m-%d"),
+                          msgs, severity))
     return pd.concat(out) if out else pd.DataFrame()
 
 
@@ -197,7 +284,7 @@ def _check_competencies(df: pd.DataFrame) -> pd.DataFrame:
     m = implied.notna() & df["kind"].notna() & (implied != df["kind"])
     if not m.any():
         return pd.DataFrame()
-    msgs = [f"competency {c} is {k} by its code, not {x}"
+    msgs = [f"competency {shorten(c)} is {k} by its code, not {x}"
             for c, k, x in zip(df.loc[m, "competency_code"], implied[m], df.loc[m, "kind"])]
     return _frame("competencies", df.index[m], "kind", "kind_mismatch", df.loc[m, "kind"], msgs)
 
@@ -245,11 +332,15 @@ def _check_references(typed: dict[str, pd.DataFrame], report: ValidationReport) 
             if not dangling.any():
                 continue
             what = "the row is set aside" if ref.action == "exclude" else "the row is kept"
-            msgs = (f"{ref.column} " + values[dangling].astype(str)
-                    + f" is not in {ref.table}.{ref.target}"
-                    + ("" if ref.severity == "error" else f"; {what}"))
+            # a value that is there but for its case is said so (U0001 / u0001)
+            by_case = {str(k).casefold(): k for k in known}
+            msgs = [f"{ref.column} {shorten(v)} is not in {ref.table}.{ref.target}"
+                    + (f" (it has {shorten(by_case[str(v).casefold()])}, which differs only in case)"
+                       if str(v).casefold() in by_case else "")
+                    + ("" if ref.severity == "error" else f"; {what}")
+                    for v in values[dangling]]
             report.add_frame(_frame(name, df.index[dangling], ref.column, "dangling_reference",
-                                    values[dangling], msgs.tolist(), ref.severity))
+                                    values[dangling], msgs, ref.severity))
 
 
 def _set_aside(typed: dict[str, pd.DataFrame], report: ValidationReport) -> None:

@@ -310,6 +310,16 @@ def _check_key(params: Params, say: Callable[[str], None]) -> dict | None:
             "fingerprint": privacy.key_fingerprint(key)}
 
 
+def _console_key(params: Params) -> bytes | None:
+    """The pseudonym key for console messages (checked before the run started), or None."""
+    if not params.privacy.pseudonymise:
+        return None
+    try:
+        return privacy.load_key(Path(params.privacy.key_file).expanduser(), create=False)
+    except (privacy.PseudonymKeyError, OSError):
+        return None
+
+
 def _resolved_params(params: Params, dataset: Path) -> dict:
     data = params.dump()
     data["dataset"] = str(dataset)
@@ -330,7 +340,7 @@ def _write_tables(tables: dict, folder: Path) -> dict[str, int]:
 HEARTBEAT_SECONDS = 30.0  # a long notebook says which cell it is in this often
 
 
-class _Heartbeat:
+class Heartbeat:
     """While a notebook runs, say every ``HEARTBEAT_SECONDS`` which of its cells is executing, so that a
     long run does not look frozen (read from the notebook papermill saves as each cell starts)."""
 
@@ -587,7 +597,8 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
     echo(f"  {ds.report.n_errors} error(s), {ds.report.n_warnings} warning(s) "
          f"in {sum(f.get('rows', 0) for f in ds.report.files.values())} rows of {len(ds.tables)} tables")
     if not ds.ok:
-        ds.report.print_summary(echo)
+        # consoles and logs circulate: NIPs in the messages are shown as their pseudonyms
+        ds.report.print_summary(echo, key=_console_key(params))
         echo("The data has errors: nothing was analysed. Fix them and run again "
              "(the full report is validation.csv in the failed run folder).")
         return finish("invalid_data", EXIT_BAD_INPUT, f"the dataset has {ds.report.n_errors} error(s)")
@@ -639,7 +650,7 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
             continue
         echo(f"{head}: running…")
         t0 = time.perf_counter()
-        with _Heartbeat(work / "notebooks" / step.notebook, head, echo):
+        with Heartbeat(work / "notebooks" / step.notebook, head, echo):
             status, error = _execute_step(step, work, kernel, progress)
         if status == "failed" and error and ("DeadKernelError" in error or "Kernel died" in error):
             # a scheduler stopping the run signals the kernel and the runner together: if the

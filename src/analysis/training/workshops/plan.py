@@ -117,6 +117,7 @@ class WorkshopPlan(Results):
             "left_out": {r: int(reasons.get(r, 0)) for r in REASONS},
             "left_out_complete": bool(self.needs_given),
             "optimal": bool(self.optimal), "solver_status": str(self.solver_status),
+            "mip_gap": float(self.extra.get("mip_gap", 0.0) or 0.0),
         }
 
 
@@ -182,8 +183,9 @@ def plan_workshops(candidates: pd.DataFrame, budget: float, needs: pd.DataFrame 
 
     ``needs`` (the training needs the candidates were built from) makes ``left_out`` complete:
     without it only needs that had an option are known. ``jp_cap`` (employee id -> most JP a
-    year) bounds each capped person's funded JP. Exact (HiGHS, relative gap 0) unless the time
-    limit stops the solver first, which ``optimal`` says.
+    year) bounds each capped person's funded JP. Exact (HiGHS, relative gap 0; under JP caps
+    within 0.01% of the optimum, ``solve.CAPPED_REL_GAP``) unless the time limit stops the solver
+    first, which ``optimal`` says; ``mip_gap`` is the gap proven.
     """
     cands, programmed = _prepared(candidates)
     if len(cands):
