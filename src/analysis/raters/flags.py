@@ -36,7 +36,6 @@ rater's effect from the level of the people they rate. On top of it:
 from __future__ import annotations
 
 from collections.abc import Iterable
-
 from dataclasses import dataclass
 
 import numpy as np
