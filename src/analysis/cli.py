@@ -30,11 +30,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
     report_path = Path(args.report)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     dataset.report.write_csv(report_path)
-    dataset.report.print_summary(print)
+    # consoles and logs circulate: NIPs show as their pseudonyms when the key is at hand, else masked
+    dataset.report.print_summary(print, key=_console_key(args.params))
     for name, rows in dataset.row_counts().items():
         print(f"  {name}: {rows} rows")
     print(f"Full report: {report_path}")
     return EXIT_OK if dataset.ok else EXIT_FAILED
+
+
+def _console_key(params_file: str | None) -> bytes | None:
+    """The pseudonym key of ``params_file`` (or of WORKBENCH_PSEUDONYM_KEY), never created here."""
+    from analysis.core import privacy
+    from analysis.core.params import ParamsError, load_params
+
+    try:
+        if params_file:
+            params = load_params(params_file)
+            if not params.privacy.pseudonymise:
+                return None
+            return privacy.load_key(Path(params.privacy.key_file).expanduser(), create=False)
+        return privacy.load_key(Path("-"), create=False) if os.environ.get(privacy.KEY_ENV, "").strip() else None
+    except (ParamsError, privacy.PseudonymKeyError, OSError):
+        return None
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -89,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="dataset folder (one file per table)")
     p.add_argument("--report", default="validation_report.csv",
                    help="where to write the full report (CSV); default ./validation_report.csv")
+    p.add_argument("--params", default=None,
+                   help="params file whose pseudonym key shows NIPs on the console as pseudonyms")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("synth", help="generate the sample dataset of a regional government")

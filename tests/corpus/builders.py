@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.data.reading import column_letter
+
 # Eight employees; every NIP agrees with the gender and birth_date beside it.
 # NIP = birth date (8) + appointment year and month (6) + sex digit + sequence (3)
 NIPS = {
@@ -194,14 +196,6 @@ class LongText:
         self.n, self.char = n, char
 
 
-def _col(n: int) -> str:
-    out = ""
-    while n > 0:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -250,7 +244,7 @@ def raw_xlsx(path: Path, rows: dict[int, dict[int, object]] | list[list], sheet:
             for r in sorted(rows):
                 out.write(f'<row r="{r}">'.encode())
                 for c in sorted(rows[r]):
-                    v, ref = rows[r][c], f"{_col(c)}{r}"
+                    v, ref = rows[r][c], f"{column_letter(c)}{r}"
                     if v is None:
                         continue
                     if isinstance(v, Formula) and v.text is not None:

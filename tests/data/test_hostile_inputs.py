@@ -307,3 +307,21 @@ def test_values_from_the_data_are_quoted_short_in_messages_and_the_value_column(
     assert frame["message"].str.len().max() < 250, frame["message"].tolist()
     assert all("…" in m for m in frame["message"])
     assert shorten("abc") == "abc" and shorten("x" * 100) == "x" * QUOTE_CHARS + "…"
+
+
+def test_validate_shows_pseudonyms_when_the_key_is_at_hand(tmp_path, monkeypatch, capsys):
+    import argparse
+    import hashlib
+
+    from analysis.cli import cmd_validate
+    from analysis.core.privacy import pseudonymise
+
+    key = hashlib.sha256(b"validate console key").hexdigest()
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", key)
+    t = base_tables()
+    outsider = "197005051995031011"
+    t["appraisals"].loc[0, "rater_id"] = outsider
+    write_dataset(tmp_path / "data", t)
+    cmd_validate(argparse.Namespace(data=str(tmp_path / "data"), report=str(tmp_path / "r.csv"), params=None))
+    out = capsys.readouterr().out
+    assert outsider not in out and pseudonymise(pd.Series([outsider]), key.encode()).iloc[0] in out
