@@ -17,7 +17,6 @@ import argparse
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -82,14 +81,20 @@ def rater_flags(reps: int) -> list[dict]:
         out = flags.halo(fb, spec.feedback_model(fb))
         hit += list(out.loc[sorted(planted), "p"] < LEVEL)
     rows.append(row("halo", null, hit, "one impression for all aspects"))
-    null, hit = [], []
-    for seed in range(reps * 20):
-        for shift, sink in ((0.0, null), (0.15, hit)):
-            fb = controls.team_feedback(seed, teams=10, self_shift=shift)
-            s = sources.source_effects(spec.feedback_model(fb)).set_index("source").loc["self"]
-            sink.append(2 * stats.norm.sf(abs(s["estimate"] / s["se"])) < LEVEL)
-    rows.append(row("self-ratings above peers'", null, hit, "+0.15 points"))
     return rows
+
+
+def self_ratings(reps: int) -> list[dict]:
+    null, hit = [], []
+    for seed in range(reps * 100):  # cheap fits: enough for the size to within half a point
+        fb = controls.team_feedback(seed, teams=10, self_shift=0.0)
+        s = sources.source_effects(spec.feedback_model(fb)).set_index("source").loc["self"]
+        null.append(2 * stats.norm.sf(abs(s["estimate"] / s["se"])) < LEVEL)
+        if seed < reps * 20:
+            fb = controls.team_feedback(seed, teams=10, self_shift=0.15)
+            s = sources.source_effects(spec.feedback_model(fb)).set_index("source").loc["self"]
+            hit.append(2 * stats.norm.sf(abs(s["estimate"] / s["se"])) < LEVEL)
+    return [row("self-ratings above peers'", null, hit, "+0.15 points")]
 
 
 def fairness_tests(reps: int) -> list[dict]:
@@ -131,6 +136,11 @@ def structure(reps: int) -> list[dict]:
     return [row("cluster structure (no clusters, 20% missing)", null, hit, "four planted profiles")]
 
 
+GROUPS = {"raters": lambda reps: rater_flags(reps), "self": lambda reps: self_ratings(reps),
+          "fairness": lambda reps: fairness_tests(reps), "pretest": lambda reps: pretest(reps),
+          "structure": lambda reps: structure(reps)}
+
+
 def row(name: str, null, hit, effect: str) -> dict:
     size, n_null = share(null)
     power, n_hit = share(hit)
@@ -141,7 +151,7 @@ def row(name: str, null, hit, effect: str) -> dict:
 def table(rows: list[dict]) -> str:
     lines = ["| test | size at 5% | tests under no effect | power | at | tests |", "|---|---|---|---|---|---|"]
     for r in rows:
-        within = abs(r["size"] - LEVEL) <= 0.015
+        within = round(abs(r["size"] - LEVEL) * 1000) <= 15  # on the shown precision (0.1 point)
         lines.append(f"| {r['test']} | {100 * r['size']:.1f}%{'' if within else ' ⚠'} | {r['n_null']:,} | "
                      f"{100 * r['power']:.0f}% | {r['effect']} | {r['n_power']:,} |")
     return "\n".join(lines)
@@ -151,16 +161,30 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=5, help="simulated data sets per test (more for the cheap ones)")
     ap.add_argument("--record", action="store_true")
+    ap.add_argument("--only", nargs="+", choices=sorted(GROUPS),
+                    help="re-measure these groups only; the other rows are kept from the recorded JSON")
     args = ap.parse_args(argv)
-    t0 = time.time()
-    rows = rater_flags(args.reps) + fairness_tests(args.reps) + pretest(args.reps) + structure(args.reps)
+    recorded = ROOT / "benchmarks" / "results" / "calibration.json"
+    if args.only:
+        rows = pd.read_json(recorded, precise_float=True).to_dict(orient="records")
+        for group in args.only:
+            for new in GROUPS[group](args.reps):
+                rows = [new if r["test"] == new["test"] else r for r in rows]
+                if new["test"] not in [r["test"] for r in rows]:
+                    rows.append(new)
+    else:
+        rows = [r for group in GROUPS.values() for r in group(args.reps)]
     text = table(rows)
     print(text)
     if args.record:
         machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-        note = (f"Produced by `python benchmarks/calibration.py --record` ({args.reps} data sets per test and "
-                f"more for the cheap ones; {time.time() - t0:.0f} s on {machine}). ⚠: size more than 1.5 points "
-                "from 5%. Flags are counted per rater before the false-discovery-rate step.")
+        redone = f" (re-measured with `--only {' '.join(args.only)}`)" if args.only else ""
+        note = (f"Produced by `python benchmarks/calibration.py --record`{redone} ({args.reps} data sets per test "
+                f"and more for the cheap ones; on {machine}). ⚠: size more than 1.5 points from 5%. Flags are "
+                "counted per rater before the false-discovery-rate step. With no rater effects at all the "
+                "rater variance is often estimated at zero and every rater shrunk to it, so the leniency test "
+                "is conservative there; the per-rater null (a rater without leniency among colleagues who "
+                "vary) is the one a contested flag is about.")
         out = ROOT / "benchmarks" / "results" / "calibration.md"
         out.write_text(f"# Size and power of the workbench's tests\n\n{text}\n\n{note}\n", encoding="utf-8")
         pd.DataFrame(rows).to_json(out.with_suffix(".json"), orient="records", indent=1)
