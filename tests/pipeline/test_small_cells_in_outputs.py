@@ -28,6 +28,7 @@ def test_no_circulated_table_shows_a_count_of_one_to_four_people(sample_run):
 
 def test_no_blanked_count_is_the_difference_of_published_ones(sample_run):
     run, _, _ = sample_run
+    partitions = 0
     for path in sorted((run / "tables").glob("*.csv")):
         df = pd.read_csv(path)
         if "n" not in df:
@@ -40,6 +41,7 @@ def test_no_blanked_count_is_the_difference_of_published_ones(sample_run):
         # only tables whose counts split the group (every fully shown row adds up to n)
         if not complete.any() or not np.isclose(v[complete].sum(axis=1), df.loc[complete, "n"]).all():
             continue
+        partitions += 1
         shown_total = df["n"].notna()
         # rows whose parts add up to n (where all are shown, or would with the blanked ones)
         one_blank = v.isna().sum(axis=1) == 1
@@ -50,10 +52,13 @@ def test_no_blanked_count_is_the_difference_of_published_ones(sample_run):
             # a single blank in a row that adds up would be recoverable: only allowed when the parts
             # are not a partition of n (then the difference is not a count of anyone in particular)
             assert not (0 < missing < MIN_CELL and np.isclose(missing, round(missing))), (path.name, r.to_dict())
+    assert partitions >= 5  # predikat, band and up/same/down tables split their groups
 
 
 def test_crosstab_row_labels_survive(sample_run):
     run, _, _ = sample_run
-    for path in sorted((run / "tables").glob("*_crosstab.csv")):
+    crosstabs = sorted((run / "tables").glob("*_crosstab.csv"))
+    assert len(crosstabs) >= 2
+    for path in crosstabs:
         df = pd.read_csv(path)
         assert df.iloc[:, 0].notna().all(), path.name  # every row keeps its label
