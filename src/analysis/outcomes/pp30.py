@@ -57,7 +57,9 @@ def skp_scores(achievement: pd.DataFrame) -> pd.DataFrame:
     if "weight" not in a:
         a["weight"] = np.nan
     a["_w"] = a["weight"].astype(float)
-    any_missing = a.groupby(KEYS)["_w"].transform(lambda s: s.isna().any())
+    # whole-column group operations, not a Python function per group (17,000 groups on the sample)
+    missing = a["_w"].isna()
+    any_missing = missing.groupby([a[k] for k in KEYS]).transform("any").astype(bool)
     a.loc[any_missing, "_w"] = 1.0
     a["_wx"] = a["_w"] * a["achievement"]
     g = a.groupby(KEYS)
@@ -65,7 +67,7 @@ def skp_scores(achievement: pd.DataFrame) -> pd.DataFrame:
         "skp_score": 100 * g["_wx"].sum() / g["_w"].sum(),
         "n_indicators": g.size(),
         "share_met": g["met"].mean(),
-        "equal_weights": g["weight"].apply(lambda s: s.isna().any()),
+        "equal_weights": a["weight"].isna().groupby([a[k] for k in KEYS]).any(),
     }).reset_index()
     return out
 
@@ -85,9 +87,10 @@ def behaviour_scores(appraisals: pd.DataFrame, feedback: pd.DataFrame | None,
     if feedback is not None and len(feedback):
         others = feedback[feedback["rater_role"] != "self"]
         by = others.groupby(["ratee_id", "period"])
+        from_others = others["rater_role"].isin(["peer", "subordinate"])
         fb = pd.DataFrame({
             "mean_360": by["score"].mean().astype(float),
-            "peer_or_sub": by["rater_role"].agg(lambda s: bool(s.isin(["peer", "subordinate"]).any())),
+            "peer_or_sub": from_others.groupby([others["ratee_id"], others["period"]]).any(),
         }).reset_index().rename(columns={"ratee_id": "employee_id"})
         out = out.merge(fb, on=KEYS, how="left")
         use = out["peer_or_sub"].fillna(False).astype(bool)
