@@ -288,6 +288,8 @@ class Params(_Strict):
     fdr: float = Field(0.10, gt=0, lt=0.5)
     seed: int = Field(20261122, ge=0, lt=SEED_LIMIT, strict=True)
     kernel: str = Field("asn-workbench", pattern=r"^[A-Za-z0-9._\-]+$", max_length=100)
+    # notebooks 01-04 executed side by side, each in its own kernel (and memory); 1: one after another
+    parallel_notebooks: int = Field(2, ge=1, le=8, strict=True)
     privacy: Privacy = Privacy()
     appraisal: Appraisal = Appraisal()
     raters: Raters = Raters()

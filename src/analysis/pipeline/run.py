@@ -13,6 +13,10 @@ folder has its final name; a second run waits for it (``wait=True``) or stops
 with exit 3. Run ids are claimed atomically (``os.mkdir`` of the ``.tmp-``
 folder; a suffix ``-2``, ``-3``… when taken).
 
+After validation the runner derives the appraisal outcomes once, then executes
+up to ``parallel_notebooks`` notebooks side by side (threads, each waiting on its
+own kernel); the brief runs last. A stop signal kills the running kernels.
+
 Before anything is written, the params, the notebooks asked for, the kernel
 and the pseudonym key are checked (exit 2). Every expected failure is one
 line of text, never a traceback; a failure once the run folder exists leaves
@@ -392,7 +396,10 @@ def _execute_step(step: Step, work: Path, kernel: str, progress: bool) -> tuple[
     try:
         pm.execute_notebook(
             str(source), str(target), parameters={"run_dir": "."}, kernel_name=kernel,
-            cwd=str(work), progress_bar=progress, log_output=False,
+            # the kernel starts in the run folder; papermill's own ``cwd`` would change the directory of
+            # the whole process, under the other notebooks running beside this one
+            resources={"metadata": {"path": str(work.resolve())}},
+            progress_bar=progress, log_output=False, kernel_manager_class=_kernel_manager_class(),
             # the kernel's own start-up warnings (e.g. about its local TCP transport) are noise here
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
@@ -632,14 +639,92 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
         os.environ.setdefault(var, threads)
     progress = sys.stderr.isatty()
 
+    if "appraisals" in ds.tables:
+        from analysis.pipeline.context import RunContext  # (brings plotting: not for the other commands)
+
+        # derived once here, so that notebooks running side by side read it rather than race to write it
+        t0 = time.perf_counter()
+        RunContext.open(work).appraisal_outcomes()
+        manifest["derived_seconds"] = round(time.perf_counter() - t0, 2)
+    failed = _run_steps(steps, set(ds.tables), work, kernel, progress, manifest, manifest_path, echo, signals,
+                        max(1, params.parallel_notebooks))
+    if failed:
+        outcome = finish("failed", EXIT_STEP_FAILED, "failed step(s): " + ", ".join(sorted(failed)))
+        echo(f"Run failed; its folder is {outcome.run_dir} (not the latest run).")
+        return outcome
+    outcome = finish("success", EXIT_OK)
+    echo(f"Run finished: {outcome.run_dir}")
+    return outcome
+
+
+_KERNELS: set = set()  # kernel managers of the notebooks running now (stopped when the run is interrupted)
+_KERNELS_LOCK = threading.Lock()
+POLL_SECONDS = 0.2  # how often the runner looks at its running notebooks (and lets signals in)
+
+
+def _kernel_manager_class():
+    """A kernel manager that registers its kernel while it runs, so an interrupted run can stop it."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class TrackedKernelManager(AsyncKernelManager):
+        async def _async_start_kernel(self, **kw):
+            with _KERNELS_LOCK:
+                _KERNELS.add(self)
+            return await super()._async_start_kernel(**kw)
+
+        async def _async_shutdown_kernel(self, *a, **kw):
+            try:
+                return await super()._async_shutdown_kernel(*a, **kw)
+            finally:
+                with _KERNELS_LOCK:
+                    _KERNELS.discard(self)
+
+    return TrackedKernelManager
+
+
+def _stop_kernels() -> None:
+    """Kill the kernels of the notebooks still running (their threads then end with a dead kernel)."""
+    with _KERNELS_LOCK:
+        managers = list(_KERNELS)
+    for km in managers:
+        try:
+            pid = getattr(km.provisioner, "pid", None) if km.provisioner is not None else None
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+
+
+def _run_steps(steps: list[Step], tables: set[str], work: Path, kernel: str, progress: bool, manifest: dict,
+               manifest_path: Path, echo: Callable[[str], None], signals: _StopSignals, workers: int) -> set[str]:
+    """Execute the steps, up to ``workers`` at once in step order (a ``last`` step waits for all before
+    it); returns the failed ones. The manifest lists the steps in order and is written by this thread
+    only. On a stop signal the running kernels are killed and their threads awaited before it goes on."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
     failed: set[str] = set()
-    for i, step in enumerate(steps, 1):
+    records: dict[str, dict] = {}
+    pending = list(enumerate(steps, 1))
+    order = {s.name: i for i, s in pending}
+    running: dict = {}  # future -> (index, step, started)
+    progress = progress and workers == 1  # progress bars of notebooks side by side would garble each other
+
+    def ready(k: int) -> bool:
+        step = pending[k][1]
+        if step.last:
+            return k == 0 and not running
+        unfinished = {r[1].name for r in running.values()} | {s.name for _, s in pending[:k]}
+        return not set(step.after) & unfinished
+
+    def launch(pool, i: int, step: Step) -> None:
         record = {"name": step.name, "status": None, "seconds": None, "error": None, "reason": None,
                   "timings": {}}
+        records[step.name] = record
         manifest["steps"].append(record)
-        missing_tables = [t for t in step.requires if t not in ds.tables]
-        blocked = [a for a in step.after if a in failed]
+        manifest["steps"].sort(key=lambda r: order[r["name"]])  # in step order, whatever the start order
         head = f"[{i}/{len(steps)}] {step.name}"
+        missing_tables = [t for t in step.requires if t not in tables]
+        blocked = [a for a in step.after if a in failed]
         if missing_tables or blocked:
             reason = (f"table(s) absent: {', '.join(missing_tables)}" if missing_tables
                       else f"depends on failed step(s): {', '.join(blocked)}")
@@ -647,16 +732,25 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
             write_results(work / "results" / f"{step.name}.json", step.name, {}, status="skipped", reason=reason)
             echo(f"{head}: skipped ({reason})")
             mf.write_manifest(manifest_path, manifest)
-            continue
+            return
         echo(f"{head}: running…")
-        t0 = time.perf_counter()
-        with Heartbeat(work / "notebooks" / step.notebook, head, echo):
-            status, error = _execute_step(step, work, kernel, progress)
+        mf.write_manifest(manifest_path, manifest)
+
+        def execute() -> tuple[str, str | None]:
+            with Heartbeat(work / "notebooks" / step.notebook, head, echo):
+                return _execute_step(step, work, kernel, progress)
+
+        running[pool.submit(execute)] = (head, step, time.perf_counter())
+
+    def settle(future) -> None:
+        head, step, t0 = running.pop(future)
+        status, error = future.result()
         if status == "failed" and error and ("DeadKernelError" in error or "Kernel died" in error):
             # a scheduler stopping the run signals the kernel and the runner together: if the
             # runner's signal follows, the run was stopped, not failed
             time.sleep(KERNEL_DEATH_GRACE)
         signals.check()
+        record = records[step.name]
         record.update(status=status, error=error, seconds=round(time.perf_counter() - t0, 2))
         record["timings"] = _take_timings(work, step.name)
         mf.write_manifest(manifest_path, manifest)
@@ -666,13 +760,28 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
         else:
             echo(f"{head}: done in {record['seconds']} s")
 
-    if failed:
-        outcome = finish("failed", EXIT_STEP_FAILED, "failed step(s): " + ", ".join(sorted(failed)))
-        echo(f"Run failed; its folder is {outcome.run_dir} (not the latest run).")
-        return outcome
-    outcome = finish("success", EXIT_OK)
-    echo(f"Run finished: {outcome.run_dir}")
-    return outcome
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notebook")
+    try:
+        while pending or running:
+            k = 0
+            while k < len(pending) and len(running) < workers:
+                if ready(k):
+                    launch(pool, *pending.pop(k))
+                elif pending[k][1].last:
+                    break  # nothing after the last step starts before it
+                else:
+                    k += 1
+            if running:
+                done, _ = wait(list(running), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=lambda f: running[f][1].name):
+                    settle(future)
+            signals.check()
+    except BaseException:
+        _stop_kernels()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return failed
 
 
 def _take_timings(work: Path, step: str) -> dict:

@@ -2,6 +2,8 @@
 
 Only notebooks that exist are listed. A step whose required tables are absent
 is skipped with the reason; a step whose predecessor failed is skipped too.
+Steps 01-04 read only the validated tables (and the appraisal outcomes the runner
+derives once), so the runner may execute them side by side; the brief comes last.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ class Step:
     name: str
     requires: tuple[str, ...]  # tables without which the notebook cannot say anything
     after: tuple[str, ...] = ()  # steps whose results it reads
+    last: bool = False  # runs once every step before it has ended (it reads whatever they wrote)
 
     @property
     def notebook(self) -> str:
@@ -34,7 +37,7 @@ STEPS: tuple[Step, ...] = (
     # service outcomes and the adoption dates; the appraisal metrics of the units are a section inside
     Step("04_rollout_evaluation", requires=("units", "rollout", "service_outcomes")),
     # the brief reads only results/ and figures/: it runs whatever the notebooks before it did
-    Step("05_policy_brief", requires=(), after=()),
+    Step("05_policy_brief", requires=(), after=(), last=True),
 )
 
 
