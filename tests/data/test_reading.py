@@ -18,6 +18,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl.styles import Font
 
 from analysis.data.reading import find_files, read_table
@@ -593,3 +595,27 @@ def test_tables_written_with_their_row_index_load_without_an_unknown_column(tmp_
     again = load_dataset(out)
     assert again.report.n_errors == 0 and again.report.n_warnings == 0
     assert len(again.tables["appraisals"]) == len(ds.tables["appraisals"])
+
+
+# --- trimming: the vectorised path equals str.strip cell by cell -------------------------------------
+
+_EVERY_SPACE = [chr(c) for c in range(0x3001) if chr(c).isspace()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(
+    _EVERY_SPACE + list("ab=+-@1 ") + ["\u00a0", "\u200b", "\x00", "𝄞", "é"]), max_size=8)), max_size=60))
+def test_strip_of_a_text_column_equals_strip_cell_by_cell(values):
+    from analysis.data.reading import _strip, _strip_one
+
+    got = _strip(pd.Series(values, dtype=object)).tolist()
+    assert got == [_strip_one(v) for v in values]
+
+
+def test_strip_keeps_cells_pyarrow_cannot_hold_and_non_text_cells():
+    from analysis.data.reading import _strip
+
+    odd = pd.Series([" a\ud800 ", None, "  "], dtype=object)  # a lone surrogate
+    assert _strip(odd).tolist() == ["a\ud800", None, None]
+    mixed = pd.Series([1.5, " x ", None], dtype=object)  # numbers from a workbook
+    assert _strip(mixed).tolist() == ["1.5", "x", None]
