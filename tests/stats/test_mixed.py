@@ -159,6 +159,19 @@ def test_iterative_solver_agrees_with_the_exact_one(shape):
         assert ratio.between(1 - 4 * reported - 1e-3, 1 + 4 * reported + 1e-3).all(), ratio.describe()
 
 
+def test_without_level_errors_the_components_and_effects_are_the_same_and_errors_absent():
+    df = crossed_data(400, 60, 9000, seed=7)
+    full = fit_crossed(df, "score", ["ratee", "rater"], ["aspect"], solver="iterative")
+    lean = fit_crossed(df, "score", ["ratee", "rater"], ["aspect"], solver="iterative", level_se=False)
+    pd.testing.assert_series_equal(lean.variance_components, full.variance_components, check_exact=True)
+    pd.testing.assert_series_equal(lean.fixed_effects, full.fixed_effects, check_exact=True)
+    for g in ("ratee", "rater"):
+        pd.testing.assert_series_equal(lean.random_effects[g]["estimate"], full.random_effects[g]["estimate"],
+                                       check_exact=True)
+        assert lean.random_effects[g]["se"].isna().all() and full.random_effects[g]["se"].notna().all()
+    assert lean.info["level_variances"].startswith("not computed")
+
+
 def team_360(teams=150, size=8, seed=1, cross=1) -> pd.DataFrame:
     """360 feedback within teams (each member rates most teammates), plus ``cross`` raters from the next
     team for every person, so that teams connect; half the teams homogeneous in true level."""

@@ -20,6 +20,7 @@ was typed (and gets the same pseudonym). Free text (names) is left as written.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 
@@ -29,6 +30,7 @@ import pandas as pd
 from analysis.core import codes, periods
 from analysis.data import nip
 from analysis.data.contract import Column, Table
+from analysis.data.distinct import Distinct
 from analysis.data.problems import shorten
 
 _BOOL = {
@@ -198,61 +200,83 @@ def parse_bool(values: pd.Series) -> pd.Series:
 
 def parse_column(table: Table, column: Column, values: pd.Series) -> tuple[pd.Series, pd.DataFrame]:
     """Typed values of one column, and the problems with cells that could not be read."""
+    typed, problems = parse_distinct(table, column, values)
+    return typed.column(), problems
+
+
+def parse_distinct(table: Table, column: Column, values: pd.Series) -> tuple[Distinct, pd.DataFrame]:
+    """``parse_column``, with the typed column as its distinct values and each cell's code.
+
+    Each distinct text is typed once (see ``distinct``) and its result given to every cell that
+    holds it; a cell that cannot be read is reported on its own row."""
+    cells = Distinct.of(values)
+    distinct = cells.values if column.kind == "text" else normalise_unicode(cells.values)
+    parsed, failing = _parse(column, distinct)
+    present = distinct.notna()
+    problems = [_failures(table.name, column.name, cells, distinct, present & missing, check, message)
+                for missing, check, message in failing]
+    problems = [p for p in problems if len(p)]
+    return dataclasses.replace(cells, values=parsed), pd.concat(problems) if problems else pd.DataFrame()
+
+
+def _failures(table: str, name: str, cells: Distinct, values: pd.Series, bad: pd.Series, check: str,
+              message: str) -> pd.DataFrame:
+    """A problem for each cell holding one of the ``bad`` values; each message quotes its cell
+    (``name "x" must be…``)."""
+    if not bad.any():
+        return pd.DataFrame()
+    rule = message[len(name) + 1:] if message.startswith(name + " ") else message
+    texts = pd.Series(None, index=values.index, dtype="object")
+    texts[bad] = [f'{name} "{shorten(v)}" {rule}' for v in values[bad]]
+    where = cells.spread_mask(bad)
+    return _problems(table, name, cells.index[where], cells.at(values, where), check,
+                     cells.at(texts, where).to_numpy())
+
+
+# a way a cell can fail: (which values failed, check, message)
+Failing = tuple[pd.Series, str, str]
+
+
+def _parse(column: Column, values: pd.Series) -> tuple[pd.Series, list[Failing]]:
+    """Typed values (of cells already in NFKC form, except free text), and how they can fail."""
     name, kind = column.name, column.kind
-    if kind != "text":
-        values = normalise_unicode(values)
-    present = values.notna()
-    empty = pd.DataFrame()
-
-    def failures(parsed_missing: pd.Series, check: str, message: str) -> pd.DataFrame:
-        """The cells that could not be read; each message quotes its cell (``name "x" must be…``)."""
-        bad = present & parsed_missing
-        if not bad.any():
-            return empty
-        rule = message[len(name) + 1:] if message.startswith(name + " ") else message
-        texts = [f'{name} "{shorten(v)}" {rule}' for v in values[bad]]
-        return _problems(table.name, name, values.index[bad], values[bad], check, texts)
-
     if kind in ("id", "text"):
-        return values.astype("object"), empty
+        return values.astype("object"), []
     if kind == "nip":
-        return nip.clean(values), empty
+        return nip.clean(values), []
     if kind == "key":
         if column.allow_star:
             star = values.astype("object").eq("*")
             keyed = codes.normalise_key(values)
-            return keyed.where(~star, "*"), empty
-        return codes.normalise_key(values), empty
+            return keyed.where(~star, "*"), []
+        return codes.normalise_key(values), []
     if kind == "competency":
-        return codes.normalise_competency_code(values), empty
+        return codes.normalise_competency_code(values), []
     if kind == "code":
         allowed = codes.CODE_LISTS[column.codes]
         parsed = codes.normalise(values, column.codes)
-        return parsed, failures(parsed.isna(), "unknown_code",
-                                f"{name} must be one of: {', '.join(allowed)}")
+        return parsed, [(parsed.isna(), "unknown_code", f"{name} must be one of: {', '.join(allowed)}")]
     if kind == "period":
         parsed = periods.normalise_periods(values)
-        return parsed, failures(parsed.isna(), "wrong_type",
-                                f"{name} must be a period such as 2024, 2024Q1, 2024S1 or 2024-03")
+        return parsed, [(parsed.isna(), "wrong_type",
+                         f"{name} must be a period such as 2024, 2024Q1, 2024S1 or 2024-03")]
     if kind == "period_or_date":
         parsed = adoption_periods(values)
-        return parsed, failures(parsed.isna(), "wrong_type",
-                                f"{name} must be a period such as 2024Q1 or 2024-03, or a date")
+        return parsed, [(parsed.isna(), "wrong_type",
+                         f"{name} must be a period such as 2024Q1 or 2024-03, or a date")]
     if kind in ("float", "money"):
         parsed = parse_number(values, money=kind == "money")
-        return parsed, failures(parsed.isna(), "wrong_type", f"{name} must be a number")
+        return parsed, [(parsed.isna(), "wrong_type", f"{name} must be a number")]
     if kind == "int":
         num = parse_number(values)
         not_int = num.notna() & (num != num.round())
         parsed = num.where(~not_int).round().astype("Int64")
-        probs = [failures(num.isna(), "wrong_type", f"{name} must be a whole number"),
-                 failures(not_int, "wrong_type", f"{name} must be a whole number, not a decimal")]
-        return parsed, pd.concat([p for p in probs if len(p)]) if any(len(p) for p in probs) else empty
+        return parsed, [(num.isna(), "wrong_type", f"{name} must be a whole number"),
+                        (not_int, "wrong_type", f"{name} must be a whole number, not a decimal")]
     if kind == "date":
         parsed = parse_date(values)
-        return parsed, failures(parsed.isna(), "wrong_type",
-                                f"{name} must be a date (YYYY-MM-DD or DD/MM/YYYY)")
+        return parsed, [(parsed.isna(), "wrong_type", f"{name} must be a date (YYYY-MM-DD or DD/MM/YYYY)")]
     if kind == "bool":
         parsed = parse_bool(values)
-        return parsed, failures(parsed.isna(), "wrong_type", f"{name} must be yes/no (ya/tidak, true/false, 1/0)")
+        return parsed, [(parsed.isna(), "wrong_type", f"{name} must be yes/no (ya/tidak, true/false, 1/0)")]
     raise ValueError(f"unknown column kind {kind}")

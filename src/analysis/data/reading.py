@@ -91,7 +91,10 @@ class ReadError(Exception):
 
 @dataclass
 class RawTable:
-    """A table as read: all cells text (or None), index = spreadsheet row number."""
+    """A table as read: all cells text (or None), index = spreadsheet row number.
+
+    A CSV's columns are Categoricals (each distinct text once, a missing cell NaN; see ``distinct``),
+    a workbook's or a Parquet file's are object columns with None for a missing cell."""
 
     name: str
     data: pd.DataFrame
@@ -331,11 +334,16 @@ def _read_csv(spec: Table, path: Path) -> RawTable:
         raise _too_many_cells(spec, path, header_idx + 2 + MAX_CELLS // max(width, 1), width)
     del parsed, head_lines
     problems: list[Problem] = []
+    # The parser reads UTF-8 bytes (the text's only copy meanwhile; it would encode a str itself).
+    encoded = text.encode("utf-8")
+    del text
     try:
+        # Each column as a Categorical: the parser keeps each distinct text once, and a code per
+        # cell, instead of one string per cell; trimming and typing then work on the distinct texts.
         df = pd.read_csv(
-            _io.StringIO(text), sep=sep, header=None, skiprows=header_idx, dtype=str,
+            _io.BytesIO(encoded), sep=sep, header=None, skiprows=header_idx, dtype="category",
             keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c",
-            quotechar='"', skipinitialspace=False,
+            quotechar='"', skipinitialspace=False, encoding="utf-8",
         )
         header = [str(v) for v in df.iloc[0].tolist()]
         body = df.iloc[1:]
@@ -344,8 +352,8 @@ def _read_csv(spec: Table, path: Path) -> RawTable:
     except pd.errors.ParserError as exc:
         # Rows of unequal length: the fast parser gives up, so read row by row.
         with _csv_fields_of_any_length():
-            header, body, problems = _read_ragged(spec, path, text, sep, header_idx, exc)
-    del text
+            header, body, problems = _read_ragged(spec, path, encoded.decode("utf-8"), sep, header_idx, exc)
+    del encoded
     table = _assemble(spec, path, header, body, header_idx + 1, "csv")
     table.encoding, table.separator = decoded.encoding, sep
     if decoded.other_lines:
@@ -883,7 +891,7 @@ def _assemble(spec: Table, path: Path, header: list[str], body: pd.DataFrame,
                 continue  # an unnamed, empty column is export debris, not data
             ignored.append(str(raw).strip() or f"(unnamed column {i + 1})")
     data = body[list(keep)].rename(columns=keep) if keep else pd.DataFrame(index=body.index)
-    data = data.apply(_strip) if len(data.columns) else data
+    data = pd.DataFrame({c: _strip(data[c]) for c in data.columns}, index=data.index) if len(data.columns) else data
     blank = data.isna().all(axis=1) if len(data.columns) else pd.Series(True, index=data.index)
     n_blank = int(blank.sum())
     data = data[~blank]
@@ -913,20 +921,36 @@ def _check_head_cells(spec: Table, path: Path, rows: list[tuple[int, list]], hea
 def _check_cell_lengths(spec: Table, path: Path, header: list, body: pd.DataFrame) -> None:
     """Every cell of the body against the cell limit (MAX_CELL_CHARS), whatever the format."""
     for i in range(body.shape[1]):
-        col = body[i].to_numpy(dtype=object)
-        present = pd.notna(col)
-        values = col[present]
-        if not len(values):
-            continue
-        try:  # cells are text by now
-            lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-        except TypeError:
-            lengths = np.fromiter(map(len, map(str, values)), dtype=np.int64, count=len(values))
-        over = np.flatnonzero(lengths > MAX_CELL_CHARS)
-        if len(over):
-            k = over[0]
-            row = int(body.index[present][k])
-            raise _cell_too_long(spec, path, row, _column_label(spec, header, i), int(lengths[k]), values[k])
+        long = _first_long_cell(body[i])
+        if long:
+            k, length, value = long
+            raise _cell_too_long(spec, path, int(body.index[k]), _column_label(spec, header, i), length, value)
+
+
+def _first_long_cell(column: pd.Series) -> tuple[int, int, object] | None:
+    """(position, length, text) of the first cell of a column over MAX_CELL_CHARS, or None."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        # each distinct text measured once, then the first cell that holds a long one (if any does:
+        # the header's text is among the categories of a CSV's column, and is checked as the header)
+        texts = column.cat.categories.to_numpy(dtype=object)
+        lengths = _lengths(texts)
+        codes = column.cat.codes.to_numpy()
+        cells = np.flatnonzero(np.isin(codes, np.flatnonzero(lengths > MAX_CELL_CHARS)))
+        return (int(cells[0]), int(lengths[codes[cells[0]]]), texts[codes[cells[0]]]) if len(cells) else None
+    col = column.to_numpy(dtype=object)
+    present = np.flatnonzero(pd.notna(col))
+    values = col[present]
+    lengths = _lengths(values)
+    over = np.flatnonzero(lengths > MAX_CELL_CHARS)
+    return (int(present[over[0]]), int(lengths[over[0]]), values[over[0]]) if len(over) else None
+
+
+def _lengths(values: np.ndarray) -> np.ndarray:
+    """Characters in each cell (cells are text by now; anything else as its text)."""
+    try:
+        return np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    except TypeError:
+        return np.fromiter(map(len, map(str, values)), dtype=np.int64, count=len(values))
 
 
 # Python's whitespace (str.isspace), as a regular-expression class for pyarrow (RE2)
@@ -937,9 +961,12 @@ _EDGE_SPACE = f"^[{_SPACE}]+|[{_SPACE}]+$"
 def _strip(s: pd.Series) -> pd.Series:
     """Cells without surrounding whitespace (non-breaking spaces included); '' becomes None.
 
-    Text columns (every CSV column) are trimmed in pyarrow, tens of millions of cells in seconds,
-    with exactly ``str.strip``'s notion of whitespace; other cells (numbers and dates from a
-    workbook) go through ``_strip_one``."""
+    A Categorical (a CSV's column) has its distinct texts trimmed (``_strip_distinct``). Text
+    columns are trimmed in pyarrow, tens of millions of cells in seconds, with exactly
+    ``str.strip``'s notion of whitespace; other cells (numbers and dates from a workbook) go
+    through ``_strip_one``."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return _strip_distinct(s)
     arr = _as_arrow_text(s)
     if arr is None:
         return pd.Series([_strip_one(v) for v in s.astype("object").to_numpy()], index=s.index, dtype="object")
@@ -947,6 +974,16 @@ def _strip(s: pd.Series) -> pd.Series:
     arr = pc.replace_substring_regex(arr, _EDGE_SPACE, "")
     arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
     return pd.Series(arr.to_numpy(zero_copy_only=False), index=s.index, dtype="object")
+
+
+def _strip_distinct(s: pd.Series) -> pd.Series:
+    """A Categorical with its distinct texts trimmed: cells whose texts become the same (``a`` and
+    `` a``) share one category, cells that become empty are missing."""
+    texts = _strip(pd.Series(s.cat.categories)).to_numpy(dtype=object)
+    new, distinct = pd.factorize(texts)  # a text that became None: -1, a missing cell
+    codes = np.append(new, -1)[s.cat.codes.to_numpy()]  # a missing cell (-1) stays -1
+    trimmed = pd.Categorical.from_codes(codes, categories=pd.Index(distinct, dtype="object"))
+    return pd.Series(trimmed, index=s.index, name=s.name)
 
 
 def _as_arrow_text(s: pd.Series) -> pa.Array | None:

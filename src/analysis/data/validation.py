@@ -20,11 +20,13 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.core import codes
 from analysis.data import nip, parsing, schemas
 from analysis.data.contract import REQUIRED_TABLES, TABLES, Table
+from analysis.data.distinct import Distinct
 from analysis.data.problems import Problem, ValidationReport, shorten
 from analysis.data.reading import RawTable, ReadError, find_files, read_table
 
@@ -87,19 +89,23 @@ def load_dataset(folder: Path | str) -> Dataset:
         raw[name] = table
 
     typed: dict[str, pd.DataFrame] = {}
+    # each typed column also as its distinct values and each row's code (see ``distinct``): the
+    # checks that look at one value at a time look at each distinct value once
+    cells: dict[str, dict[str, Distinct]] = {}
     for name, table in raw.items():
-        df = _type_table(TABLES[name], table, report)
-        if df is not None:
-            typed[name] = df
+        result = _type_table(TABLES[name], table, report)
+        if result is not None:
+            typed[name], cells[name] = result
 
-    _check_references(typed, report)
-    _set_aside(typed, report)
+    _check_references(typed, report, cells)
+    _set_aside(typed, report, cells)
     for name, df in typed.items():
         report.files[name]["rows_used"] = int(len(df))
     return Dataset(folder, typed, report)
 
 
-def _type_table(spec: Table, table: RawTable, report: ValidationReport) -> pd.DataFrame | None:
+def _type_table(spec: Table, table: RawTable, report: ValidationReport
+                ) -> tuple[pd.DataFrame, dict[str, Distinct]] | None:
     data = table.data
     fname = table.path.name
     for problem in table.problems:  # rows the reader could not match to the header
@@ -122,11 +128,13 @@ def _type_table(spec: Table, table: RawTable, report: ValidationReport) -> pd.Da
         return None
 
     typed = pd.DataFrame(index=data.index)
+    cells: dict[str, Distinct] = {}
     bad_cells: list[pd.DataFrame] = []
     for col in spec.columns:
         if col.name not in data.columns:
             continue
-        values, problems = parsing.parse_column(spec, col, data[col.name])
+        cells[col.name], problems = parsing.parse_distinct(spec, col, data[col.name])
+        values = cells[col.name].column()
         typed[col.name] = values
         if len(problems):
             report.add_frame(problems)
@@ -139,7 +147,7 @@ def _type_table(spec: Table, table: RawTable, report: ValidationReport) -> pd.Da
                     "column": col.name, "check": "missing_value", "value": None,
                     "message": f"{col.name} is empty; the row is kept and this value is treated as missing",
                 }))
-    schema_problems = schemas.check(spec, typed)
+    schema_problems = schemas.check(spec, typed, cells)
     if len(schema_problems) and bad_cells:
         # a cell that could not be read is already reported; do not report it again as empty
         seen = pd.concat(bad_cells)
@@ -151,7 +159,7 @@ def _type_table(spec: Table, table: RawTable, report: ValidationReport) -> pd.Da
     report.add_frame(_check_case_variants(spec, typed))
     for check in _TABLE_CHECKS.get(spec.name, ()):
         report.add_frame(check(typed))
-    return typed
+    return typed, cells
 
 
 def _check_case_variants(spec: Table, df: pd.DataFrame) -> pd.DataFrame:
@@ -314,7 +322,14 @@ _TABLE_CHECKS = {
 }
 
 
-def _check_references(typed: dict[str, pd.DataFrame], report: ValidationReport) -> None:
+def _dangling(column: Distinct, known: pd.Index) -> np.ndarray:
+    """The rows whose value is there but is not one of ``known`` (each distinct value looked up once)."""
+    values = column.values
+    return column.spread_mask(values.notna() & ~values.isin(known))
+
+
+def _check_references(typed: dict[str, pd.DataFrame], report: ValidationReport,
+                      cells: dict[str, dict[str, Distinct]]) -> None:
     for name, df in typed.items():
         for ref in TABLES[name].references:
             if ref.column not in df:
@@ -328,7 +343,7 @@ def _check_references(typed: dict[str, pd.DataFrame], report: ValidationReport) 
                 continue
             known = pd.Index(typed[ref.table][ref.target].dropna().unique())
             values = df[ref.column]
-            dangling = values.notna() & ~values.isin(known)
+            dangling = _dangling(cells[name][ref.column], known)
             if not dangling.any():
                 continue
             what = "the row is set aside" if ref.action == "exclude" else "the row is kept"
@@ -343,7 +358,8 @@ def _check_references(typed: dict[str, pd.DataFrame], report: ValidationReport) 
                                     values[dangling], msgs, ref.severity))
 
 
-def _set_aside(typed: dict[str, pd.DataFrame], report: ValidationReport) -> None:
+def _set_aside(typed: dict[str, pd.DataFrame], report: ValidationReport,
+               cells: dict[str, dict[str, Distinct]]) -> None:
     """Remove the rows that warnings set aside (they are named in the report)."""
     for name, df in list(typed.items()):
         drop = pd.Series(False, index=df.index)
@@ -351,6 +367,6 @@ def _set_aside(typed: dict[str, pd.DataFrame], report: ValidationReport) -> None
             if ref.action != "exclude" or ref.column not in df or ref.table not in typed:
                 continue
             known = pd.Index(typed[ref.table][ref.target].dropna().unique())
-            drop |= df[ref.column].notna() & ~df[ref.column].isin(known)
+            drop |= _dangling(cells[name][ref.column], known)
         if drop.any():
             typed[name] = df[~drop]

@@ -160,7 +160,7 @@ def _component_reliability(data: pd.DataFrame, fixed: list[str]) -> dict | None:
     # only the variance components are needed: the iterative solver gives them (to well within
     # 0.1%) without the exact evaluation of every conditional mean
     solver = "iterative" if data["rater_id"].nunique() > 1500 else "auto"
-    fit = fit_crossed(data, "score", ["ratee_id", "rater_id"], fixed, solver=solver)
+    fit = fit_crossed(data, "score", ["ratee_id", "rater_id"], fixed, solver=solver, level_se=False)
     vc = fit.variance_components
     k = float(data.groupby(["ratee_id", "period"])["rater_id"].nunique().mean())
     rel = reliability.reliability_from_components(vc["ratee_id"], vc["rater_id"], vc["residual"], k)

@@ -20,7 +20,7 @@ EXACT_MAX = 1500  # below this size of S the exact optimisation is cheaper than 
 def fit_crossed(data: pd.DataFrame, response: str, groups: list[str], fixed: list[str] | tuple = (),
                 method: str = "reml", solver: str = "auto", max_dense: int = 8000,
                 n_probes: int | None = None, tol: float = 1e-9, seed: int = 0,
-                threads: int | None = 1, conditional_sd: bool = False) -> CrossedFit:
+                threads: int | None = 1, conditional_sd: bool = False, level_se: bool = True) -> CrossedFit:
     """Fit ``response ~ fixed + (1|g) for g in groups`` by REML (default) or ML.
 
     Returns a :class:`CrossedFit` with ``variance_components`` (one per group and
@@ -40,17 +40,20 @@ def fit_crossed(data: pd.DataFrame, response: str, groups: list[str], fixed: lis
     ``n_probes`` (iterative solver): Hutchinson probes for the traces; by default 64, or 16
     when the other factors have more than 20,000 levels (the estimator's relative error
     falls with the number of levels too, and is reported in ``info["trace_rel_se"]``).
+    ``level_se=False`` (iterative solver): skip the prediction variances of the levels (``se`` and
+    ``cond_sd`` are then NaN), half the work of a fit whose variance components are all that is
+    needed, as for reliability.
     ``threads`` caps the BLAS threads (one by default: for matrices of this size extra
     threads mostly contend with each other and with other work; None = library default).
     """
     t0 = time.perf_counter()
     with threadpool_limits(limits=threads, user_api="blas"):
         return _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol, seed, t0,
-                    conditional_sd)
+                    conditional_sd, level_se)
 
 
 def _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol, seed, t0,
-         conditional_sd=False) -> CrossedFit:
+         conditional_sd=False, level_se=True) -> CrossedFit:
     method = method.lower()
     if method not in ("reml", "ml"):
         raise CrossedModelError("method must be 'reml' or 'ml'")
@@ -65,7 +68,8 @@ def _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol
     elif solver in ("iterative", "hybrid"):
         if n_probes is None:
             n_probes = 64 if sysm.R <= 20_000 else 16
-        theta, crit, pieces, nev, ok, info = optimise_iterative(sysm, reml, tol, n_probes, seed)
+        theta, crit, pieces, nev, ok, info = optimise_iterative(sysm, reml, tol, n_probes, seed,
+                                                                level_se or solver == "hybrid")
         if solver == "hybrid":
             # one exact evaluation at the optimum: exact criterion, conditional means and errors
             crit, _, pieces = criterion(sysm, theta, reml)

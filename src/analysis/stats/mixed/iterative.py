@@ -211,8 +211,9 @@ def _evaluate(sysm: System, theta: np.ndarray, probe_set: tuple, reml: bool, tol
     return pieces, extra
 
 
-def optimise_iterative(sysm: System, reml: bool, tol: float, n_probes: int, seed: int):
-    """EM fixed point of the REML/ML estimating equations, accelerated by SQUAREM."""
+def optimise_iterative(sysm: System, reml: bool, tol: float, n_probes: int, seed: int, level_se: bool = True):
+    """EM fixed point of the REML/ML estimating equations, accelerated by SQUAREM (and, with
+    ``level_se``, the prediction variances of the levels at the optimum)."""
 
     d, K = sysm.d, sysm.K
     probes = make_probes(sysm, n_probes, seed) if sysm.R else (np.zeros((0, 0)), [], set())
@@ -260,14 +261,19 @@ def optimise_iterative(sysm: System, reml: bool, tol: float, n_probes: int, seed
     theta = np.sqrt(gamma)
     pieces, extra = _evaluate(sysm, theta, probes, reml, solve_tol, warm)
     n_eval[0] += 1
-    cond, cond_se, how = level_variances(sysm, theta, seed=seed)
+    if level_se:
+        cond, cond_se, how = level_variances(sysm, theta, seed=seed)
+    else:
+        cond, cond_se = [np.full(q, np.nan) for q in sysm.q], None
+        how = "not computed (only the variance components were asked for)"
     pev = [c + (p - j) for c, p, j in zip(cond, extra["pev_unscaled"], extra["cond_unscaled"])]
     info = {
         "beta_cov_unscaled": extra["beta_cov_unscaled"],
         "pev_unscaled": pev,
         "cond_unscaled": cond,
         "level_variances": how,
-        "level_variance_rel_se": {g: _summary_rel_se(se, c) for g, se, c in zip(d.groups, cond_se, cond)},
+        "level_variance_rel_se": ({g: _summary_rel_se(se, c) for g, se, c in zip(d.groups, cond_se, cond)}
+                                  if level_se else None),
         "trace_rel_se": dict(zip(d.groups, extra["trace_rel_se"].tolist())),
         "n_probes": n_probes,
         "criterion_note": "not computed by the iterative solver",
