@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from analysis.raters import fairness
@@ -125,3 +127,29 @@ def test_clustered_fit_on_rows_with_repeated_labels_and_missing_values():
     twice.iloc[3, twice.columns.get_loc("rating_score")] = np.nan
     res = ols_clustered("rating_score ~ skp_score + C(period)", twice, "employee_id")
     assert res.nobs == 2 * len(d) - 1 and np.isfinite(res.bse).all()
+
+
+# --- the per-unit design is patsy's own --------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(6, 40), st.booleans(), st.booleans())
+def test_simple_design_is_the_matrix_patsy_builds(seed, n, stacked, holes):
+    import patsy
+
+    from analysis.stats.regression import simple_design
+
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({
+        "y": rng.normal(size=n), "female": rng.integers(0, 2, n).astype(float), "skp_score": rng.normal(80, 10, n),
+        "kind": rng.choice(["appraisal", "feedback"], n), "skp_band": rng.choice(["baik", "cukup", "sangat_baik"], n),
+        "kind_period": rng.choice(["appraisal_2023", "feedback_2024", "appraisal_2024"], n),
+        "period": rng.choice(["2023", "2024S1"], n)}, index=rng.permutation(n) + 7)
+    if holes:
+        d.loc[d.index[rng.random(n) < 0.2], "skp_band"] = None
+        d.loc[d.index[rng.random(n) < 0.1], "skp_score"] = np.nan
+    terms = (["female", "C(kind):skp_score", "C(skp_band)", "C(kind_period)"] if stacked
+             else ["female", "skp_score", "C(skp_band)", "C(period)"])
+    y, x = simple_design(d, "y", terms)
+    py, px = patsy.dmatrices("y ~ " + " + ".join(terms), d, return_type="dataframe")
+    pd.testing.assert_frame_equal(y, py, check_exact=True)
+    pd.testing.assert_frame_equal(x, px, check_exact=True)

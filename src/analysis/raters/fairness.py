@@ -35,7 +35,7 @@ from analysis.core.results import Results
 from analysis.outcomes import pp30, predikat
 from analysis.raters.spec import RATING_VALUE
 from analysis.stats.multitest import bh
-from analysis.stats.regression import inference_df, ols_clustered, t_critical
+from analysis.stats.regression import inference_df, ols_clustered, ols_clustered_design, simple_design, t_critical
 
 MIN_APPRAISALS = 50  # below this (or with fewer raters) group comparisons say nothing useful
 MIN_RATERS = 5
@@ -94,14 +94,18 @@ def fairness_data(outcomes: pd.DataFrame, employees: pd.DataFrame, targets: pd.D
     return df
 
 
-def _controls(data: pd.DataFrame) -> str:
+def _control_terms(data: pd.DataFrame) -> list[str]:
     """Achievement (linear, and by band where known) and period; the unit is absorbed."""
     parts = ["skp_score"]
     if "skp_band" in data and data["skp_band"].nunique() > 1:
         parts.append("C(skp_band)")
     if data["period"].nunique() > 1:
         parts.append("C(period)")
-    return " + ".join(parts)
+    return parts
+
+
+def _controls(data: pd.DataFrame) -> str:
+    return " + ".join(_control_terms(data))
 
 
 def group_differences(data: pd.DataFrame, outcome: str = "rating_score", alpha: float = 0.05) -> pd.DataFrame:
@@ -191,8 +195,12 @@ def unit_gender_gaps(data: pd.DataFrame, min_each: int = 8, fdr: float = 0.10,
             terms.append("C(skp_band)")
         if stacked["kind_period"].nunique() > 1:
             terms.append("C(kind_period)")
-        res = ols_clustered("y ~ " + " + ".join(terms), stacked, "employee_id")
-        plain = ols_clustered("rating_score ~ female + " + _controls(g), g, "employee_id")
+        # thousands of units: the design is built directly (patsy's own matrices, by test)
+        stacked = stacked.reset_index(drop=True)
+        res = ols_clustered_design(*simple_design(stacked, "y", terms), stacked, "employee_id")
+        g = g.reset_index(drop=True)
+        plain = ols_clustered_design(*simple_design(g, "rating_score", ["female", *_control_terms(g)]), g,
+                                     "employee_id")
         tcrit = t_critical(res, alpha)
         est, se = res.params["female"], res.bse["female"]
         rows.append(row | {"tested": True, "outcomes": len(parts), "estimate": est, "se": se,
