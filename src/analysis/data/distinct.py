@@ -8,6 +8,9 @@ give, because every rule looks at one cell at a time; the one rule that also loo
 the column (``parse_number``: does the column write decimal commas anywhere?) looks at which texts
 it holds, and those are the same.
 
+The checks after typing do the same where they look at one value at a time: missing values, ranges
+and duplicate keys (``schemas``), references between tables (``validation``).
+
 A cell of a reader's Categorical that is missing stands for ``None``, as it did when the reader
 returned object columns: the rules see ``None`` for it.
 """
@@ -48,7 +51,7 @@ class Distinct:
         used = np.bincount(codes[codes >= 0], minlength=len(texts)) > 0
         kept = texts[used]
         # old code -> new code; -1 (an empty cell) picks the last entry: the position of None
-        lookup = np.append(np.where(used, np.cumsum(used) - 1, -1), len(kept))
+        lookup = np.append(np.where(used, np.cumsum(used) - 1, -1), len(kept)).astype(_code_type(len(kept) + 1))
         values = pd.Series(np.append(kept, None), dtype=object, name=column.name)
         return cls(values, lookup[codes], column.index)
 
@@ -83,6 +86,11 @@ class Distinct:
         out = result.take(self.codes[cells])
         out.index = self.index[cells]
         return out
+
+
+def _code_type(n: int) -> type:
+    """The smallest integer type for codes 0 to n - 1 (and -1): a code per cell of millions of cells."""
+    return next(t for t in (np.int8, np.int16, np.int32, np.int64) if n <= np.iinfo(t).max)
 
 
 def _texts_and_none(column: pd.Series) -> bool:

@@ -94,7 +94,8 @@ class RawTable:
     """A table as read: all cells text (or None), index = spreadsheet row number.
 
     A CSV's columns are Categoricals (each distinct text once, a missing cell NaN; see ``distinct``),
-    a workbook's or a Parquet file's are object columns with None for a missing cell."""
+    or text columns in the rare file ``_parse_csv`` reads cell by cell; a workbook's or a Parquet
+    file's are object columns with None for a missing cell."""
 
     name: str
     data: pd.DataFrame
@@ -281,6 +282,16 @@ def _decode(raw: bytes, name: str, path: Path) -> _Decoded:
     return _Decoded("".join(texts), "cp1252", utf8, "UTF-8")
 
 
+def _first_lines(text: str, n: int) -> list[str]:
+    """``text.split("\n", n)[:n]`` without copying the rest of the text."""
+    end = -1
+    for _ in range(n):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text.split("\n")  # fewer than n lines
+    return text[:end].split("\n")[:n]
+
+
 @contextlib.contextmanager
 def _csv_fields_of_any_length():
     """csv refuses fields over 128 KiB (a header line with one is 'unreadable', the same field
@@ -297,15 +308,17 @@ def _read_csv(spec: Table, path: Path) -> RawTable:
     raw = path.read_bytes()
     decoded = _decode(raw, spec.name, path)
     del raw
-    text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
+    text = decoded.text
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     decoded.text = ""  # one copy of the text at a time
-    if not text.strip():
+    if not text or text.isspace():  # (not text.strip(), without copying the text)
         raise ReadError(Problem(spec.name, None, None, "empty_file", path.name,
                                 f"{path.name} has no content"))
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if n_lines > MAX_ROWS:
         raise _too_many_rows(spec, path)
-    head_lines = text.split("\n", HEADER_SCAN_ROWS)[:HEADER_SCAN_ROWS]
+    head_lines = _first_lines(text, HEADER_SCAN_ROWS)
     best: tuple[int, int, str] | None = None  # (matches, header index, separator)
     parsed: dict[str, list[list[str]]] = {}
     with _csv_fields_of_any_length():
@@ -338,13 +351,7 @@ def _read_csv(spec: Table, path: Path) -> RawTable:
     encoded = text.encode("utf-8")
     del text
     try:
-        # Each column as a Categorical: the parser keeps each distinct text once, and a code per
-        # cell, instead of one string per cell; trimming and typing then work on the distinct texts.
-        df = pd.read_csv(
-            _io.BytesIO(encoded), sep=sep, header=None, skiprows=header_idx, dtype="category",
-            keep_default_na=False, na_filter=False, skip_blank_lines=False, engine="c",
-            quotechar='"', skipinitialspace=False, encoding="utf-8",
-        )
+        df = _parse_csv(encoded, sep, header_idx)
         header = [str(v) for v in df.iloc[0].tolist()]
         body = df.iloc[1:]
         # spreadsheet row numbers: header on line header_idx+1, data right below
@@ -360,6 +367,32 @@ def _read_csv(spec: Table, path: Path) -> RawTable:
         table.encoding = f"{decoded.encoding}, some lines {decoded.other_encoding}"
     table.problems = problems + _mixed_encoding_problems(spec, path, table, decoded)
     return table
+
+
+# How the parser reads a CSV: every cell as the text it holds, nothing taken as missing.
+_CSV_OPTIONS = {"header": None, "keep_default_na": False, "na_filter": False, "skip_blank_lines": False,
+                "engine": "c", "quotechar": '"', "skipinitialspace": False}
+
+
+def _parse_csv(encoded: bytes, sep: str, skiprows: int) -> pd.DataFrame:
+    """The cells of a CSV (UTF-8 bytes) from line ``skiprows`` on, each column as a Categorical.
+
+    The parser keeps each distinct text of a column once, and a code per cell, instead of one
+    string per cell (millions): less memory, and trimming and typing then work on the distinct
+    texts. The cells are those ``dtype=str`` gives (a property test says so)."""
+    read = _io.BytesIO(encoded)
+    df = pd.read_csv(read, sep=sep, skiprows=skiprows, dtype="category", encoding="utf-8", **_CSV_OPTIONS)
+    if all(_text_categories(df[c]) for c in df.columns):
+        return df
+    # The parser takes a column whose every text is a number (a header among them: an unnamed or
+    # unknown column) as numbers, "01" as 1: read such a file as text, cell by cell.
+    read.seek(0)
+    return pd.read_csv(read, sep=sep, skiprows=skiprows, dtype=str, encoding="utf-8", **_CSV_OPTIONS)
+
+
+def _text_categories(column: pd.Series) -> bool:
+    categories = column.cat.categories
+    return isinstance(categories.dtype, pd.StringDtype) or pd.api.types.infer_dtype(categories) in ("string", "empty")
 
 
 def _mixed_encoding_problems(spec: Table, path: Path, table: RawTable, decoded: _Decoded) -> list[Problem]:
@@ -981,8 +1014,9 @@ def _strip_distinct(s: pd.Series) -> pd.Series:
     `` a``) share one category, cells that become empty are missing."""
     texts = _strip(pd.Series(s.cat.categories)).to_numpy(dtype=object)
     new, distinct = pd.factorize(texts)  # a text that became None: -1, a missing cell
-    codes = np.append(new, -1)[s.cat.codes.to_numpy()]  # a missing cell (-1) stays -1
-    trimmed = pd.Categorical.from_codes(codes, categories=pd.Index(distinct, dtype="object"))
+    codes = s.cat.codes.to_numpy()
+    codes = np.append(new, -1).astype(codes.dtype)[codes]  # a missing cell (-1) stays -1
+    trimmed = pd.Categorical.from_codes(codes, categories=pd.Index(distinct, dtype="object"), validate=False)
     return pd.Series(trimmed, index=s.index, name=s.name)
 
 

@@ -7,6 +7,7 @@ keys. Their failures are translated into report rows.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -92,27 +93,40 @@ def _passes(table: Table, data: pd.DataFrame, cells: dict[str, Distinct]) -> boo
     """Whether the table passes every check of its schema, found in a few passes over the columns.
 
     Pandera copies the table and checks it column by column, seconds for millions of rows; a table
-    is usually clean, and this says so first. It is never more lenient than the schema (a key with
-    two missing values is a duplicate here): when it says no, the schema runs and reports."""
+    is usually clean, and this says so first, looking at each distinct value once. It is never more
+    lenient than the schema (a key with two missing values is a duplicate here): when it says no,
+    the schema runs and reports."""
     present = [c for c in table.columns if c.name in data.columns]
+    columns = {c.name: cells.get(c.name) or Distinct(data[c.name], None, data.index) for c in present}
     for c in present:
-        values = data[c.name]
-        if c.missing == "error" and values.isna().any():
+        values = columns[c.name].values  # every value some row holds (and perhaps a missing one)
+        if c.missing == "error" and columns[c.name].spread_mask(values.isna()).any():
             return False
         filled = values.dropna()
         if c.min is not None and not (filled > c.min if c.min_exclusive else filled >= c.min).all():
             return False
         if c.max is not None and not (filled <= c.max).all():
             return False
-    # the keys as schema_for states them: one column unique, or the columns together
-    names = [c.name for c in present]
+    # the key as schema_for states it: one column unique, or the columns together
     key = list(table.key)
-    if len(key) == 1 and key[0] in names or len(key) > 1 and all(k in names for k in key):
-        groups = pd.DataFrame({k: cells[k].group_codes() if k in cells else pd.factorize(data[k])[0]
-                               for k in key}, index=data.index)
-        if groups.duplicated().any():
-            return False
+    if len(key) == 1 and key[0] in columns or len(key) > 1 and all(k in columns for k in key):
+        return not _repeats([columns[k].group_codes() for k in key])
     return True
+
+
+def _repeats(codes: list[np.ndarray]) -> bool:
+    """Whether two rows have the same codes in every column (codes from -1, as factorize gives)."""
+    combined = np.zeros(len(codes[0]), dtype=np.int64)
+    size = 1
+    for column in codes:
+        width = int(column.max(initial=-1)) + 2
+        if size * width >= 2**62:  # the combined numbers would overflow: number them afresh
+            combined = pd.factorize(combined)[0]
+            size = int(combined.max(initial=-1)) + 1
+        combined = combined * width + (column + 1)
+        size *= width
+    ordered = np.sort(combined)  # faster than hashing millions of numbers
+    return bool((ordered[1:] == ordered[:-1]).any())
 
 
 def _duplicate_messages(data: pd.DataFrame, key: list[str], rows: pd.Series) -> pd.DataFrame:

@@ -170,6 +170,8 @@ def _check_case_variants(spec: Table, df: pd.DataFrame) -> pd.DataFrame:
     ids = [c for c in spec.key if spec.column_map[c].kind == "id"]
     if not ids or not all(k in df for k in spec.key):
         return pd.DataFrame()
+    if not any(_has_case_variants(df[c]) for c in ids):
+        return pd.DataFrame()  # no two identifiers differ only in case, so no key does
     sub = df[list(spec.key)].dropna()
     if sub.empty:
         return pd.DataFrame()
@@ -197,6 +199,12 @@ def _check_case_variants(spec: Table, df: pd.DataFrame) -> pd.DataFrame:
             + (" …" if len(others) > 10 else "") + "): identifiers that differ only in case are taken to "
             "be the same; write them the same way")
     return _frame(spec.name, group.index, column, "id_case_variant", original[group.index], messages)
+
+
+def _has_case_variants(values: pd.Series) -> bool:
+    """Whether two of the distinct identifiers of a column differ only in case."""
+    texts = {str(v) for v in pd.unique(values.dropna())}
+    return len({t.casefold() for t in texts}) < len(texts)
 
 
 def _frame(table: str, rows: pd.Index, column: str, check: str, values, messages,
