@@ -9,6 +9,8 @@ STAMP    := $(VENV)/.installed
 SAMPLE   := data/sample
 PARAMS   ?= params/default.yaml
 PYTEST_ARGS ?=
+# test processes (pytest-xdist): one per logical CPU; TEST_WORKERS=0 runs in this process only
+TEST_WORKERS ?= logical
 
 .PHONY: setup sample run test lab clean help
 
@@ -37,7 +39,7 @@ run: setup sample
 	$(BIN)/workbench run --params $(PARAMS)
 
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks --MappingKernelManager.default_kernel_name=$(KERNEL)

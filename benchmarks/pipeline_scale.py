@@ -120,7 +120,8 @@ def growth(records: list[dict]) -> dict[str, float | None]:
         ta, tb = a["steps"].get(step), b["steps"].get(step)
         out[step] = (round(math.log(tb / ta) / math.log(b["employees"] / a["employees"]), 2)
                      if ta and tb and ta > 0.5 else None)
-    out["total"] = round(math.log(b["total_seconds"] / a["total_seconds"]) / math.log(b["employees"] / a["employees"]), 2)
+    size_ratio = math.log(b["employees"] / a["employees"])
+    out["total"] = round(math.log(b["total_seconds"] / a["total_seconds"]) / size_ratio, 2)
     return out
 
 

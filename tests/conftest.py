@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -32,15 +33,25 @@ DEFAULT = ROOT / "params" / "default.yaml"
 
 
 @pytest.fixture(scope="session")
-def sample_run(tmp_path_factory):
-    """The whole pipeline on a generated regional government: (run folder, truth, tables)."""
+def sample_run(tmp_path_factory, worker_id):
+    """The whole pipeline on a generated regional government: (run folder, truth, tables).
+
+    Built once for the whole test session: with pytest-xdist the first worker to need it runs the
+    pipeline under a file lock in the folder the workers share, the others wait and use that run."""
     os.environ["WORKBENCH_PSEUDONYM_KEY"] = TEST_KEY
-    base = tmp_path_factory.mktemp("sample")
-    tables, truth = generate(SynthConfig(employees=1500, seed=7))
-    write(tables, truth, base / "data")
-    res = run_pipeline(DEFAULT, data=base / "data", out_root=base / "out", echo=lambda m: None)
-    assert res.exit_code == 0, res.message
-    return res.run_dir, truth, tables
+    tables, truth = generate(SynthConfig(employees=1500, seed=7))  # deterministic: the same in every worker
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    base = shared / "sample_run"
+    with open(shared / "sample_run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        done = base / "run_dir.txt"
+        if not done.exists():
+            write(tables, truth, base / "data")
+            res = run_pipeline(DEFAULT, data=base / "data", out_root=base / "out", echo=lambda m: None)
+            assert res.exit_code == 0, res.message
+            done.write_text(str(res.run_dir))
+        run_dir = Path(done.read_text())
+    return run_dir, truth, tables
 
 
 @pytest.fixture(scope="session")

@@ -136,12 +136,12 @@ def _slow_clean(values: pd.Series) -> pd.Series:
                                            "'19850315 201001 1 001", "19850315-201001-1-001"])), max_size=40))
 def test_clean_in_pyarrow_equals_clean_in_python(values):
     s = pd.Series(values, dtype=object)
-    assert nip._clean_ascii(s) is not None
+    assert nip.clean_ascii(s) is not None
     assert nip.clean(s).tolist() == _slow_clean(s).tolist()
 
 
 def test_clean_of_non_ascii_or_numbers_takes_the_python_path():
     s = pd.Series(["١٩٨٥٠٣١٥ 201001 1 001", None], dtype=object)  # Arabic-Indic digits
-    assert nip._clean_ascii(s) is None and nip.clean(s).tolist() == _slow_clean(s).tolist()
+    assert nip.clean_ascii(s) is None and nip.clean(s).tolist() == _slow_clean(s).tolist()
     n = pd.Series([198503152010011001, None], dtype=object)
-    assert nip._clean_ascii(n) is None and nip.clean(n).tolist() == _slow_clean(n).tolist()
+    assert nip.clean_ascii(n) is None and nip.clean(n).tolist() == _slow_clean(n).tolist()

@@ -606,16 +606,16 @@ _EVERY_SPACE = [chr(c) for c in range(0x3001) if chr(c).isspace()]
 @given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(
     _EVERY_SPACE + list("ab=+-@1 ") + ["\u00a0", "\u200b", "\x00", "𝄞", "é"]), max_size=8)), max_size=60))
 def test_strip_of_a_text_column_equals_strip_cell_by_cell(values):
-    from analysis.data.reading import _strip, _strip_one
+    from analysis.data.reading import strip_cell, strip_column
 
-    got = _strip(pd.Series(values, dtype=object)).tolist()
-    assert got == [_strip_one(v) for v in values]
+    got = strip_column(pd.Series(values, dtype=object)).tolist()
+    assert got == [strip_cell(v) for v in values]
 
 
 def test_strip_keeps_cells_pyarrow_cannot_hold_and_non_text_cells():
-    from analysis.data.reading import _strip
+    from analysis.data.reading import strip_column
 
     odd = pd.Series([" a\ud800 ", None, "  "], dtype=object)  # a lone surrogate
-    assert _strip(odd).tolist() == ["a\ud800", None, None]
+    assert strip_column(odd).tolist() == ["a\ud800", None, None]
     mixed = pd.Series([1.5, " x ", None], dtype=object)  # numbers from a workbook
-    assert _strip(mixed).tolist() == ["1.5", "x", None]
+    assert strip_column(mixed).tolist() == ["1.5", "x", None]

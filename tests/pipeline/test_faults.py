@@ -121,12 +121,19 @@ def test_with_wait_the_second_run_waits_for_the_first(tmp_path, dataset, fake_no
 def test_signal_while_waiting_for_the_folder_exits_130_writing_nothing(tmp_path, dataset, fake_notebooks):
     out = tmp_path / "out"
     fd = hold_lock(out)
-    timer = threading.Timer(0.3, os.kill, args=(os.getpid(), signal.SIGTERM))
-    timer.start()
+
+    class SignalWhenWaiting(Echo):  # the signal comes once the run waits (not before its handler is set)
+        def __call__(self, message: str) -> None:
+            super().__call__(message)
+            if message.startswith("Waiting for the run"):
+                threading.Timer(0.2, os.kill, args=(os.getpid(), signal.SIGTERM)).start()
+
+    echo = SignalWhenWaiting()
     try:
-        res, _ = run(tmp_path, dataset, wait=True)
+        res = run_pipeline(DEFAULT, data=dataset, echo=echo, out_root=out, only="01", wait=True)
     finally:
         os.close(fd)
+    assert "Traceback" not in echo.text
     assert res.exit_code == 130 and res.run_dir is None and folders(out) == []
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the runner's handler is gone again
 

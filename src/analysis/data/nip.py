@@ -43,7 +43,7 @@ _EXCEL_NUMBER_RE2 = f"^[{_ASCII_SPACE}]*(?:[0-9]+(?:\\.[0-9]+)?[eE]\\+[0-9]+|[0-
 def clean(values: pd.Series) -> pd.Series:
     """Strip spaces, dots and dashes used as separators, and an Excel text apostrophe."""
     s = values.astype("object")
-    fast = _clean_ascii(s)
+    fast = clean_ascii(s)
     if fast is not None:
         return fast
     mask = s.notna()
@@ -55,7 +55,7 @@ def clean(values: pd.Series) -> pd.Series:
     return out
 
 
-def _clean_ascii(s: pd.Series) -> pd.Series | None:
+def clean_ascii(s: pd.Series) -> pd.Series | None:
     """``clean`` in pyarrow for a column of ASCII text (millions of NIPs in a second); None otherwise."""
     values = s.to_numpy()
     if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):

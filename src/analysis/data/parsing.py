@@ -42,7 +42,7 @@ _THOUSANDS_DOTS = r"^-?\d{1,3}(?:\.\d{3})+$"
 _THOUSANDS_COMMAS = r"^-?\d{1,3}(?:,\d{3})+$"
 
 
-def _problems(table: str, column: str, rows: pd.Index, values: pd.Series, check: str,
+def problem_rows(table: str, column: str, rows: pd.Index, values: pd.Series, check: str,
               message: str, severity: str = "error") -> pd.DataFrame:
     return pd.DataFrame({
         "severity": severity, "table": table, "row": rows.to_numpy(), "column": column,
@@ -229,7 +229,7 @@ def _failures(table: str, name: str, cells: Distinct, values: pd.Series, bad: pd
     texts = pd.Series(None, index=values.index, dtype="object")
     texts[bad] = [f'{name} "{shorten(v)}" {rule}' for v in values[bad]]
     where = cells.spread_mask(bad)
-    return _problems(table, name, cells.index[where], cells.at(values, where), check,
+    return problem_rows(table, name, cells.index[where], cells.at(values, where), check,
                      cells.at(texts, where).to_numpy())
 
 

@@ -94,7 +94,7 @@ class RawTable:
     """A table as read: all cells text (or None), index = spreadsheet row number.
 
     A CSV's columns are Categoricals (each distinct text once, a missing cell NaN; see ``distinct``),
-    or text columns in the rare file ``_parse_csv`` reads cell by cell; a workbook's or a Parquet
+    or text columns in the rare file ``parse_csv`` reads cell by cell; a workbook's or a Parquet
     file's are object columns with None for a missing cell."""
 
     name: str
@@ -282,7 +282,7 @@ def _decode(raw: bytes, name: str, path: Path) -> _Decoded:
     return _Decoded("".join(texts), "cp1252", utf8, "UTF-8")
 
 
-def _first_lines(text: str, n: int) -> list[str]:
+def first_lines(text: str, n: int) -> list[str]:
     """``text.split("\n", n)[:n]`` without copying the rest of the text."""
     end = -1
     for _ in range(n):
@@ -318,7 +318,7 @@ def _read_csv(spec: Table, path: Path) -> RawTable:
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if n_lines > MAX_ROWS:
         raise _too_many_rows(spec, path)
-    head_lines = _first_lines(text, HEADER_SCAN_ROWS)
+    head_lines = first_lines(text, HEADER_SCAN_ROWS)
     best: tuple[int, int, str] | None = None  # (matches, header index, separator)
     parsed: dict[str, list[list[str]]] = {}
     with _csv_fields_of_any_length():
@@ -351,7 +351,7 @@ def _read_csv(spec: Table, path: Path) -> RawTable:
     encoded = text.encode("utf-8")
     del text
     try:
-        df = _parse_csv(encoded, sep, header_idx)
+        df = parse_csv(encoded, sep, header_idx)
         header = [str(v) for v in df.iloc[0].tolist()]
         body = df.iloc[1:]
         # spreadsheet row numbers: header on line header_idx+1, data right below
@@ -361,7 +361,7 @@ def _read_csv(spec: Table, path: Path) -> RawTable:
         with _csv_fields_of_any_length():
             header, body, problems = _read_ragged(spec, path, encoded.decode("utf-8"), sep, header_idx, exc)
     del encoded
-    table = _assemble(spec, path, header, body, header_idx + 1, "csv")
+    table = assemble_table(spec, path, header, body, header_idx + 1, "csv")
     table.encoding, table.separator = decoded.encoding, sep
     if decoded.other_lines:
         table.encoding = f"{decoded.encoding}, some lines {decoded.other_encoding}"
@@ -370,24 +370,24 @@ def _read_csv(spec: Table, path: Path) -> RawTable:
 
 
 # How the parser reads a CSV: every cell as the text it holds, nothing taken as missing.
-_CSV_OPTIONS = {"header": None, "keep_default_na": False, "na_filter": False, "skip_blank_lines": False,
+CSV_OPTIONS = {"header": None, "keep_default_na": False, "na_filter": False, "skip_blank_lines": False,
                 "engine": "c", "quotechar": '"', "skipinitialspace": False}
 
 
-def _parse_csv(encoded: bytes, sep: str, skiprows: int) -> pd.DataFrame:
+def parse_csv(encoded: bytes, sep: str, skiprows: int) -> pd.DataFrame:
     """The cells of a CSV (UTF-8 bytes) from line ``skiprows`` on, each column as a Categorical.
 
     The parser keeps each distinct text of a column once, and a code per cell, instead of one
     string per cell (millions): less memory, and trimming and typing then work on the distinct
     texts. The cells are those ``dtype=str`` gives (a property test says so)."""
     read = _io.BytesIO(encoded)
-    df = pd.read_csv(read, sep=sep, skiprows=skiprows, dtype="category", encoding="utf-8", **_CSV_OPTIONS)
+    df = pd.read_csv(read, sep=sep, skiprows=skiprows, dtype="category", encoding="utf-8", **CSV_OPTIONS)
     if all(_text_categories(df[c]) for c in df.columns):
         return df
     # The parser takes a column whose every text is a number (a header among them: an unnamed or
     # unknown column) as numbers, "01" as 1: read such a file as text, cell by cell.
     read.seek(0)
-    return pd.read_csv(read, sep=sep, skiprows=skiprows, dtype=str, encoding="utf-8", **_CSV_OPTIONS)
+    return pd.read_csv(read, sep=sep, skiprows=skiprows, dtype=str, encoding="utf-8", **CSV_OPTIONS)
 
 
 def _text_categories(column: pd.Series) -> bool:
@@ -776,7 +776,7 @@ def _read_xlsx(spec: Table, path: Path) -> RawTable:
     body = pd.DataFrame([rows[r] + [None] * (width - len(rows[r])) for r in numbers],
                         columns=range(width), dtype="object")
     body.index = pd.Index(numbers, dtype="int64")
-    table = _assemble(spec, path, header, body, header_row, "xlsx")
+    table = assemble_table(spec, path, header, body, header_row, "xlsx")
     table.separator = f"sheet {sheet}"
     return table
 
@@ -862,7 +862,7 @@ def _read_parquet(spec: Table, path: Path) -> RawTable:
     body = pd.DataFrame({i: df.iloc[:, i].map(_cell_text) if df.iloc[:, i].dtype == object
                          else _typed_to_text(df.iloc[:, i]) for i in range(df.shape[1])})
     body.index = pd.RangeIndex(2, 2 + len(body))
-    return _assemble(spec, path, header, body, 1, "parquet")
+    return assemble_table(spec, path, header, body, 1, "parquet")
 
 
 def _typed_to_text(s: pd.Series) -> pd.Series:
@@ -902,7 +902,7 @@ def _no_header(spec: Table, path: Path) -> Problem:
                    f"({', '.join(spec.required_columns)}) in the first {HEADER_SCAN_ROWS} rows")
 
 
-def _assemble(spec: Table, path: Path, header: list[str], body: pd.DataFrame,
+def assemble_table(spec: Table, path: Path, header: list[str], body: pd.DataFrame,
               header_row: int, fmt: str) -> RawTable:
     """Name columns, drop blank rows and empty unnamed columns, strip whitespace."""
     body = body.copy()
@@ -920,11 +920,12 @@ def _assemble(spec: Table, path: Path, header: list[str], body: pd.DataFrame,
                                         f"{path.name}: column {name} appears twice in the header"))
             keep[i] = name
         elif i < body.shape[1]:
-            if not str(raw or "").strip() and _strip(body[i]).isna().all():
+            if not str(raw or "").strip() and strip_column(body[i]).isna().all():
                 continue  # an unnamed, empty column is export debris, not data
             ignored.append(str(raw).strip() or f"(unnamed column {i + 1})")
     data = body[list(keep)].rename(columns=keep) if keep else pd.DataFrame(index=body.index)
-    data = pd.DataFrame({c: _strip(data[c]) for c in data.columns}, index=data.index) if len(data.columns) else data
+    if len(data.columns):
+        data = pd.DataFrame({c: strip_column(data[c]) for c in data.columns}, index=data.index)
     blank = data.isna().all(axis=1) if len(data.columns) else pd.Series(True, index=data.index)
     n_blank = int(blank.sum())
     data = data[~blank]
@@ -954,13 +955,13 @@ def _check_head_cells(spec: Table, path: Path, rows: list[tuple[int, list]], hea
 def _check_cell_lengths(spec: Table, path: Path, header: list, body: pd.DataFrame) -> None:
     """Every cell of the body against the cell limit (MAX_CELL_CHARS), whatever the format."""
     for i in range(body.shape[1]):
-        long = _first_long_cell(body[i])
+        long = first_long_cell(body[i])
         if long:
             k, length, value = long
             raise _cell_too_long(spec, path, int(body.index[k]), _column_label(spec, header, i), length, value)
 
 
-def _first_long_cell(column: pd.Series) -> tuple[int, int, object] | None:
+def first_long_cell(column: pd.Series) -> tuple[int, int, object] | None:
     """(position, length, text) of the first cell of a column over MAX_CELL_CHARS, or None."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         # each distinct text measured once, then the first cell that holds a long one (if any does:
@@ -991,18 +992,18 @@ _SPACE = "".join(f"\\x{{{c:x}}}" for c in range(0x3001) if chr(c).isspace())
 _EDGE_SPACE = f"^[{_SPACE}]+|[{_SPACE}]+$"
 
 
-def _strip(s: pd.Series) -> pd.Series:
+def strip_column(s: pd.Series) -> pd.Series:
     """Cells without surrounding whitespace (non-breaking spaces included); '' becomes None.
 
     A Categorical (a CSV's column) has its distinct texts trimmed (``_strip_distinct``). Text
     columns are trimmed in pyarrow, tens of millions of cells in seconds, with exactly
     ``str.strip``'s notion of whitespace; other cells (numbers and dates from a workbook) go
-    through ``_strip_one``."""
+    through ``strip_cell``."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         return _strip_distinct(s)
     arr = _as_arrow_text(s)
     if arr is None:
-        return pd.Series([_strip_one(v) for v in s.astype("object").to_numpy()], index=s.index, dtype="object")
+        return pd.Series([strip_cell(v) for v in s.astype("object").to_numpy()], index=s.index, dtype="object")
     arr = pc.replace_substring(arr, "\u00a0", " ")
     arr = pc.replace_substring_regex(arr, _EDGE_SPACE, "")
     arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
@@ -1012,7 +1013,7 @@ def _strip(s: pd.Series) -> pd.Series:
 def _strip_distinct(s: pd.Series) -> pd.Series:
     """A Categorical with its distinct texts trimmed: cells whose texts become the same (``a`` and
     `` a``) share one category, cells that become empty are missing."""
-    texts = _strip(pd.Series(s.cat.categories)).to_numpy(dtype=object)
+    texts = strip_column(pd.Series(s.cat.categories)).to_numpy(dtype=object)
     new, distinct = pd.factorize(texts)  # a text that became None: -1, a missing cell
     codes = s.cat.codes.to_numpy()
     codes = np.append(new, -1).astype(codes.dtype)[codes]  # a missing cell (-1) stays -1
@@ -1034,7 +1035,7 @@ def _as_arrow_text(s: pd.Series) -> pa.Array | None:
         return None
 
 
-def _strip_one(v: object) -> str | None:
+def strip_cell(v: object) -> str | None:
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return None
     text = str(v).replace("\u00a0", " ").strip()

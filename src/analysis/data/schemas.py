@@ -53,7 +53,7 @@ def check(table: Table, data: pd.DataFrame, cells: dict[str, Distinct] | None = 
 
     ``cells``, the columns as distinct values and codes (see ``distinct``), make the test for
     duplicate keys fast."""
-    if _passes(table, data, cells or {}):
+    if passes_checks(table, data, cells or {}):
         return pd.DataFrame()
     schema = schema_for(table, list(data.columns))
     try:
@@ -89,7 +89,7 @@ def check(table: Table, data: pd.DataFrame, cells: dict[str, Distinct] | None = 
     return out.reset_index(drop=True)
 
 
-def _passes(table: Table, data: pd.DataFrame, cells: dict[str, Distinct]) -> bool:
+def passes_checks(table: Table, data: pd.DataFrame, cells: dict[str, Distinct]) -> bool:
     """Whether the table passes every check of its schema, found in a few passes over the columns.
 
     Pandera copies the table and checks it column by column, seconds for millions of rows; a table
@@ -110,11 +110,11 @@ def _passes(table: Table, data: pd.DataFrame, cells: dict[str, Distinct]) -> boo
     # the key as schema_for states it: one column unique, or the columns together
     key = list(table.key)
     if len(key) == 1 and key[0] in columns or len(key) > 1 and all(k in columns for k in key):
-        return not _repeats([columns[k].group_codes() for k in key])
+        return not key_repeats([columns[k].group_codes() for k in key])
     return True
 
 
-def _repeats(codes: list[np.ndarray]) -> bool:
+def key_repeats(codes: list[np.ndarray]) -> bool:
     """Whether two rows have the same codes in every column (codes from -1, as factorize gives)."""
     combined = np.zeros(len(codes[0]), dtype=np.int64)
     size = 1

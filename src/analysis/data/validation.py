@@ -156,13 +156,13 @@ def _type_table(spec: Table, table: RawTable, report: ValidationReport
                 for r, c, chk in zip(schema_problems["row"], schema_problems["column"], schema_problems["check"])]
         schema_problems = schema_problems[keep]
     report.add_frame(schema_problems)
-    report.add_frame(_check_case_variants(spec, typed))
+    report.add_frame(check_case_variants(spec, typed))
     for check in _TABLE_CHECKS.get(spec.name, ()):
         report.add_frame(check(typed))
     return typed, cells
 
 
-def _check_case_variants(spec: Table, df: pd.DataFrame) -> pd.DataFrame:
+def check_case_variants(spec: Table, df: pd.DataFrame) -> pd.DataFrame:
     """Keys whose identifiers differ only in case (``U0001`` and ``u0001``): each row, naming the others.
 
     Taken as the same thing written two ways, not as two: an error, so that one of them is corrected.
@@ -330,7 +330,7 @@ _TABLE_CHECKS = {
 }
 
 
-def _dangling(column: Distinct, known: pd.Index) -> np.ndarray:
+def unknown_values(column: Distinct, known: pd.Index) -> np.ndarray:
     """The rows whose value is there but is not one of ``known`` (each distinct value looked up once)."""
     values = column.values
     return column.spread_mask(values.notna() & ~values.isin(known))
@@ -351,7 +351,7 @@ def _check_references(typed: dict[str, pd.DataFrame], report: ValidationReport,
                 continue
             known = pd.Index(typed[ref.table][ref.target].dropna().unique())
             values = df[ref.column]
-            dangling = _dangling(cells[name][ref.column], known)
+            dangling = unknown_values(cells[name][ref.column], known)
             if not dangling.any():
                 continue
             what = "the row is set aside" if ref.action == "exclude" else "the row is kept"
@@ -375,6 +375,6 @@ def _set_aside(typed: dict[str, pd.DataFrame], report: ValidationReport,
             if ref.action != "exclude" or ref.column not in df or ref.table not in typed:
                 continue
             known = pd.Index(typed[ref.table][ref.target].dropna().unique())
-            drop |= _dangling(cells[name][ref.column], known)
+            drop |= unknown_values(cells[name][ref.column], known)
         if drop.any():
             typed[name] = df[~drop]

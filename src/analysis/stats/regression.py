@@ -37,9 +37,9 @@ def simple_design(data: pd.DataFrame, response: str, terms: list[str]) -> tuple[
 
     Terms: ``col`` (numeric), ``C(col)`` (treatment coding, the first sorted level the reference)
     and ``C(col):num`` (one slope of ``num`` per level of ``col``). As patsy does: the levels are those
-    of every row, then rows with a missing value in a used column are dropped; the columns are the intercept, the categorical-only terms,
-    then the terms with a numeric factor, each group in formula order. Equal to patsy's matrices,
-    names and values, by test."""
+    of every row, then rows with a missing value in a used column are dropped; the columns are the
+    intercept, the categorical-only terms, then the terms with a numeric factor, each group in formula
+    order. Equal to patsy's matrices, names and values, by test."""
     used = [response]
     for t in terms:
         used += [p.removeprefix("C(").removesuffix(")") for p in t.split(":")]
