@@ -153,3 +153,36 @@ def test_simple_design_is_the_matrix_patsy_builds(seed, n, stacked, holes):
     py, px = patsy.dmatrices("y ~ " + " + ".join(terms), d, return_type="dataframe")
     pd.testing.assert_frame_equal(y, py, check_exact=True)
     pd.testing.assert_frame_equal(x, px, check_exact=True)
+
+
+def _cr2_one_cluster_at_a_time(x, resid, groups, fe=None):
+    """The CR2 covariance as first written: a loop over clusters (the reference for the stacked one)."""
+    bread = np.linalg.pinv(x.T @ x)
+    fe_size = np.bincount(fe).astype(float) if fe is not None else None
+    order = np.argsort(groups, kind="stable")
+    cuts = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0, True])
+    meat = np.zeros((x.shape[1], x.shape[1]))
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        idx = order[a:b]
+        xg = x[idx]
+        h = xg @ bread @ xg.T
+        if fe is not None:
+            same = fe[idx][:, None] == fe[idx][None, :]
+            h = h + same / fe_size[fe[idx]][None, :]
+        w, v = np.linalg.eigh(np.eye(len(idx)) - h)
+        inv_sqrt = (v * np.where(w > 1e-10, 1.0 / np.sqrt(np.clip(w, 1e-10, None)), 0.0)) @ v.T
+        u = xg.T @ (inv_sqrt @ resid[idx])
+        meat += np.outer(u, u)
+    return bread @ meat @ bread
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(20, 600), st.integers(1, 7), st.booleans())
+def test_cr2_in_stacks_equals_cr2_one_cluster_at_a_time_to_the_last_bit(seed, n, p, absorbed):
+    from analysis.stats.regression import cr2_covariance
+
+    rng = np.random.default_rng(seed)
+    x, resid = rng.normal(size=(n, p)), rng.normal(size=n)
+    groups = rng.integers(0, max(2, n // rng.integers(1, 6)), n)
+    fe = rng.integers(0, 12, n) if absorbed else None
+    assert np.array_equal(cr2_covariance(x, resid, groups, fe), _cr2_one_cluster_at_a_time(x, resid, groups, fe))
