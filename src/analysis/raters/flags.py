@@ -342,7 +342,8 @@ def flags_by_unit(leniency: pd.DataFrame, flagged: pd.DataFrame, unit_of: pd.Ser
     by_unit = eligible.groupby("unit_id").size().rename("n").to_frame()
     for kind in KINDS:
         ids = set(flagged.loc[flagged["kind"] == kind, "rater_id"])
-        by_unit[f"n_{kind}"] = eligible.groupby("unit_id").apply(lambda g, ids=ids: int(g.index.isin(ids).sum()))
+        hit = pd.Series(eligible.index.isin(ids).astype(int), index=eligible.index)
+        by_unit[f"n_{kind}"] = hit.groupby(eligible["unit_id"]).sum()
     return by_unit.reset_index().merge(units[["unit_id", "region"]], on="unit_id", how="left")
 
 

@@ -61,8 +61,8 @@ def appraisal_panel(out: pd.DataFrame, org_ratings: pd.DataFrame | None, rollout
     ``out`` is ``outcomes.predikat.appraisal_outcomes(...)``, computed once per run.
     """
     g = out.groupby(["unit_id", "period"])
-    metrics = pd.DataFrame({"n": g.size(), "share_sangat_baik": g["predikat"].apply(
-        lambda p: float((p == "sangat_baik").mean()))}).reset_index()
+    top = (out["predikat"] == "sangat_baik").groupby([out["unit_id"], out["period"]])
+    metrics = pd.DataFrame({"n": g.size(), "share_sangat_baik": top.mean()}).reset_index()
     notes = []
     small = metrics["n"] < min_employees
     if small.any():
