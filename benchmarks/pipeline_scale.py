@@ -51,10 +51,12 @@ def commit() -> str:
 
 
 class PeakRSS:
-    """The largest summed RSS of a process and its descendants while it runs."""
+    """The largest summed memory of a process and its descendants while it runs: resident set (RSS,
+    which counts pages shared by forked workers once per process) and, where the system reports
+    it, proportional set (PSS, shared pages split among their processes: the memory really used)."""
 
     def __init__(self, pid: int):
-        self.proc, self.peak, self._stop = psutil.Process(pid), 0, threading.Event()
+        self.proc, self.peak, self.peak_pss, self._stop = psutil.Process(pid), 0, 0, threading.Event()
         self.thread = threading.Thread(target=self._watch, daemon=True)
         self.thread.start()
 
@@ -62,16 +64,17 @@ class PeakRSS:
         while not self._stop.is_set():
             try:
                 procs = [self.proc, *self.proc.children(recursive=True)]
-                total = 0
+                total = pss = 0
                 for p in procs:
                     try:
                         total += p.memory_info().rss
+                        pss += getattr(p.memory_full_info(), "pss", 0)
                     except psutil.Error:
                         pass
-                self.peak = max(self.peak, total)
+                self.peak, self.peak_pss = max(self.peak, total), max(self.peak_pss, pss)
             except psutil.Error:
                 return
-            time.sleep(0.2)
+            time.sleep(0.5)
 
     def stop(self) -> int:
         self._stop.set()
@@ -94,7 +97,8 @@ def run_size(employees: int, work: Path) -> dict:
     peak = watch.stop()
     total = time.perf_counter() - t0
     record = {"employees": employees, "rows": rows, "synth_seconds": round(synth_s, 1), "exit_code": proc.returncode,
-              "total_seconds": round(total, 1), "peak_rss_gib": round(peak / 2**30, 2), "steps": {}}
+              "total_seconds": round(total, 1), "peak_rss_gib": round(peak / 2**30, 2),
+              "peak_pss_gib": round(watch.peak_pss / 2**30, 2) if watch.peak_pss else None, "steps": {}}
     manifest = out / "latest" / "manifest.json"
     if not manifest.exists():  # a failed run keeps its folder under another name
         found = sorted(out.glob("*/manifest.json"))
@@ -125,20 +129,28 @@ def growth(records: list[dict]) -> dict[str, float | None]:
     return out
 
 
+def _gib(value) -> str:
+    return f"{value:.2f}" if value is not None else "–"
+
+
 def render(data: dict) -> str:
     records = data["records"]
     steps = []
     for r in records:
         steps += [s for s in r["steps"] if s not in steps]
-    head = "| employees | rows | " + " | ".join(steps) + " | total s | peak GiB | exit |"
+    head = "| employees | rows | " + " | ".join(steps) + " | total s | peak RSS GiB | peak PSS GiB | exit |"
     lines = [f"# The pipeline at scale ({data['machine']}, commit {data['commit']})", "",
-             "Seconds per step from each run's manifest (validation, then the notebooks); peak memory of the "
-             "runner and its kernels together. Produced by `python benchmarks/pipeline_scale.py`.", "",
-             head, "|" + "---|" * (len(steps) + 5)]
+             "Seconds per step from each run's manifest (validation, then the notebooks; notebooks 01-04 run "
+             "two at a time, so a step's seconds include waiting for the CPU the other uses); peak memory of "
+             "the runner, its kernels and their workers together: RSS counts pages shared by forked workers "
+             "once per process (an overcount), PSS splits them. Produced by "
+             "`python benchmarks/pipeline_scale.py`.", "",
+             head, "|" + "---|" * (len(steps) + 6)]
     for r in sorted(records, key=lambda r: r["employees"]):
         cells = [f"{r['steps'].get(s):.1f}" if r["steps"].get(s) is not None else "–" for s in steps]
         lines.append(f"| {r['employees']:,} | {r['rows']:,} | " + " | ".join(cells)
-                     + f" | {r['total_seconds']:.0f} | {r['peak_rss_gib']:.2f} | {r['exit_code']} |")
+                     + f" | {r['total_seconds']:.0f} | {r['peak_rss_gib']:.2f} | {_gib(r.get('peak_pss_gib'))}"
+                     + f" | {r['exit_code']} |")
     g = growth(records)
     if g:
         lines += ["", "Growth exponent between the two largest sizes (time ∝ size^e; e ≤ 1.1 is the goal): "
