@@ -81,7 +81,12 @@ def test_two_at_a_time_with_the_brief_last_and_the_manifest_in_order(tmp_path, d
     res, _ = run(tmp_path, dataset, monkeypatch, fake, parallel_notebooks=2)
     assert res.exit_code == 0
     names = [s.name for s in STEPS]
-    assert fake.overlap(names[0], names[1])  # 01 and 02 ran side by side
+    early = [s.name for s in STEPS if s.early]
+    assert early == ["03_competency_gaps"]
+    # the longest notebook starts first, beside the first of the others
+    first_start = min(start for start, _ in fake.spans.values())
+    assert fake.spans[early[0]][0] - first_start < fake.seconds / 2
+    assert fake.overlap(early[0], names[0])
     # never more than two at once
     for t in [s for s, _ in fake.spans.values()]:
         assert sum(s <= t < e for s, e in fake.spans.values()) <= 2
@@ -92,12 +97,13 @@ def test_two_at_a_time_with_the_brief_last_and_the_manifest_in_order(tmp_path, d
     assert all(s["status"] == "ok" and s["seconds"] >= fake.seconds for s in m["steps"])
 
 
-def test_one_at_a_time_never_overlaps(tmp_path, dataset, monkeypatch):
+def test_one_at_a_time_never_overlaps_and_keeps_the_step_order(tmp_path, dataset, monkeypatch):
     fake = Timeline(seconds=0.15)
     res, _ = run(tmp_path, dataset, monkeypatch, fake, parallel_notebooks=1)
     assert res.exit_code == 0
     names = list(fake.spans)
     assert not any(fake.overlap(a, b) for i, a in enumerate(names) for b in names[i + 1:])
+    assert sorted(names, key=lambda n: fake.spans[n][0]) == [s.name for s in STEPS]
 
 
 def test_a_failed_notebook_fails_the_run_and_the_others_still_run(tmp_path, dataset, monkeypatch):

@@ -15,7 +15,7 @@ folder; a suffix ``-2``, ``-3``… when taken).
 
 After validation the runner derives the appraisal outcomes once, then executes
 up to ``parallel_notebooks`` notebooks side by side (threads, each waiting on its
-own kernel); the brief runs last. A stop signal kills the running kernels.
+own kernel), the longest first; the brief runs last. A stop signal kills the running kernels.
 
 Before anything is written, the params, the notebooks asked for, the kernel
 and the pseudonym key are checked (exit 2). Every expected failure is one
@@ -706,6 +706,8 @@ def _run_steps(steps: list[Step], tables: set[str], work: Path, kernel: str, pro
     records: dict[str, dict] = {}
     pending = list(enumerate(steps, 1))
     order = {s.name: i for i, s in pending}
+    if workers > 1:  # the longest step first (stable otherwise): the run lasts about as long as it does
+        pending.sort(key=lambda item: not item[1].early)
     running: dict = {}  # future -> (index, step, started)
     progress = progress and workers == 1  # progress bars of notebooks side by side would garble each other
 
@@ -713,7 +715,8 @@ def _run_steps(steps: list[Step], tables: set[str], work: Path, kernel: str, pro
         step = pending[k][1]
         if step.last:
             return k == 0 and not running
-        unfinished = {r[1].name for r in running.values()} | {s.name for _, s in pending[:k]}
+        before = {s.name for _, s in pending if order[s.name] < order[step.name]}
+        unfinished = {r[1].name for r in running.values()} | before
         return not set(step.after) & unfinished
 
     def launch(pool, i: int, step: Step) -> None:

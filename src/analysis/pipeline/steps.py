@@ -17,6 +17,7 @@ class Step:
     requires: tuple[str, ...]  # tables without which the notebook cannot say anything
     after: tuple[str, ...] = ()  # steps whose results it reads
     last: bool = False  # runs once every step before it has ended (it reads whatever they wrote)
+    early: bool = False  # the longest step: started first, so that the others fill the other cores around it
 
     @property
     def notebook(self) -> str:
@@ -33,7 +34,7 @@ STEPS: tuple[Step, ...] = (
     # still runs its fairness and appraisal-adjustment sections and says what it skipped
     Step("02_rater_bias", requires=("units", "employees", "appraisals")),
     # gaps need assessed competencies; without a catalogue the plans are skipped inside
-    Step("03_competency_gaps", requires=("units", "employees", "appraisals", "competency_assessments")),
+    Step("03_competency_gaps", requires=("units", "employees", "appraisals", "competency_assessments"), early=True),
     # service outcomes and the adoption dates; the appraisal metrics of the units are a section inside
     Step("04_rollout_evaluation", requires=("units", "rollout", "service_outcomes")),
     # the brief reads only results/ and figures/: it runs whatever the notebooks before it did
