@@ -111,37 +111,3 @@ def test_make_builds_valid_nips():
     assert made.tolist() == [VALID, "199912312021121999"]
     assert nip.check(pd.Series(made), today=TODAY).isna().all()
 
-
-# --- the pyarrow path of clean() equals the Python one ----------------------------------------------
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-_NIP_CHARS = list("0123456789") * 3 + list(" .-'eE+\t\n\x0b\x0c\r\x1c\x1d\x1e\x1fx")
-
-
-def _slow_clean(values: pd.Series) -> pd.Series:
-    s = values.astype("object")
-    mask = s.notna()
-    out = s.copy()
-    out[mask] = s[mask].astype(str).str.replace(r"^'", "", regex=True).str.replace(r"[\s.\-]", "", regex=True)
-    excel_number = mask & s.astype(str).str.strip().str.contains(nip.EXCEL_NUMBER, regex=True)
-    out[excel_number] = s[excel_number]
-    return out
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(_NIP_CHARS), max_size=24),
-                          st.sampled_from(["1.98503152010011e+17", "198503152010011000.0", " 1.5E+17 ",
-                                           "'19850315 201001 1 001", "19850315-201001-1-001"])), max_size=40))
-def test_clean_in_pyarrow_equals_clean_in_python(values):
-    s = pd.Series(values, dtype=object)
-    assert nip.clean_ascii(s) is not None
-    assert nip.clean(s).tolist() == _slow_clean(s).tolist()
-
-
-def test_clean_of_non_ascii_or_numbers_takes_the_python_path():
-    s = pd.Series(["١٩٨٥٠٣١٥ 201001 1 001", None], dtype=object)  # Arabic-Indic digits
-    assert nip.clean_ascii(s) is None and nip.clean(s).tolist() == _slow_clean(s).tolist()
-    n = pd.Series([198503152010011001, None], dtype=object)
-    assert nip.clean_ascii(n) is None and nip.clean(n).tolist() == _slow_clean(n).tolist()

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from analysis.core import privacy
+from analysis.core.runfolder import TMP_PREFIX
 from analysis.pipeline import run as runmod
 from analysis.pipeline.results import write_results
 from analysis.pipeline.run import run_pipeline
@@ -143,13 +144,13 @@ def test_a_signal_while_two_run_stops_the_run_as_interrupted(tmp_path, dataset, 
 def test_the_appraisal_outcomes_are_derived_once_before_the_notebooks(tmp_path, dataset, monkeypatch):
     seen = []
 
-    def hook(step):
-        seen.append((step.name, (tmp_path / "out").glob("*/data/derived/appraisal_outcomes.parquet")))
+    def hook(step):  # looks, as each notebook starts, in the run folder being built
+        seen.append(list((tmp_path / "out").glob(f"{TMP_PREFIX}*/data/derived/appraisal_outcomes.parquet")))
 
     fake = Timeline(seconds=0.05, hook=hook)
     res, _ = run(tmp_path, dataset, monkeypatch, fake, parallel_notebooks=2)
     assert res.exit_code == 0
-    assert all(list(found) for _, found in seen)
+    assert len(seen) == len(STEPS) and all(len(found) == 1 for found in seen)
     assert "derived_seconds" in json.loads((res.run_dir / "manifest.json").read_text())
 
 

@@ -15,8 +15,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 # How a number that went through Excel looks: '1.98503152010011e+17' or '198503152010011000.0'.
 EXCEL_NUMBER = r"^\d+(?:\.\d+)?[eE]\+\d+$|^\d{15,}\.0*$"
@@ -34,18 +32,9 @@ class NipParts:
     sequence: int
 
 
-# the same rules for pyarrow (RE2), where a column is all ASCII: there Python's \\s is these ten characters
-_ASCII_SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c\\x1d\\x1e\\x1f "
-_SEPARATORS_RE2 = f"[{_ASCII_SPACE}.\\-]"
-_EXCEL_NUMBER_RE2 = f"^[{_ASCII_SPACE}]*(?:[0-9]+(?:\\.[0-9]+)?[eE]\\+[0-9]+|[0-9]{{15,}}\\.0*)[{_ASCII_SPACE}]*$"
-
-
 def clean(values: pd.Series) -> pd.Series:
     """Strip spaces, dots and dashes used as separators, and an Excel text apostrophe."""
     s = values.astype("object")
-    fast = clean_ascii(s)
-    if fast is not None:
-        return fast
     mask = s.notna()
     out = s.copy()
     out[mask] = s[mask].astype(str).str.replace(r"^'", "", regex=True).str.replace(r"[\s.\-]", "", regex=True)
@@ -53,24 +42,6 @@ def clean(values: pd.Series) -> pd.Series:
     excel_number = mask & s.astype(str).str.strip().str.contains(EXCEL_NUMBER, regex=True)
     out[excel_number] = s[excel_number]
     return out
-
-
-def clean_ascii(s: pd.Series) -> pd.Series | None:
-    """``clean`` in pyarrow for a column of ASCII text (millions of NIPs in a second); None otherwise."""
-    values = s.to_numpy()
-    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
-        return None
-    try:
-        arr = pa.array(values, type=pa.large_string(), from_pandas=True)
-    except (pa.ArrowException, UnicodeError):
-        return None
-    if pc.all(pc.string_is_ascii(arr)).as_py() not in (True, None):
-        return None
-    cleaned = pc.replace_substring_regex(pc.replace_substring_regex(arr, "^'", ""), _SEPARATORS_RE2, "")
-    excel = pc.fill_null(pc.match_substring_regex(arr, _EXCEL_NUMBER_RE2), False)
-    out = pc.if_else(excel, arr, cleaned).to_numpy(zero_copy_only=False).astype(object)
-    out[pc.is_null(arr).to_numpy(zero_copy_only=False)] = None
-    return pd.Series(out, index=s.index, dtype="object")
 
 
 def check(values: pd.Series, today: date | None = None) -> pd.Series:

@@ -43,7 +43,7 @@ _THOUSANDS_COMMAS = r"^-?\d{1,3}(?:,\d{3})+$"
 
 
 def problem_rows(table: str, column: str, rows: pd.Index, values: pd.Series, check: str,
-              message: str, severity: str = "error") -> pd.DataFrame:
+                 message: str, severity: str = "error") -> pd.DataFrame:
     return pd.DataFrame({
         "severity": severity, "table": table, "row": rows.to_numpy(), "column": column,
         "check": check, "value": values.to_numpy(), "message": message,
@@ -230,7 +230,7 @@ def _failures(table: str, name: str, cells: Distinct, values: pd.Series, bad: pd
     texts[bad] = [f'{name} "{shorten(v)}" {rule}' for v in values[bad]]
     where = cells.spread_mask(bad)
     return problem_rows(table, name, cells.index[where], cells.at(values, where), check,
-                     cells.at(texts, where).to_numpy())
+                        cells.at(texts, where).to_numpy())
 
 
 # a way a cell can fail: (which values failed, check, message)

@@ -697,9 +697,10 @@ def _stop_kernels() -> None:
 
 def _run_steps(steps: list[Step], tables: set[str], work: Path, kernel: str, progress: bool, manifest: dict,
                manifest_path: Path, echo: Callable[[str], None], signals: _StopSignals, workers: int) -> set[str]:
-    """Execute the steps, up to ``workers`` at once in step order (a ``last`` step waits for all before
-    it); returns the failed ones. The manifest lists the steps in order and is written by this thread
-    only. On a stop signal the running kernels are killed and their threads awaited before it goes on."""
+    """Execute the steps, up to ``workers`` at once, an ``early`` step first and the rest in step
+    order (a ``last`` step waits for all before it); returns the failed ones. The manifest lists the
+    steps in step order and is written by this thread only. On a stop signal the running kernels are
+    killed and their threads awaited before it goes on."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     failed: set[str] = set()
@@ -708,7 +709,7 @@ def _run_steps(steps: list[Step], tables: set[str], work: Path, kernel: str, pro
     order = {s.name: i for i, s in pending}
     if workers > 1:  # the longest step first (stable otherwise): the run lasts about as long as it does
         pending.sort(key=lambda item: not item[1].early)
-    running: dict = {}  # future -> (index, step, started)
+    running: dict = {}  # future -> (console head, step, start time)
     progress = progress and workers == 1  # progress bars of notebooks side by side would garble each other
 
     def ready(k: int) -> bool:
