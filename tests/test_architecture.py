@@ -21,7 +21,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"__init__"}),  # the package's version
     frozenset({"core"}),
     frozenset({"data", "stats"}),
-    frozenset({"synth"}),
+    frozenset({"synth", "imports"}),
     frozenset({"outcomes"}),
     frozenset({"raters", "training", "rollout"}),
     frozenset({"report"}),

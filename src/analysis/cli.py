@@ -1,4 +1,4 @@
-"""The ``workbench`` command: synth, validate, run.
+"""The ``workbench`` command: synth, validate, import, run.
 
 Exit codes, the same for every command:
 
@@ -6,7 +6,8 @@ Exit codes, the same for every command:
 - 1 the data has errors (``validate``), or the run failed: a notebook failed,
   or the run could not write its folder (disk full, file system read-only);
 - 2 bad usage: bad parameters (params file, kernel, pseudonym key), bad data
-  given to ``run``, an output folder that cannot be used;
+  given to ``run``, an output folder that cannot be used, an export or a
+  profile that ``import`` cannot read;
 - 3 another run is writing to the same output folder (``run`` without ``--wait``);
 - 130 interrupted (Ctrl-C, SIGINT or SIGTERM).
 
@@ -77,6 +78,38 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from analysis.data.problems import console_text
+    from analysis.imports.jabatan import RulesError
+    from analysis.imports.profiles import ProfileError
+    from analysis.imports.report import ImportFailure
+    from analysis.imports.run import import_exports
+
+    out = Path(args.out)
+    try:
+        outcome = import_exports(args.inputs, out, profile=args.profile, region=args.region, fmt=args.format,
+                                 rules_file=args.rules)
+    except (ImportFailure, ProfileError, RulesError) as exc:
+        # the console circulates: NIPs in a message are masked, as validate does
+        print(f"Cannot import: {console_text(str(exc))}. Nothing was written.")
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"Cannot import: {exc.strerror or exc} ({exc.filename or out}). Nothing was written.")
+        return EXIT_BAD_INPUT
+    outcome.report.print_summary(print)
+    for name in outcome.skipped:
+        print(f"  skipped (not a .csv, .txt or .xlsx): {name}")
+    rows = ", ".join(f"{name} {len(df):,}" for name, df in outcome.tables.items())
+    print(f"Dataset written to {out} ({rows or 'no tables'}); report: {out / 'import_report.csv'} (it names NIPs: "
+          "keep it restricted)")
+    missing = [t for t in ("units", "employees", "appraisals") if t not in outcome.tables]
+    if missing:
+        print(f"Required table(s) not produced by these exports: {', '.join(missing)}; import the exports that "
+              "give them (SIASN Data ASN, e-Kinerja Laporan Penilaian SKP) before a run.")
+    print(f"Next: workbench validate --data {out}   then   workbench run --data {out}")
+    return EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from analysis.pipeline.run import quiet_notebook_logs, run_pipeline
 
@@ -116,6 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20261122, help="random seed (same seed, same data)")
     p.add_argument("--format", choices=("csv", "xlsx", "parquet"), default="csv", help="file format")
     p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("import", help="turn agency exports (e-Kinerja, SIASN, training history, SKM) into a "
+                                      "dataset folder")
+    p.add_argument("inputs", nargs="+", metavar="FILE_OR_FOLDER", help="exports (.csv, .txt, .xlsx) or folders of them")
+    p.add_argument("--out", required=True, help="dataset folder to write (replaced only when complete)")
+    p.add_argument("--profile", default=None,
+                   help="the layout of every input: a shipped profile's name or your own profile file (YAML); "
+                        "default: recognised from each file's header")
+    p.add_argument("--region", default=None, help="region of the units when the exports name none")
+    p.add_argument("--rules", default=None, help="your own jabatan rule table (YAML), tried before the shipped one")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format of the tables")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("run", help="validate the data and run the notebooks into a run folder")
     p.add_argument("--params", default="params/default.yaml", help="params file (YAML)")

@@ -1,4 +1,4 @@
-"""A minimal valid dataset of all twelve tables, and helpers to write it.
+"""A minimal valid dataset of all thirteen tables, and helpers to write it.
 
 ``base_tables()`` returns every table as a DataFrame of text cells, exactly as
 a clean export would hold them; tests change one thing and write the result
@@ -117,6 +117,11 @@ def base_tables() -> dict[str, pd.DataFrame]:
         ["P02", "T.guru.1", "Coaching perencanaan", "nonklasikal", "coaching", "8", "0", "1", "5", "Internal"],
         ["P03", "SK.01", "Seminar kebangsaan", "klasikal", "seminar", "4", "250000", "20", "200", ""],
     ], "program_id competency_code name mode form jp cost_per_participant min_participants max_participants provider")
+    t["training_history"] = _df([
+        [N["guru"], "2024-02-05", "2024-02-07", "Bimtek kurikulum merdeka", "bimtek", "24", "LPMP"],
+        [N["perawat"], "2024-05-13", "", "Pelatihan PPI dasar", "pelatihan", "16", "Dinas Kesehatan"],
+        [N["kasi"], "2023-12-28", "2024-01-04", "E-learning kepemimpinan", "e_learning", "10", "LAN"],
+    ], "employee_id start end name form jp provider")
     return t
 
 

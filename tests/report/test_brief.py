@@ -254,3 +254,51 @@ def test_brief_of_a_rollout_notebook_that_could_not_estimate_says_why(sample_run
     html = (copy / "brief" / "brief_en.html").read_text()
     assert written["sections"]["rollout"] == "skipped"
     assert "no unit adopts the new scheme" in html
+
+
+# --- the IKM and its mutu band; JP already received ----------------------------------------------
+
+
+def test_brief_reports_the_ikm_with_its_mutu_band(sample_run):
+    from analysis.core import ikm
+
+    run, _, _ = sample_run
+    q = brief.load_results(run)["04_rollout_evaluation"]["values"]["ikm_quality"]
+    assert q["band"] == ikm.band(q["mean_ikm"]) and sum(q["units_by_band"].values()) == q["units"]
+    for lang in LANGS:
+        html = brief_html(run, lang)
+        traced = dict(parse(html).traced)
+        mean = traced["04_rollout_evaluation:ikm_quality.mean_ikm_printed"]
+        assert mean == fmt(q["mean_ikm_printed"], "num", lang, 2)
+        # the band is a word, not a number: said in the text, its key listed among the keys used
+        label = t("ikm.band." + q["band"], lang)
+        assert f"{q['band']} ({label};" in html
+        assert "04_rollout_evaluation:ikm_quality.band" in brief.build(run, lang)["used_keys"]
+
+
+def test_brief_says_received_jp_are_not_counted_without_a_training_history(sample_run):
+    run, _, _ = sample_run
+    for lang in LANGS:
+        assert t("brief.training.no_history", lang) in brief_html(run, lang)
+
+
+def test_brief_says_how_many_pns_have_not_reached_20_jp_this_year(sample_run, tmp_path):
+    run, _, _ = sample_run
+    copy = copy_results(run, tmp_path / "run")
+    path = copy / "results" / "03_competency_gaps.json"
+    doc = json.loads(path.read_text())
+    dev = doc["values"]["plans"]["development"]
+    dev["received"] = {"year": 2025, "records": 900, "courses": 880, "repeats_folded": 20, "employees": 700,
+                       "undated_records": 0, "min_jp": 20.0, "pns": dev["pns"], "pns_received_any": 700,
+                       "pns_reached_by_received": 300, "pns_below_min_received": dev["pns"] - 300,
+                       "pns_short_after_plan": 3, "jp_received_pns": 9000.0, "mean_jp_received_pns": 10.0,
+                       "jp_remaining_pns": 5000.0}
+    path.write_text(json.dumps(doc))
+    brief.render(copy, "en", copy / "brief")
+    html = (copy / "brief" / "brief_en.html").read_text()
+    traced = dict(parse(html).traced)
+    key = "03_competency_gaps:plans.development.received"
+    assert traced[f"{key}.pns_below_min_received"] == fmt(dev["pns"] - 300, "int", "en")
+    assert traced[f"{key}.year"] == "2025"
+    assert traced[f"{key}.pns_short_after_plan"] == "<5"  # a small group of people
+    assert t("brief.training.no_history", "en") not in html

@@ -77,9 +77,11 @@ def test_too_few_employees_is_refused():
 
 
 def test_every_table_written_and_loaded(generated, folder, loaded):
-    assert set(generated[0]) == set(TABLES)
-    assert {p.name for p in folder.iterdir()} == {f"{t}.csv" for t in TABLES} | {"truth.json"}
-    assert set(loaded.tables) == set(TABLES)
+    # the sample has no training history: its runs show the plans as they are without one
+    tables = set(TABLES) - {"training_history"}
+    assert set(generated[0]) == tables
+    assert {p.name for p in folder.iterdir()} == {f"{t}.csv" for t in tables} | {"truth.json"}
+    assert set(loaded.tables) == tables
     for name, df in generated[0].items():  # optional columns are filled too
         assert list(df.columns) == [c.name for c in TABLES[name].columns], name
 

@@ -247,6 +247,24 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         references=(Reference("competency_code", "competencies", "competency_code", "error"),),
         doc="Development programmes on offer, in the LAN 10/2018 forms.",
     ),
+    # No key: exports repeat a course (two systems, a joined export), and a repeated row is not an
+    # error to stop a run for; the received-JP count folds repeats (training.development).
+    Table(
+        "training_history",
+        (
+            _c("employee_id", "nip"),
+            _c("start", "date", missing="warning",
+               doc="first day; empty: the record cannot be placed in a year unless `end` is given"),
+            _opt("end", "date", doc="last day; the JP count in the year of this date (of `start` when empty)"),
+            _c("name", "text", missing="warning", doc="the course or training (nama diklat / kursus)"),
+            _opt("form", "code", codes="training_form", doc="LAN 10/2018 form, when the export says"),
+            _c("jp", "float", min=0, missing="warning",
+               doc="lesson hours (jam pelajaran) received; empty: the record counts no JP"),
+            _opt("provider", "text", doc="the organiser (institusi penyelenggara)"),
+        ),
+        references=(Reference("employee_id", "employees", "employee_id", "warning", "exclude"),),
+        doc="Development each employee has received (riwayat diklat / kursus), one row per course.",
+    ),
 )}
 
 REQUIRED_TABLES = tuple(name for name, t in TABLES.items() if t.required)

@@ -54,7 +54,8 @@ COLUMN_ALIASES = {
     "nip_pegawai": "employee_id",
     "nip_atasan": "rater_id",
 }
-IGNORED_FILES = {"truth.json", "readme.md", "readme.txt"}
+# not tables: the sample's planted truths, notes, and what `workbench import` writes beside its tables
+IGNORED_FILES = {"truth.json", "readme.md", "readme.txt", "import_report.csv", "unit_hierarchy.csv"}
 
 # --- limits: what one file may hold (docs/data-format.md, "Limits") ---------------------------
 # Far above any export of a regional government; low enough that a broken or hostile file is

@@ -321,12 +321,26 @@ def _check_catalog(df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(out) if out else pd.DataFrame()
 
 
+def _check_training_history(df: pd.DataFrame) -> pd.DataFrame:
+    """A course cannot end before it starts."""
+    if "end" not in df:
+        return pd.DataFrame()
+    m = (df["start"].notna() & df["end"].notna() & (df["end"] < df["start"])).astype(bool)
+    if not m.any():
+        return pd.DataFrame()
+    msgs = [f"end {e:%Y-%m-%d} is before start {s:%Y-%m-%d}: both cannot be true"
+            for s, e in zip(df.loc[m, "start"], df.loc[m, "end"])]
+    return _frame("training_history", df.index[m], "end", "impossible_dates",
+                  df.loc[m, "end"].dt.strftime("%Y-%m-%d"), msgs)
+
+
 _TABLE_CHECKS = {
     "employees": (_check_employees,),
     "appraisals": (_check_appraisals,),
     "feedback_360": (_check_feedback,),
     "competencies": (_check_competencies,),
     "training_catalog": (_check_catalog,),
+    "training_history": (_check_training_history,),
 }
 
 

@@ -180,15 +180,38 @@ def training_block(f: Facts, run_dir: Path) -> Block:
                              budget=f.n(f"{nb}:plans.budget", "idr"),
                              closed=f.n(f"{nb}:plans.share_gap_closed", "pct"),
                              people=f.n(f"{p}.people_reached", "int")))
-        b.bullets.append(_t("brief.training.jp", lang, pns=f.n(f"{nb}:plans.development.pns", "int"),
-                            met=f.n(f"{nb}:plans.development.pns_meeting_min_jp", "int"),
-                            topped=f.n(f"{nb}:plans.development.pns_topped_up", "int"),
-                            short=f.count(f"{nb}:plans.development.pns_short")))
+        jp = _t("brief.training.jp", lang, pns=f.n(f"{nb}:plans.development.pns", "int"),
+                met=f.n(f"{nb}:plans.development.pns_meeting_min_jp", "int"),
+                topped=f.n(f"{nb}:plans.development.pns_topped_up", "int"),
+                short=f.count(f"{nb}:plans.development.pns_short"))
+        b.bullets.append(jp + Markup(" ") + _received_jp(f, f"{nb}:plans.development.received"))
         if f.has(f"{nb}:plans.gap_closed_per_extra_billion"):
             b.bullets.append(_t("brief.training.marginal", lang,
                                 extra=f.n(f"{nb}:plans.gap_closed_per_extra_billion", "num", 0)))
     b.figure = _figure(run_dir, "budget_curve", t("brief.training.figure", lang), lang)
     return b
+
+
+def _received_jp(f: Facts, key: str) -> Markup:
+    """How many PNS had not yet reached 20 JP in the year by the training history, and how many are
+    still short after the plan; or that, without a training history, received JP are not counted."""
+    if not f.has(f"{key}.pns_below_min_received") or not f.has(f"{key}.year"):
+        return Markup(t("brief.training.no_history", f.lang))
+    return _t("brief.training.received", f.lang, below=f.count(f"{key}.pns_below_min_received"),
+              pns=f.n(f"{key}.pns", "int"), year=f.text(f"{key}.year"),
+              short=f.count(f"{key}.pns_short_after_plan"))
+
+
+def _ikm_quality(f: Facts, nb: str) -> Markup | None:
+    """The units' mean IKM in the latest period with its mutu band (PermenPANRB 14/2017), when the run has
+    IKM values."""
+    key = f"{nb}:ikm_quality"
+    if not f.available(nb, "ikm_quality") or not f.has(f"{key}.band"):
+        return None
+    by, band = f"{key}.units_by_band", f.word(f"{key}.band")
+    return _t("brief.rollout.ikm", f.lang, period=f.text(f"{key}.period"), n=f.n(f"{key}.units", "int"),
+              ikm=f.n(f"{key}.mean_ikm_printed", "num", 2), band=band, label=t(f"ikm.band.{band}", f.lang),
+              a=f.n(f"{by}.A", "int"), b=f.n(f"{by}.B", "int"), c=f.n(f"{by}.C", "int"), d=f.n(f"{by}.D", "int"))
 
 
 def _rollout_outcomes(f: Facts, nb: str) -> list[str]:
@@ -228,6 +251,9 @@ def rollout_block(f: Facts, run_dir: Path) -> Block:
         reason = status.removeprefix("skipped: ") if status.startswith("skipped") else "no outcome could be estimated"
         return Block("rollout", t("brief.rollout.title", lang), available=False,
                      note=_t("brief.skipped", lang, reason=reason))
+    quality = _ikm_quality(f, nb)
+    if quality is not None:  # the level first: what the effects below move
+        b.paragraphs.append(quality)
     pretests = []
     for outcome in outcomes:
         key, name = f"{nb}:{outcome}", outcome_phrase(outcome, lang)

@@ -81,6 +81,13 @@ class Facts:
         self.used.add(key)
         return Markup('<span class="n" data-key="{}">{}</span>').format(key, value)
 
+    def word(self, key: str) -> str:
+        """A word from the results (a band letter, say), as plain text: remembered as used, but not in a
+        number's span (spans hold numbers)."""
+        value = self.get(key)
+        self.used.add(key)
+        return str(value)
+
     def count(self, key: str) -> Markup:
         """A count of people: shown as "<min_cell" when it is a small group (but not none)."""
         value = self.get(key)

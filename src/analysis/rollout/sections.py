@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.core import ikm
 from analysis.core.i18n import outcome_phrase, t
 from analysis.core.jsonsafe import number
 from analysis.core.params import Params
@@ -298,4 +299,49 @@ def planning_section(panel_section: Section, params: Params) -> Section:
                          mde=f["mde"] if f["mde"] is not None else np.nan, power=p.power,
                          outcome=outcome_phrase(first, lang))
     s.data = {"power": power}
+    return s
+
+
+# --- 5. service quality now: the IKM and its mutu band --------------------------------------------
+
+
+def ikm_quality_section(service_outcomes: pd.DataFrame | None) -> Section:
+    """The IKM of the units in each period with its mutu band (PermenPANRB 14/2017, ``core.ikm``):
+    per period the units in each band and the mean IKM (of the units, unweighted) with its band; the
+    key figures are those of the latest period with an IKM."""
+    name = "ikm_quality"
+    if service_outcomes is None or "ikm" not in service_outcomes.columns:
+        return skipped(name, "no service_outcomes table with ikm", "nb04.skipped.ikm_quality")
+    so = service_outcomes.dropna(subset=["ikm"])
+    if so.empty:
+        return skipped(name, "every ikm is empty", "nb04.skipped.ikm_quality")
+    so = so.assign(band=ikm.bands(so["ikm"].astype(float)).to_numpy())
+    rows = []
+    for period in sort_periods(so["period"].unique()):
+        g = so[so["period"] == period]
+        mean = float(g["ikm"].mean())
+        rows.append({"period": period, "units": int(len(g)), "mean_ikm": mean, "band": ikm.band(mean),
+                     **{f"units_{b.lower()}": int((g["band"] == b).sum()) for b, _, _ in ikm.BANDS}})
+    by_period = pd.DataFrame(rows)
+    last = rows[-1]
+    latest = so[so["period"] == last["period"]]
+    missing = int(service_outcomes.loc[service_outcomes["period"] == last["period"], "ikm"].isna().sum())
+    s = Section(name)
+    s.key_figures = {
+        "period": last["period"], "units": last["units"], "units_without_ikm": missing,
+        "mean_ikm": number(last["mean_ikm"]), "mean_ikm_printed": ikm.printed(last["mean_ikm"]),
+        "band": last["band"], "band_label": ikm.band_label(last["band"]),
+        "units_by_band": {b: int((latest["band"] == b).sum()) for b, _, _ in ikm.BANDS},
+        "bands": {b: {"from": lower, "label": label} for b, lower, label in ikm.BANDS},
+        "rule": "PermenPANRB 14/2017: IKM = 25 x sum(NRR_i / 9); bands "
+                + ", ".join(f"{b} from {lower:.2f}" for b, lower, _ in ikm.BANDS) + " (as printed, two decimals)",
+    }
+    for lang in ("id", "en"):
+        # the printed value (two decimals, half up) is the one banded: text and band agree
+        s.text[lang] = t("nb04.ikm_quality", lang, period=last["period"], n=last["units"],
+                         ikm=s.key_figures["mean_ikm_printed"],
+                         band=last["band"] or "–",
+                         label=t(f"ikm.band.{last['band']}", lang) if last["band"] else "–",
+                         **{b.lower(): s.key_figures["units_by_band"][b] for b, _, _ in ikm.BANDS})
+    s.data = {"by_period": by_period}
     return s

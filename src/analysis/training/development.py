@@ -25,11 +25,23 @@ checked, with or without a gap (one without a gap is owed the 20 JP too). Whoeve
 (no in-house form credited, the supervisor's capacity used up, no known supervisor, or the optional
 cap on in-house JP) has ``jp_shortfall`` and a ``reason``.
 
+JP already received. With the ``training_history`` table, what counts towards the 20 JP is what
+the employee has received in the year (``received_jp``) plus what the plan secures: the in-house
+top-up covers only what is left (``jp_remaining``, the minimum less what was received), and the
+plans show ``jp_received``, ``jp_remaining``, ``jp_planned`` (funded, unfunded when counted, and
+in-house) beside the rest. The year is the year of the latest appraisal period (``plan_year``): the
+year the run's data describe. A course counts in the year it ended (its ``end``, or its ``start``
+when the end is not given); a course recorded twice -- the same person, first day and name (case and
+spacing aside) -- counts once, with the largest JP recorded for it; courses whose dates overlap are
+different courses and both count (an e-learning followed beside a classroom course is common).
+Without the table the plans are exactly as they were: no received JP is assumed, none is shown.
+
 PPPK are not owed the 20 JP: PP 11/2017 governs PNS, and PP 49/2018 art. 40 [S] gives PPPK
 development of at most 24 JP per contract year (except certain JPT). A PPPK is therefore never
 counted as failing the rule (``min_jp_applies`` False, ``meets_min_jp`` empty, reason
 "pppk_not_owed"), gets no top-up, and is flagged (``over_jp_cap``) when funded activities exceed
-the PPPK cap. Missing employment type is treated as PNS (the rule applies).
+the PPPK cap (funded and received together, when the received JP are known). Missing employment
+type is treated as PNS (the rule applies).
 
 The plans only read their inputs: no file is written here.
 """
@@ -44,7 +56,7 @@ import pandas as pd
 from analysis.core import i18n
 from analysis.core.codes import label
 from analysis.core.params import Params
-from analysis.core.periods import sort_periods
+from analysis.core.periods import parse_period, sort_periods
 from analysis.core.results import Results
 from analysis.training.workshops import (
     GUIDED_FORMS,
@@ -163,7 +175,7 @@ def _activity_texts(acts: pd.DataFrame, lang: str) -> list[str]:
 def development_plans(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataFrame, params: Params, *,
                       lang: str = "id", count_unfunded: bool = False,
                       max_inhouse_jp: float | None = None, people: pd.DataFrame | None = None,
-                      supervisor_of: pd.Series | None = None) -> pd.DataFrame:
+                      supervisor_of: pd.Series | None = None, received: pd.Series | None = None) -> pd.DataFrame:
     """One row per employee with a gap (and per person of ``people``): gaps by priority, activities, JP,
     cost and the 20 JP rule.
 
@@ -179,6 +191,9 @@ def development_plans(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataF
     min_jp_applies, meets_min_jp, jp_shortfall, over_jp_cap, reason, reason_text.
     ``count_unfunded`` counts unfunded activities towards the minimum (when the agency will
     fund them from elsewhere); ``max_inhouse_jp`` caps the in-house top-up.
+    ``received`` (employee id -> JP received in the year, ``received_jp``) counts towards the minimum
+    and adds the columns jp_received and jp_remaining (before jp_funded) and jp_planned (before
+    jp_total); without it the columns and values are those above, unchanged.
     """
     acts = development_activities(needs, plan, catalog, params, lang)
     if acts.empty and (people is None or people.empty):
@@ -210,7 +225,10 @@ def development_plans(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataF
     out["cost"] = out["cost_funded"] + out["cost_unfunded"]
     out["n_funded"] = out["n_funded"].astype(int)
     pppk = (out["employment_type"] == "PPPK").to_numpy()
-    secured = out["jp_funded"] + (out["jp_unfunded"] if count_unfunded else 0.0)
+    planned = out["jp_funded"] + (out["jp_unfunded"] if count_unfunded else 0.0)
+    if received is not None:
+        out["jp_received"] = received.reindex(out["employee_id"]).fillna(0.0).astype(float).to_numpy()
+    secured = planned + out["jp_received"] if received is not None else planned
     short = np.where(pppk, 0.0, np.maximum(min_jp - secured.to_numpy(), 0.0))
     why = np.full(len(out), "", dtype=object)  # why a PNS short of the minimum gets no more in-house JP
     if form:
@@ -244,7 +262,8 @@ def development_plans(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataF
     out["min_jp_applies"] = ~pppk
     out["meets_min_jp"] = pd.array(np.where(pppk, None, meets), dtype="boolean")
     out["jp_shortfall"] = np.where(pppk, np.nan, np.maximum(min_jp - out["jp_total"].to_numpy(), 0.0))
-    out["over_jp_cap"] = pppk & (out["jp_funded"].to_numpy() > params.workshops.pppk_max_jp + 1e-9)
+    pppk_jp = out["jp_funded"] + (out["jp_received"] if received is not None else 0.0)
+    out["over_jp_cap"] = pppk & (pppk_jp.to_numpy() > params.workshops.pppk_max_jp + 1e-9)
     reason = np.where(pppk, "pppk_not_owed", np.where(meets, "", why))
     out["reason"] = pd.Series(reason, dtype="object").replace("", None)
     caps = {"inhouse_cap": max_inhouse_jp or 0.0, "inhouse_capacity": params.workshops.supervisor_inhouse_jp or 0.0}
@@ -258,7 +277,74 @@ def development_plans(needs: pd.DataFrame, plan: WorkshopPlan, catalog: pd.DataF
             "cluster_name_en", "n_gaps", "total_gap", "gaps", "activities", "n_funded", "gap_closed", "jp_funded",
             "jp_unfunded", "jp_inhouse", "inhouse", "jp_total", "cost_funded", "cost_unfunded", "cost",
             "min_jp_applies", "meets_min_jp", "jp_shortfall", "over_jp_cap", "reason", "reason_text"]
+    if received is not None:
+        out["jp_planned"] = planned + out["jp_inhouse"]
+        out["jp_remaining"] = np.where(pppk, np.nan, np.maximum(min_jp - out["jp_received"].to_numpy(), 0.0))
+        cols = cols[:cols.index("jp_funded")] + ["jp_received", "jp_remaining"] + cols[cols.index("jp_funded"):]
+        cols.insert(cols.index("jp_total"), "jp_planned")
     return out[cols]
+
+
+def plan_year(periods) -> int | None:
+    """The year whose received JP count: the year of the latest appraisal period (the year the run's
+    data describe); None when there is no period."""
+    texts = [p for p in pd.unique(pd.Series(list(periods), dtype=object)) if isinstance(p, str)]
+    latest = [parse_period(p) for p in sort_periods(texts)]
+    years = [p.year for p in latest if p is not None]
+    return years[-1] if years else None
+
+
+def _fold_name(name: object) -> str | None:
+    """A course name as compared for repeats: case and spacing aside."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    return " ".join(name.split()).casefold()
+
+
+def _courses_in_year(history: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The courses of ``history`` counted in ``year``, repeats folded: employee_id, first_day, jp, rows.
+
+    A course counts in the year of its last day (``end``, else ``start``). Rows of one person with the
+    same first day and name (case and spacing aside) are one course recorded twice: it counts once,
+    with the largest JP recorded. Rows without a name fold only when their JP are equal too."""
+    start = pd.to_datetime(history["start"]) if "start" in history else pd.Series(pd.NaT, index=history.index)
+    end = pd.to_datetime(history["end"]) if "end" in history else pd.Series(pd.NaT, index=history.index)
+    counted_on, first_day = end.fillna(start), start.fillna(end)
+    jp = pd.to_numeric(history["jp"], errors="coerce").clip(lower=0).fillna(0.0).astype(float)
+    names = history["name"].map(_fold_name) if "name" in history else pd.Series(None, index=history.index)
+    # an unnamed record is told apart by its JP: only equal unnamed records of one day fold
+    key = names.where(names.notna(), pd.Series(["\x00jp=" + repr(v) for v in jp], index=jp.index, dtype=object))
+    rows = pd.DataFrame({"employee_id": history["employee_id"], "first_day": first_day, "_key": key, "jp": jp})
+    rows = rows[(counted_on.dt.year == year).to_numpy()]
+    if rows.empty:
+        return pd.DataFrame({"employee_id": pd.Series(dtype=object), "first_day": pd.Series(dtype="datetime64[ns]"),
+                             "jp": pd.Series(dtype=float), "rows": pd.Series(dtype=int)})
+    folded = rows.groupby(["employee_id", "first_day", "_key"], sort=True).agg(jp=("jp", "max"), rows=("jp", "size"))
+    return folded.reset_index().drop(columns="_key")
+
+
+def received_jp(history: pd.DataFrame, year: int) -> pd.DataFrame:
+    """JP each employee received in ``year`` (``training_history``): employee_id, jp_received, courses,
+    repeats (rows folded as a course recorded twice). Only employees with a course in the year."""
+    c = _courses_in_year(history, year)
+    out = c.groupby("employee_id", sort=True).agg(jp_received=("jp", "sum"), courses=("jp", "size"),
+                                                  rows=("rows", "sum")).reset_index()
+    out["repeats"] = (out.pop("rows") - out["courses"]).astype(int)
+    out["courses"] = out["courses"].astype(int)
+    return out
+
+
+def history_counts(history: pd.DataFrame, year: int) -> dict:
+    """What the training history holds for ``year``: records counted, courses after folding repeats,
+    people, and records that cannot be placed in any year (no date)."""
+    c = _courses_in_year(history, year)
+    dated = pd.Series(False, index=history.index)
+    for col in ("start", "end"):
+        if col in history:
+            dated |= pd.to_datetime(history[col]).notna()
+    return {"year": int(year), "records": int(c["rows"].sum()), "courses": int(len(c)),
+            "repeats_folded": int(c["rows"].sum() - len(c)), "employees": int(c["employee_id"].nunique()),
+            "undated_records": int((~dated).sum())}
 
 
 def direct_supervisors(outcomes: pd.DataFrame) -> pd.Series:
@@ -318,9 +404,14 @@ class DevelopmentSummary(Results):
     cost_unfunded: float
     unfunded_activities: int
     gaps_without_activity: int
+    # only with a training history (``received_summary``); absent from to_dict otherwise
+    received: dict | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if out["received"] is None:
+            del out["received"]
+        return out
 
     title = "Development plans: people, the 20 JP rule, JP and cost"
 
@@ -328,8 +419,24 @@ class DevelopmentSummary(Results):
         return pd.DataFrame([self.to_dict()])
 
 
-def summarise(plans: pd.DataFrame, min_jp: float, activities: pd.DataFrame | None = None) -> DevelopmentSummary:
-    """Counts over the plans: who meets the 20 JP rule and how, PPPK, costs."""
+def received_summary(plans: pd.DataFrame, min_jp: float, history: dict) -> dict:
+    """The received JP of the PNS in the plans, with ``history_counts``: how many have received some, how
+    many have not yet reached the minimum in the year (before the plan), and how many are still short
+    after it."""
+    pns = plans[plans["min_jp_applies"]]
+    got = pns["jp_received"]
+    return {**history, "min_jp": float(min_jp), "pns": int(len(pns)), "pns_received_any": int((got > 0).sum()),
+            "pns_reached_by_received": int((got >= min_jp - 1e-9).sum()),
+            "pns_below_min_received": int((got < min_jp - 1e-9).sum()),
+            "pns_short_after_plan": int((~pns["meets_min_jp"].fillna(False)).sum()),
+            "jp_received_pns": float(got.sum()), "mean_jp_received_pns": float(got.mean()) if len(pns) else None,
+            "jp_remaining_pns": float(pns["jp_remaining"].sum())}
+
+
+def summarise(plans: pd.DataFrame, min_jp: float, activities: pd.DataFrame | None = None,
+              history: dict | None = None) -> DevelopmentSummary:
+    """Counts over the plans: who meets the 20 JP rule and how, PPPK, costs; with ``history``
+    (``history_counts``) and plans that carry received JP, the received JP too."""
     pns = plans[plans["min_jp_applies"]] if len(plans) else plans
     acts = activities if activities is not None else pd.DataFrame(columns=["activity"])
     return DevelopmentSummary(
@@ -345,11 +452,21 @@ def summarise(plans: pd.DataFrame, min_jp: float, activities: pd.DataFrame | Non
         cost_unfunded=float(plans["cost_unfunded"].sum()) if len(plans) else 0.0,
         unfunded_activities=int((acts["activity"] == "unfunded").sum()),
         gaps_without_activity=int((acts["activity"] == "none").sum()),
+        received=received_summary(plans, min_jp, history)
+        if history is not None and len(plans) and "jp_received" in plans else None,
     )
 
 
 def jp_by_employment_type(plans: pd.DataFrame) -> pd.DataFrame:
-    """Per employment type: people with a plan, how many meet the minimum JP, JP funded and in-house, cost."""
-    return plans.groupby("employment_type").agg(
+    """Per employment type: people with a plan, how many meet the minimum JP, JP funded and in-house, cost;
+    with received JP (a training history), also the JP received and how many had not reached the
+    minimum before the plan."""
+    out = plans.groupby("employment_type").agg(
         n=("employee_id", "size"), meets_min_jp=("meets_min_jp", lambda s: int(s.fillna(False).sum())),
         jp_funded=("jp_funded", "sum"), jp_inhouse=("jp_inhouse", "sum"), cost=("cost", "sum")).reset_index()
+    if "jp_received" not in plans:
+        return out
+    extra = plans.groupby("employment_type").agg(
+        jp_received=("jp_received", "sum"),
+        below_min_received=("jp_remaining", lambda s: int((s > 1e-9).sum()))).reset_index()
+    return out.merge(extra, on="employment_type", how="left")

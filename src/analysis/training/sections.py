@@ -158,13 +158,45 @@ def clusters_section(gap_section: Section, employees: pd.DataFrame, units: pd.Da
     return s
 
 
+def _received(training_history: pd.DataFrame | None, outcomes: pd.DataFrame | None
+              ) -> tuple[pd.Series | None, dict | None]:
+    """JP received per employee in the plan's year, and what the history holds for that year; (None,
+    None) without a training history. The year is the latest appraisal period's (``plan_year``), or,
+    without appraisals, the latest year the history has."""
+    if training_history is None:
+        return None, None
+    year = development.plan_year(outcomes["period"]) if outcomes is not None else None
+    if year is None:
+        dates = pd.concat([pd.to_datetime(training_history[c]) for c in ("end", "start") if c in training_history])
+        year = int(dates.dt.year.max()) if dates.notna().any() else None
+    if year is None:
+        return pd.Series(dtype=float), {"year": None, "records": 0, "courses": 0, "repeats_folded": 0,
+                                        "employees": 0, "undated_records": int(len(training_history))}
+    got = development.received_jp(training_history, year)
+    return got.set_index("employee_id")["jp_received"], development.history_counts(training_history, year)
+
+
+def _jp_text(received: dict | None, lang: str) -> str:
+    """The sentence on the JP already received, or that without a training history none are counted."""
+    if received is None:
+        return t("nb03.jp_no_history", lang)
+    return t("nb03.jp_received", lang, year=received["year"] if received["year"] is not None else "–",
+             records=received["records"], repeats=received["repeats_folded"], pns=received["pns"],
+             any=received["pns_received_any"], below=received["pns_below_min_received"],
+             reached=received["pns_reached_by_received"], short=received["pns_short_after_plan"],
+             min_jp=received["min_jp"])
+
+
 def plans_section(gap_section: Section, target: Section, cluster_section: Section, employees: pd.DataFrame,
                   units: pd.DataFrame, competencies: pd.DataFrame | None, catalog: pd.DataFrame | None,
-                  params: Params, lang: str = "id", outcomes: pd.DataFrame | None = None) -> Section:
+                  params: Params, lang: str = "id", outcomes: pd.DataFrame | None = None,
+                  training_history: pd.DataFrame | None = None) -> Section:
     """Individual development plans and the budgeted workshop plan (MILP), with the budget curve.
 
     With ``outcomes`` (the appraisals, for each employee's direct supervisor), every employee's 20 JP
-    is checked and the in-house top-up draws on their supervisor's capacity."""
+    is checked and the in-house top-up draws on their supervisor's capacity. With ``training_history``
+    the JP each employee received in the plan's year count towards the 20 JP (``development``); without
+    it the plans are as they always were, and the reading says that no received JP are counted."""
     if not gap_section.available:
         return Section("plans", status=gap_section.status, text=dict(gap_section.text))
     if catalog is None or catalog.empty:
@@ -183,9 +215,10 @@ def plans_section(gap_section: Section, target: Section, cluster_section: Sectio
     people = employees.reindex(columns=["employee_id", "employment_type", "unit_id", "position_class"]).merge(
         units[["unit_id", "region"]], on="unit_id", how="left") if outcomes is not None else None
     supervisors = development.direct_supervisors(outcomes) if outcomes is not None else None
+    received, history = _received(training_history, outcomes)
     plans = development.development_plans(needs, plan, catalog, params, lang=lang, people=people,
-                                          supervisor_of=supervisors)
-    dev = development.summarise(plans, ws.min_jp, acts)
+                                          supervisor_of=supervisors, received=received)
+    dev = development.summarise(plans, ws.min_jp, acts, history)
     classroom = plan.classroom()
     s = Section("plans")
     s.tables = {
@@ -193,8 +226,9 @@ def plans_section(gap_section: Section, target: Section, cluster_section: Sectio
         "nonclassroom_plan": Output(plan.nonclassroom_counts(), "n", value_cols=["n", "cost", "value"]),
         "budget_curve": Output(curve),
         "left_out_by_reason": Output(plan.left_out_counts(), counts=True, value_cols=["n"]),
-        "development_jp_by_employment_type": Output(development.jp_by_employment_type(plans), "n",
-                                                     value_cols=["n", "meets_min_jp"]),
+        "development_jp_by_employment_type": Output(
+            development.jp_by_employment_type(plans), "n",
+            value_cols=["n", "meets_min_jp"] + (["below_min_received"] if received is not None else [])),
     }
     s.restricted = {"development_plans": plans, "workshop_rosters": plan.roster(),
                     "development_activities": acts}
@@ -205,9 +239,10 @@ def plans_section(gap_section: Section, target: Section, cluster_section: Sectio
 
     def write_plans_workbook(path, pseudonymise):
         out = plans.assign(employee_id=pseudonymise(plans["employee_id"]))
+        one_decimal = ("total_gap", "gap_closed", "jp_total") + (
+            ("jp_received", "jp_remaining", "jp_planned") if received is not None else ())
         workbook.write_table(out, path, t("nb03.plans_sheet", lang), lang, restricted=True,
-                             money=("cost", "cost_funded", "cost_unfunded"),
-                             one_decimal=("total_gap", "gap_closed", "jp_total"))
+                             money=("cost", "cost_funded", "cost_unfunded"), one_decimal=one_decimal)
 
     s.files = {"workshop_plan.xlsx": write_plan_workbook, "development_plans.xlsx": write_plans_workbook}
     total_gap = float(needs.drop_duplicates(["employee_id", "competency_code"])["gap"].sum())
@@ -227,6 +262,7 @@ def plans_section(gap_section: Section, target: Section, cluster_section: Sectio
                           cohorts=len(classroom), people=pd_["people_reached"], closed=pd_["gap_closed"],
                           share=s.key_figures["share_gap_closed"] or 0,
                           left=sum(pd_["left_out"].values()) if isinstance(pd_["left_out"], dict) else 0)
+        s.text[lang_] += " " + _jp_text(d.get("received"), lang_)
     s.data = {"plan": plan, "curve": curve, "plans": plans, "candidates": cand, "needs": needs,
               "development": d}
     return s
