@@ -157,7 +157,7 @@ def test_a_promotion_candidate_with_current_and_target_rows_is_one_need():
 # --- the optimisation ----------------------------------------------------------------------
 
 
-def _random_case(rng):
+def random_case(rng):
     emps = [f"E{i:02d}" for i in range(int(rng.integers(3, 9)))]
     comps = ["M.01", "M.02"][: int(rng.integers(1, 3))]
     rows = []
@@ -180,7 +180,7 @@ def _random_case(rng):
     return needs_frame(rows), pd.DataFrame(cat)
 
 
-def _brute_force(c: pd.DataFrame, budget: float, caps: dict | None) -> float | None:
+def brute_force_best(c: pd.DataFrame, budget: float, caps: dict | None) -> float | None:
     """The most gap closed over every assignment of needs to an option, a seat in an offer or nothing,
     each offer opening the fewest cohorts for its seats (None when there are too many assignments)."""
     choices: dict[tuple, list] = {}
@@ -230,13 +230,13 @@ def test_milp_matches_brute_force_on_small_random_cases():
     rng = np.random.default_rng(20261122)
     done = with_cohorts = 0
     while done < 60:
-        needs, cat = _random_case(rng)
+        needs, cat = random_case(rng)
         c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN, max_cohort=int(rng.integers(2, 6))), COSTS)
         if c.empty:
             continue
         caps = W.pppk_jp_cap(needs, float(rng.choice([12, 20, 30]))) if rng.random() < 0.4 else None
         budget = float(rng.uniform(0, 1.2) * c["cost"].sum())
-        best = _brute_force(c, budget, caps)
+        best = brute_force_best(c, budget, caps)
         if best is None:
             continue
         plan = W.plan_workshops(c, budget, jp_cap=caps)

@@ -40,6 +40,14 @@ cost tie-break worth less than half a unit of gap in total is part of the object
 caps, where that makes the solver far slower, the gap is solved alone and capped people are then
 moved to cheaper options of the same value).
 
+At scale. From ``core.CORE_MIN_CANDIDATES`` candidates on (a province of 30,000 employees has
+75,000; the sample 4,000), the budget buys a few percent of them and the programme over all of them
+is beyond HiGHS in minutes. A bound on every plan (the relaxation in ``core``) and a greedy plan are
+computed first; when the greedy plan is within the plan's tolerance of the bound it is the plan,
+proven. Otherwise the programme is solved on the core: the options the budget would buy twice over,
+best gap closed per rupiah first, with the other per-person options of their needs. The plan reports
+its gap to the bound on every plan (``mip_gap``), whatever the core left out.
+
 Why not greedy by gap closed per rupiah: on a knapsack, greedy can be arbitrarily far from the
 optimum (a cheap option with a high ratio takes the money a large class needed); the best of
 greedy and of the single best option is within 1/2 of the optimum for a plain knapsack, but the

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.core.results import Results
+from analysis.training.workshops import core
 from analysis.training.workshops.options import (
     NEED_COLUMNS,
     NEED_KEY,
@@ -218,7 +219,8 @@ def _plan(cands: pd.DataFrame, budget: float, sol: Solution, needs: pd.DataFrame
 def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = None, *,
                  budget: float | None = None, steps: int = 12,
                  jp_cap: Mapping[str, float] | None = None, time_limit: float = 60.0,
-                 rel_gap: float = 5e-3, node_limit: int = CURVE_NODES) -> pd.DataFrame:
+                 rel_gap: float = 5e-3, node_limit: int = CURVE_NODES,
+                 plan: WorkshopPlan | None = None) -> pd.DataFrame:
     """Gap closed, people reached and cost used at each budget (one MILP solve per budget).
 
     A curve is for seeing how the gap closed grows with money, so each point is solved to
@@ -228,18 +230,28 @@ def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = Non
     says which points are proven within that gap. The plan itself (``plan_workshops``) is solved
     exactly.
 
+    The point at ``budget`` (the params budget) is the plan itself, solved as ``plan_workshops``
+    solves it (pass the ``plan`` when it is at hand, to spare the solve), so that the curve and the
+    plan agree there.
+
     Default budgets: 0 up to the cost of the best plan without a budget limit (beyond it the
     curve is flat: every need with an option is covered) or four times ``budget`` (the params
-    budget) if that is less, in ``steps`` steps rounded up to the million, plus ``budget``.
+    budget) if that is less, in ``steps`` steps rounded up to the million, plus ``budget``. With
+    many candidates (``core.CORE_MIN_CANDIDATES``) the best plan without a limit is not solved: what
+    every need's best option costs stands for it (``core.saturation_cost``).
     """
     if budgets is None:
         cands0, programmed0 = _prepared(candidates)
-        full = _plan(cands0, float(candidates["cost"].sum()) + 1.0,
-                     solve_budgets(cands0, [float(candidates["cost"].sum()) + 1.0], jp_cap, time_limit, rel_gap,
-                                   tie_break=False, node_limit=node_limit)[0], None, programmed0)
+        if len(cands0) >= core.CORE_MIN_CANDIDATES:
+            saturation = core.saturation_cost(core.need_options(cands0))
+        else:
+            saturation = _plan(cands0, float(candidates["cost"].sum()) + 1.0,
+                               solve_budgets(cands0, [float(candidates["cost"].sum()) + 1.0], jp_cap, time_limit,
+                                             rel_gap, tie_break=False, node_limit=node_limit)[0], None,
+                               programmed0).cost
         # up to saturation, or four times the params budget when that comes first: the
         # decision is about budgets near the one in params
-        top = min(full.cost, 4 * float(budget)) if budget else full.cost
+        top = min(saturation, 4 * float(budget)) if budget else saturation
         points = [math.ceil(top * i / steps / 1e6) * 1e6 for i in range(steps + 1)]
         if budget is not None:
             points.append(float(budget))
@@ -247,11 +259,18 @@ def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = Non
     rows = []
     points = sorted(set(float(x) for x in budgets))
     cands, programmed = _prepared(candidates)
+    at_plan = float(budget) if budget is not None and float(budget) in points else None
+    others = [b for b in points if b != at_plan]
     # one model for every point (only the budget row changes between solves)
-    sols = (_solve_points(cands, points, jp_cap, time_limit, rel_gap, node_limit) if len(cands)
-            else [Solution(np.zeros(0, dtype=bool), True, "no candidates", 0.0) for _ in points])
-    for b, sol in zip(points, sols):
-        p = _plan(cands, b, sol, None, programmed)
+    sols = (_solve_points(cands, others, jp_cap, time_limit, rel_gap, node_limit) if len(cands) and others
+            else [Solution(np.zeros(0, dtype=bool), True, "no candidates", 0.0) for _ in others])
+    found = dict(zip(others, sols))
+    for b in points:
+        if b == at_plan:
+            p = plan if plan is not None and plan.budget == b else plan_workshops(candidates, b, jp_cap=jp_cap,
+                                                                                   time_limit=time_limit)
+        else:
+            p = _plan(cands, b, found[b], None, programmed)
         rows.append({"budget": b, "cost": p.cost, "gap_closed": p.value, "people_reached": p.people,
                      "needs_covered": int(p.coverage["option_id"].notna().sum()),
                      "options_funded": len(p.selected), "participant_jp": p.jp, "optimal": p.optimal,

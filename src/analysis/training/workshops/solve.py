@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from analysis.training.workshops import core
 from analysis.training.workshops.options import split_cohorts
 
 
@@ -151,6 +152,60 @@ def solve_budgets(cands: pd.DataFrame, budgets: list[float], jp_cap: Mapping[str
     a decision, not fixed in advance, and the model stays about one variable per class and option.
     People under a JP cap are classes of one.
     """
+    if len(cands) >= core.CORE_MIN_CANDIDATES:
+        return _solve_on_cores(cands, budgets, jp_cap, time_limit, rel_gap, tie_break, node_limit)
+    return _solve_whole(cands, budgets, jp_cap, time_limit, rel_gap, tie_break, node_limit)
+
+
+def _solve_on_cores(cands: pd.DataFrame, budgets: list[float], jp_cap: Mapping[str, float] | None,
+                    time_limit: float, rel_gap: float, tie_break: bool, node_limit: int | None) -> list[Solution]:
+    """Each budget on its core (``core``), with the gap to the bound on every plan reported."""
+    options = core.need_options(cands)
+    bound = core.Relaxation(options, jp_cap)
+    tolerance = max(rel_gap, CAPPED_REL_GAP) if jp_cap else rel_gap
+    out = []
+    for budget in budgets:
+        upper, _ = bound.bound(float(budget))
+        taken, greedy_cohorts, value = core.greedy(cands, options, float(budget), jp_cap)
+        gap = max(0.0, (upper - value) / upper) if upper > 0 else 0.0
+        if gap <= tolerance + 1e-12:  # the greedy plan is proven close enough: no programme needed
+            out.append(Solution(taken, True, f"Options by gap closed per rupiah, within {gap:.3%} of the bound on "
+                                             "every plan", gap, greedy_cohorts))
+            continue
+        keep = core.core_options(options, float(budget))
+        if keep.all():
+            out += _solve_whole(cands, [budget], jp_cap, time_limit, rel_gap, tie_break, node_limit)
+            continue
+        part, where = core.core_candidates(cands, options, keep)
+        sol = _solve_whole(part, [budget], jp_cap, time_limit, rel_gap, tie_break, node_limit)[0]
+        found = _value_of(part, sol)
+        if found < value:  # the greedy plan is better than what the solver reached in its time
+            out.append(Solution(taken, False, f"Options by gap closed per rupiah (the solver reached less: "
+                                              f"{sol.status}), within {gap:.3%} of the bound on every plan",
+                                gap, greedy_cohorts))
+            continue
+        chosen = np.zeros(len(cands), dtype=bool)
+        chosen[where[sol.chosen]] = True
+        cohorts = {int(where[k]): v for k, v in sol.cohorts.items()}
+        gap = max(0.0, (upper - found) / upper) if upper > 0 else 0.0
+        status = (f"{sol.status} On the {len(part):,} candidates of the core ({len(cands):,} in all); "
+                  f"within {gap:.3%} of the bound on every plan")
+        out.append(Solution(chosen, bool(gap <= tolerance + 1e-12), status, gap, cohorts))
+    return out
+
+
+def _value_of(cands: pd.DataFrame, sol: Solution) -> float:
+    """Gap closed by a solution: its per-person options and the seats of its cohorts."""
+    value = float(cands["value"].to_numpy(float)[sol.chosen].sum())
+    for pos, groups in sol.cohorts.items():
+        of = dict(zip(cands["participants"].iat[pos], cands["values"].iat[pos]))
+        value += sum(float(of[e]) for g in groups for e in g)
+    return value
+
+
+def _solve_whole(cands: pd.DataFrame, budgets: list[float], jp_cap: Mapping[str, float] | None,
+                 time_limit: float, rel_gap: float, tie_break: bool, node_limit: int | None) -> list[Solution]:
+    """The exact programme over every candidate (``solve_budgets``)."""
     n_all = len(cands)
     order = sorted(range(len(budgets)), key=lambda i: budgets[i])
     budget = float(max(budgets))
@@ -245,32 +300,18 @@ def solve_budgets(cands: pd.DataFrame, budgets: list[float], jp_cap: Mapping[str
         blocks.append(sparse.csr_matrix((np.r_[np.ones(n_s), -cap_s], (rows, cols)), shape=(n_s, m)))
         lbs.append(np.full(n_s, -np.inf))
         ubs.append(np.zeros(n_s))
-    # JP caps (capped people are classes of one): each capped person takes one bundle of options
-    # within their cap (see ``_bundles``); a person with too many bundles gets the cap as one row
+    # JP caps (capped people are classes of one): one row per capped person, the JP of their options
+    # within their cap. Tighter formulations (each capped person choosing one "bundle" of options that
+    # fits) make HiGHS slower on this model, not faster: 34 s against 3 s for the sample's plan
+    # (benchmarks/results/profile_100k.md)
     if caps:
-        bundle_cols, link, knap = _bundles(var_person, var_class, jp_all, caps)
-        if link[0]:  # rows even without any bundle: an option no bundle holds is then fixed at 0
-            n_b = len(bundle_cols)
-            for blk in blocks:
-                blk.resize((blk.shape[0], m + n_b))
-            obj_v, obj_c = np.r_[obj_v, np.zeros(n_b)], np.r_[obj_c, np.zeros(n_b)]
-            jp_all = np.r_[jp_all, np.zeros(n_b)]
-            var_class = np.r_[var_class, np.full(n_b, -1)]
-            var_person = np.concatenate([var_person, np.array([p for p, _ in bundle_cols], dtype=object)])
-            ub = np.r_[ub, np.ones(n_b)]
-            m += n_b
-            rows, cols, vals, _ = link
-            n_link = len(link[3])
-            blocks.append(sparse.csr_matrix((vals, (rows, cols)), shape=(n_link, m)))
-            is_one = np.array(link[3], dtype=bool)  # "one bundle per person" rows: <= 1, linking rows: = 0
-            lbs.append(np.where(is_one, -np.inf, 0.0))
-            ubs.append(np.where(is_one, 1.0, 0.0))
-        for person, idx in knap:
-            row = np.zeros(m)
-            row[idx] = jp_all[idx]
-            blocks.append(sparse.csr_matrix(row.reshape(1, -1)))
-            lbs.append(np.array([-np.inf]))
-            ubs.append(np.array([caps[person]]))
+        people = sorted(caps)
+        row_of = pd.Series(np.arange(len(people)), index=people)
+        on = np.flatnonzero(pd.Series(var_person).isin(row_of.index).to_numpy() & (var_class >= 0))
+        rows = row_of.reindex(var_person[on]).to_numpy()
+        blocks.append(sparse.csr_matrix((jp_all[on], (rows, on)), shape=(len(people), m)))
+        lbs.append(np.full(len(people), -np.inf))
+        ubs.append(np.array([caps[p] for p in people], dtype=float))
     A = sparse.vstack(blocks, format="csr")
     lb, ubr = np.concatenate(lbs), np.concatenate(ubs)
     # Most gap closed first, then the cheapest. Values are made integers and a tie-break of
@@ -306,82 +347,6 @@ def solve_budgets(cands: pd.DataFrame, budgets: list[float], jp_cap: Mapping[str
         chosen, cohorts = hand_out(z)
         out[i] = Solution(chosen, optimal, status, gap, cohorts)
     return out
-
-
-MAX_BUNDLES = 400  # per capped person; beyond it their cap is one knapsack row (weaker, still exact)
-
-
-def _bundles(var_person: np.ndarray, var_class: np.ndarray, jp: np.ndarray, caps: dict[str, float]):
-    """Bundles of capped people: every choice of at most one option per need whose JP fit the cap.
-
-    A capped person picking one bundle (b_B binary, Σ_B b_B <= 1) with each option variable equal to
-    the bundles that contain it (x_i = Σ_{B∋i} b_B) describes exactly the choices within the cap, and
-    its LP relaxation is their convex hull: far tighter than the cap as one knapsack row, which left
-    the solver minutes from proving a plan. Returns the new columns (person, bundle), the rows
-    (rows, cols, values, is-one-per-person flags by row) with column indices after the existing
-    ``len(var_person)`` ones, and the people left to a knapsack row.
-    """
-    n = len(var_person)
-    person_s = pd.Series(var_person)
-    capped = np.flatnonzero(person_s.isin(caps).to_numpy() & (var_class >= 0))
-    by_person: dict[str, dict[int, list[int]]] = {}
-    for i in capped:
-        by_person.setdefault(var_person[i], {}).setdefault(int(var_class[i]), []).append(int(i))
-    columns: list[tuple[str, tuple[int, ...]]] = []
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    one_flags: list[bool] = []
-    knap: list[tuple[str, np.ndarray]] = []
-    row = 0
-    for person in sorted(by_person):
-        needs = [by_person[person][c] for c in sorted(by_person[person])]
-        found = _enumerate(needs, jp, caps[person])
-        if found is None:
-            knap.append((person, np.array(sorted(i for items in needs for i in items))))
-            continue
-        first = n + len(columns)
-        columns += [(person, b) for b in found]
-        # one bundle per person
-        for k in range(len(found)):
-            rows.append(row)
-            cols.append(first + k)
-            vals.append(1.0)
-        one_flags.append(True)
-        row += 1
-        # each option = the bundles holding it
-        for items in needs:
-            for i in items:
-                rows.append(row)
-                cols.append(i)
-                vals.append(1.0)
-                for k, b in enumerate(found):
-                    if i in b:
-                        rows.append(row)
-                        cols.append(first + k)
-                        vals.append(-1.0)
-                one_flags.append(False)
-                row += 1
-    return columns, (rows, cols, vals, one_flags), knap
-
-
-def _enumerate(needs: list[list[int]], jp: np.ndarray, cap: float) -> list[tuple[int, ...]] | None:
-    """Non-empty choices of at most one option per need within ``cap`` JP (None: more than MAX_BUNDLES)."""
-    out: list[tuple[int, ...]] = []
-
-    def walk(k: int, chosen: tuple[int, ...], used: float) -> bool:
-        if k == len(needs):
-            if chosen:
-                out.append(chosen)
-            return len(out) <= MAX_BUNDLES
-        if not walk(k + 1, chosen, used):
-            return False
-        for i in needs[k]:
-            if used + jp[i] <= cap + 1e-9 and not walk(k + 1, chosen + (i,), used + jp[i]):
-                return False
-        return True
-
-    return out if walk(0, (), 0.0) else None
 
 
 class _Model:

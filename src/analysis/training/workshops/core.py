@@ -1,0 +1,287 @@
+"""Large candidate sets: the plan is solved on its *core* and checked against a bound on all of them.
+
+With 100,000 employees a region has about 250,000 candidates, and a budget that buys a few percent
+of them; HiGHS then finds no plan at all within minutes. A budget is spent on the options that close
+the most gap per rupiah, so (as in the core algorithms for the knapsack problem, Balas & Zemel 1980;
+Pisinger 1995) the programme is solved on the options that rank highest by gap closed per rupiah,
+as many as ``CORE_FACTOR`` times the budget would buy, and every other option is left out.
+
+The plan found is a plan of the whole problem (it only leaves options out), so its gap closed is a
+lower bound. An upper bound on every plan of the whole problem comes from a relaxation that is
+solved exactly in one pass per price: cohorts may be fractional (each seat then costs its seat price
+plus its share of a full cohort's fixed charge), and the budget is priced (Lagrangian relaxation),
+so that each uncapped need takes its best option on its own and each capped person the best choice
+within their JP cap (a small knapsack over their needs, solved by dynamic programming). The bound
+minimised over the price is reported beside the plan: the gap between the two is the most any plan
+could add, proven, whatever the core left out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+CORE_MIN_CANDIDATES = 20_000  # below it the whole problem is solved (the sample has ~4,000)
+CORE_FACTOR = 2.0  # the core holds the options CORE_FACTOR x the budget buys, best ratio first
+
+
+@dataclass(frozen=True)
+class NeedOptions:
+    """Every option of every need, one row each: value, cost and JP, with the need and the person.
+
+    A seat in a cohort offer is priced at its seat cost plus 1/max_cohort of the cohort's fixed
+    charge: the least a seat can cost (a full cohort), which is what makes the relaxation a bound."""
+
+    need: np.ndarray  # need number (0..n_needs-1)
+    value: np.ndarray
+    cost: np.ndarray
+    jp: np.ndarray
+    candidate: np.ndarray  # position of the candidate row the option comes from
+    single: np.ndarray  # bool: a per-person option (not a seat in a cohort offer)
+    need_person: np.ndarray  # employee id of each need
+    n_needs: int
+
+
+def need_options(cands: pd.DataFrame) -> NeedOptions:
+    """The options of the candidates (positions as in ``cands``), with positive value."""
+    grouped = cands["grouped"].to_numpy(bool)
+    single = np.flatnonzero(~grouped)
+    offers = np.flatnonzero(grouped)
+    people = [cands["participants"].iat[i][0] for i in single]
+    parts = [(cands["participants"].iat[i], cands["values"].iat[i]) for i in offers]
+    sizes = np.array([len(p) for p, _ in parts], dtype=int)
+    seat_people = [e for p, _ in parts for e in p]
+    seat_values = np.array([float(v) for _, vs in parts for v in vs], dtype=float)
+    seat_price = np.array([cands["seat_lines"].iat[i]["cost"] + cands["cohort_lines"].iat[i]["cost"]
+                           / max(int(cands["max_cohort"].iat[i]), 1) for i in offers], dtype=float)
+    comp = cands["competency_code"].to_numpy(object)
+    person = np.array(people + seat_people, dtype=object)
+    competency = np.concatenate([comp[single], np.repeat(comp[offers], sizes)]).astype(object)
+    key = pd.MultiIndex.from_arrays([person, competency])
+    need, uniques = pd.factorize(key, sort=True)
+    value = np.concatenate([cands["value"].to_numpy(float)[single], seat_values])
+    cost = np.concatenate([cands["cost"].to_numpy(float)[single], np.repeat(seat_price, sizes)])
+    jp = np.concatenate([cands["jp"].to_numpy(float)[single], np.repeat(cands["jp"].to_numpy(float)[offers], sizes)])
+    candidate = np.concatenate([single, np.repeat(offers, sizes)])
+    is_single = np.r_[np.ones(len(single), dtype=bool), np.zeros(len(seat_values), dtype=bool)]
+    keep = value > 0
+    need_person = np.array([u[0] for u in uniques], dtype=object)
+    return NeedOptions(need[keep], value[keep], cost[keep], jp[keep], candidate[keep], is_single[keep], need_person,
+                       len(uniques))
+
+
+class Relaxation:
+    """The priced relaxation of the plan (module docstring): ``bound(budget)`` is at least the gap
+    closed by every plan of the whole problem within the budget."""
+
+    def __init__(self, options: NeedOptions, caps: Mapping[str, float] | None):
+        self.o = options
+        caps = dict(caps or {})
+        capped_need = pd.Series(options.need_person).isin(caps).to_numpy()
+        opt_capped = capped_need[options.need]
+        self.free = ~opt_capped
+        # capped people: their options laid out person x need slot x option slot for the DP
+        idx = np.flatnonzero(opt_capped)
+        people = options.need_person[options.need[idx]]
+        person_no, person_names = pd.factorize(people, sort=True)
+        need_no = options.need[idx]
+        order = np.lexsort((need_no, person_no))
+        idx, person_no, need_no = idx[order], person_no[order], need_no[order]
+        # slot of each need within its person, and of each option within its need
+        first_of_need = np.r_[True, (need_no[1:] != need_no[:-1]) | (person_no[1:] != person_no[:-1])]
+        need_rank = np.cumsum(first_of_need) - 1
+        person_start = np.r_[True, person_no[1:] != person_no[:-1]]
+        need_slot = need_rank - np.maximum.accumulate(np.where(person_start, need_rank, 0))
+        opt_slot = np.arange(len(idx)) - np.maximum.accumulate(np.where(first_of_need, np.arange(len(idx)), 0))
+        self.cap_idx, self.cap_person, self.cap_need_slot, self.cap_opt_slot = idx, person_no, need_slot, opt_slot
+        # relaxing JP down and caps up keeps the bound valid with whole-number JP
+        self.cap_jp = np.floor(options.jp[idx] + 1e-9).astype(int)
+        self.caps = np.array([math.ceil(caps[p] - 1e-9) for p in person_names], dtype=int)
+        self.n_people = len(person_names)
+
+    def priced(self, price: float) -> float:
+        """Gap closed minus price x cost, at its best over the relaxation (without the budget term)."""
+        o = self.o
+        profit = o.value - price * o.cost
+        free = np.zeros(o.n_needs)
+        np.maximum.at(free, o.need[self.free], profit[self.free])
+        total = float(free.sum())
+        if self.n_people:
+            total += float(self._capped(profit[self.cap_idx]).sum())
+        return total
+
+    def _capped(self, profit: np.ndarray) -> np.ndarray:
+        """Each capped person's best total profit within their JP cap (at most one option per need):
+        a knapsack over JP solved for all capped people at once, one need slot at a time."""
+        width = int(self.caps.max()) + 1
+        best = np.zeros((self.n_people, width))  # best[p, w]: best profit using at most w JP
+        cols = np.arange(width)
+        for k in range(int(self.cap_need_slot.max()) + 1):
+            at_k = self.cap_need_slot == k
+            new = best.copy()
+            for j in range(int(self.cap_opt_slot[at_k].max()) + 1):
+                sel = np.flatnonzero(at_k & (self.cap_opt_slot == j) & (profit > 0))
+                if not len(sel):
+                    continue
+                p, w, r = self.cap_person[sel], self.cap_jp[sel], profit[sel]
+                src = cols[None, :] - w[:, None]
+                took = np.where(src >= 0, best[p[:, None], np.maximum(src, 0)] + r[:, None], -np.inf)
+                np.maximum.at(new, p, took)
+            best = new
+        return best[np.arange(self.n_people), self.caps]
+
+    def bound(self, budget: float) -> tuple[float, float]:
+        """(the bound, the price that gives it): the priced relaxation plus price x budget, minimised
+        over the price (a convex function of it: golden-section search, then the best point seen)."""
+        o = self.o
+        top = float(np.max(o.value / np.maximum(o.cost, 1e-9))) if len(o.value) else 0.0
+
+        def f(price: float) -> float:
+            return self.priced(price) + price * budget
+
+        lo, hi = 0.0, top
+        g = (math.sqrt(5) - 1) / 2
+        a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+        fa, fb = f(a), f(b)
+        seen = [(f(lo), lo), (f(hi), hi), (fa, a), (fb, b)]
+        for _ in range(60):
+            if fa <= fb:
+                hi, b, fb = b, a, fa
+                a = hi - g * (hi - lo)
+                fa = f(a)
+                seen.append((fa, a))
+            else:
+                lo, a, fa = a, b, fb
+                b = lo + g * (hi - lo)
+                fb = f(b)
+                seen.append((fb, b))
+            if hi - lo <= 1e-12 * max(top, 1e-300):
+                break
+        value, price = min(seen)
+        return value, price
+
+
+def core_options(options: NeedOptions, budget: float, factor: float = CORE_FACTOR) -> np.ndarray:
+    """Bool per option: the options that ``factor`` x ``budget`` buys taken in order of gap closed per
+    rupiah (the candidate's position breaks ties, so the core is the same on every run), and the
+    per-person alternatives of their needs."""
+    ratio = options.value / np.maximum(options.cost, 1e-9)
+    order = np.lexsort((options.candidate, -ratio))
+    spent = np.cumsum(options.cost[order])
+    last = int(np.searchsorted(spent, factor * budget, side="right"))
+    keep = np.zeros(len(ratio), dtype=bool)
+    keep[order[:last + 1]] = True
+    # and the other per-person options of those needs: alternatives (cheaper, or fewer JP) that let
+    # the solver fit the budget and the caps exactly
+    touched = np.zeros(options.n_needs, dtype=bool)
+    touched[options.need[keep]] = True
+    keep |= options.single & touched[options.need]
+    return keep
+
+
+def core_candidates(cands: pd.DataFrame, options: NeedOptions, keep: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """The candidates restricted to the core's options: its per-person options, and the offers with
+    only the participants whose seat is in the core. Returns them and their positions in ``cands``."""
+    seat = ~options.single & keep
+    seated = pd.Series(True, index=pd.MultiIndex.from_arrays(
+        [options.candidate[seat], options.need_person[options.need[seat]]])).groupby(level=0)
+    chosen = {int(pos): set(g.index.get_level_values(1)) for pos, g in seated}
+    where = np.unique(options.candidate[keep])
+    part = cands.iloc[where].reset_index(drop=True).copy()
+    for i in np.flatnonzero(part["grouped"].to_numpy(bool)):
+        who = chosen.get(int(where[i]), set())
+        pairs = [(e, v) for e, v in zip(part.at[i, "participants"], part.at[i, "values"]) if e in who]
+        part.at[i, "participants"] = [e for e, _ in pairs]
+        part.at[i, "values"] = [v for _, v in pairs]
+    return part, where
+
+
+def saturation_cost_floor(options: NeedOptions, caps: Mapping[str, float] | None) -> float:
+    """A floor under the cost of a plan that closes the most gap with no budget limit: every uncapped
+    need with an option of its own (not only a seat) is covered then, at no less than its cheapest
+    option."""
+    capped = pd.Series(options.need_person).isin(dict(caps or {})).to_numpy()
+    cheapest = np.full(options.n_needs, np.inf)
+    np.minimum.at(cheapest, options.need, options.cost)
+    own = np.zeros(options.n_needs, dtype=bool)
+    own[options.need[options.single]] = True
+    return float(cheapest[~capped & own].sum())
+
+
+def greedy(cands: pd.DataFrame, options: NeedOptions, budget: float,
+           caps: Mapping[str, float] | None) -> tuple[np.ndarray, dict[int, list[list]], float]:
+    """A plan built in order of gap closed per rupiah while the budget, each need (once) and each JP
+    cap allow: per-person options, and cohorts of offers (each offer's participants by gap, a cohort
+    of up to max_cohort of those still uncovered, kept only if at least min_cohort remain).
+
+    With many small options it comes within a hair of the bound, and then no programme is needed:
+    the bound proves how close it is. Returns the per-person candidates taken (bool per candidate),
+    the cohorts ({offer position: [employee ids of each cohort]}) and the gap closed."""
+    caps = dict(caps or {})
+    items = _greedy_items(cands, options)
+    taken = np.zeros(len(cands), dtype=bool)
+    cohorts: dict[int, list[list]] = {}
+    covered: set = set()
+    used: dict[str, float] = {}
+    left, value = float(budget) + 1e-6, 0.0
+    cheapest = min((it[2] for it in items), default=math.inf)
+    for _, pos, cost, jp, who, seat, fixed, lo in items:
+        if left < cheapest:
+            break
+        if seat is None:  # a per-person option: who is one (need, person, value)
+            (need, person, v), = who
+            if cost > left or need in covered or (person in caps and used.get(person, 0.0) + jp > caps[person] + 1e-9):
+                continue
+            taken[pos] = True
+            chosen = who
+        else:  # a cohort: the uncovered participants who fit their cap, if enough remain
+            chosen = [w for w in who if w[0] not in covered
+                      and not (w[1] in caps and used.get(w[1], 0.0) + jp > caps[w[1]] + 1e-9)]
+            cost = fixed + seat * len(chosen)
+            if len(chosen) < lo or cost > left:
+                continue
+            cohorts.setdefault(pos, []).append([w[1] for w in chosen])
+        for need, person, v in chosen:
+            covered.add(need)
+            value += v
+            if person in caps:
+                used[person] = used.get(person, 0.0) + jp
+        left -= cost
+    return taken, cohorts, value
+
+
+def _greedy_items(cands: pd.DataFrame, options: NeedOptions) -> list[tuple]:
+    """The greedy's items in order (ratio, then candidate position): (ratio, position, cost, JP,
+    [(need, person, value)…], seat price or None, cohort charge, min_cohort)."""
+    items = []
+    single = options.single
+    for i in np.flatnonzero(single):
+        items.append((options.value[i] / max(options.cost[i], 1e-9), int(options.candidate[i]), float(options.cost[i]),
+                      float(options.jp[i]), [(int(options.need[i]), options.need_person[options.need[i]],
+                                              float(options.value[i]))], None, 0.0, 1))
+    seats = np.flatnonzero(~single)
+    for pos in np.unique(options.candidate[seats]):
+        at = seats[options.candidate[seats] == pos]
+        at = at[np.lexsort((options.need[at], -options.value[at]))]  # largest gaps first
+        seat, fixed = float(cands["seat_lines"].iat[pos]["cost"]), float(cands["cohort_lines"].iat[pos]["cost"])
+        hi, lo = max(int(cands["max_cohort"].iat[pos]), 1), max(int(cands["min_cohort"].iat[pos]), 1)
+        jp = float(cands["jp"].iat[pos])
+        for start in range(0, len(at), hi):
+            chunk = at[start:start + hi]
+            who = [(int(options.need[i]), options.need_person[options.need[i]], float(options.value[i])) for i in chunk]
+            cost = fixed + seat * len(chunk)
+            items.append((sum(w[2] for w in who) / max(cost, 1e-9), int(pos), cost, jp, who, seat, fixed, lo))
+    items.sort(key=lambda it: (-it[0], it[1]))
+    return items
+
+
+def saturation_cost(options: NeedOptions) -> float:
+    """What every need's best option costs (the cheapest among those of most value; a seat at its
+    seat price plus its share of a full cohort): where a budget curve stops gaining."""
+    frame = pd.DataFrame({"need": options.need, "value": options.value, "cost": options.cost})
+    best = frame.sort_values(["need", "value", "cost"], ascending=[True, False, True]).drop_duplicates("need")
+    return float(best["cost"].sum())

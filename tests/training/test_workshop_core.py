@@ -1,0 +1,136 @@
+"""Large candidate sets: the bound on every plan, the greedy plan and the plan solved on its core.
+
+The core path is forced on small random cases (``CORE_MIN_CANDIDATES`` = 0), where brute force knows
+the best plan: the bound must never fall below it, every plan must be feasible, and the gap each plan
+reports must be honest (the best plan is never further above it than the gap says)."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_workshops import COSTS, MODE_GAIN, brute_force_best, needs_frame, programme, random_case
+
+from analysis.core.params import Workshops
+from analysis.training import workshops as W
+from analysis.training.workshops import core
+from analysis.training.workshops import solve as S
+
+
+def _feasible(plan: W.WorkshopPlan, budget: float, caps: dict | None) -> None:
+    assert plan.cost <= budget + 1.0
+    seen, jp = set(), {}
+    for o in plan.selected.itertuples():
+        for e in o.participants:
+            assert (e, o.competency_code) not in seen  # each need served once
+            seen.add((e, o.competency_code))
+            jp[e] = jp.get(e, 0.0) + o.jp
+    assert all(v <= (caps or {}).get(e, math.inf) + 1e-9 for e, v in jp.items())
+
+
+def _cases(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    done = 0
+    while done < n:
+        needs, cat = random_case(rng)
+        c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN, max_cohort=int(rng.integers(2, 6))), COSTS)
+        if c.empty:
+            continue
+        caps = W.pppk_jp_cap(needs, float(rng.choice([12, 20, 30]))) if rng.random() < 0.4 else None
+        budget = float(rng.uniform(0, 1.2) * c["cost"].sum())
+        best = brute_force_best(c, budget, caps)
+        if best is None:
+            continue
+        done += 1
+        yield c, caps, budget, best
+
+
+def test_the_bound_is_never_below_the_best_plan():
+    for c, caps, budget, best in _cases(60, 7):
+        cands = c.reset_index(drop=True)
+        upper, price = core.Relaxation(core.need_options(cands), caps).bound(budget)
+        assert upper >= best - 1e-9
+        assert price >= 0
+
+
+def test_the_greedy_plan_is_feasible_and_its_value_is_what_it_funds():
+    for c, caps, budget, best in _cases(60, 8):
+        cands = c.reset_index(drop=True)
+        taken, cohorts, value = core.greedy(cands, core.need_options(cands), budget, caps)
+        seen, jp, cost, funded = set(), {}, 0.0, 0.0
+        for pos in np.flatnonzero(taken):
+            row = cands.iloc[pos]
+            cost += row["cost"]
+            funded += row["value"]
+            assert not row["grouped"]
+        for pos, groups in cohorts.items():
+            row = cands.iloc[pos]
+            of = dict(zip(row["participants"], row["values"]))
+            for g in groups:
+                assert row["min_cohort"] <= len(g) <= row["max_cohort"]
+                cost += row["cohort_lines"]["cost"] + len(g) * row["seat_lines"]["cost"]
+                funded += sum(of[e] for e in g)
+        people = [(e, cands.iloc[p]["competency_code"], cands.iloc[p]["jp"]) for p in np.flatnonzero(taken)
+                  for e in cands.iloc[p]["participants"]]
+        people += [(e, cands.iloc[p]["competency_code"], cands.iloc[p]["jp"]) for p, gs in cohorts.items()
+                   for g in gs for e in g]
+        for e, comp, j in people:
+            assert (e, comp) not in seen  # each need served once
+            seen.add((e, comp))
+            jp[e] = jp.get(e, 0.0) + j
+        assert all(v <= (caps or {}).get(e, math.inf) + 1e-9 for e, v in jp.items())
+        assert cost <= budget + 1.0
+        assert funded == pytest.approx(value, abs=1e-9)
+        assert value <= best + 1e-9
+
+
+def test_plans_solved_on_the_core_are_feasible_and_their_gap_is_honest(monkeypatch):
+    monkeypatch.setattr(core, "CORE_MIN_CANDIDATES", 0)
+    monkeypatch.setattr(core, "CORE_FACTOR", 0.8)  # a core smaller than the budget's reach: a real test
+    proven = 0
+    for c, caps, budget, best in _cases(60, 9):
+        plan = W.plan_workshops(c, budget, jp_cap=caps, time_limit=30)
+        _feasible(plan, budget, caps)
+        gap = plan.extra["mip_gap"]
+        assert plan.value <= best + 1e-9
+        # the gap is to an upper bound, so the best plan is no further above the plan than it says
+        assert best * (1 - gap) <= plan.value + 1e-9
+        if plan.optimal:
+            proven += 1
+            assert best - plan.value <= max(S.CAPPED_REL_GAP, 0) * best + 1e-9
+    assert proven >= 10
+
+
+def test_when_small_options_abound_the_greedy_plan_is_proven_and_no_programme_is_solved(monkeypatch):
+    """600 people with the same e-learning need: a budget buys 150 of them, and nothing is better."""
+    monkeypatch.setattr(core, "CORE_MIN_CANDIDATES", 0)
+    rows = [(f"E{i:03d}", "M.01", 1.0, "A", 1) for i in range(600)]
+    cat = pd.DataFrame([programme("P1", "M.01", "e_learning", 8, 1e6, 1, 1)])
+    c = W.candidate_workshops(needs_frame(rows), cat, Workshops(gain=MODE_GAIN), COSTS)
+    called = []
+    monkeypatch.setattr(S, "_Model", lambda *a, **k: called.append(1))  # the solver must not be needed
+    plan = W.plan_workshops(c, 150e6, jp_cap=None)
+    assert not called
+    assert plan.optimal and plan.extra["mip_gap"] == pytest.approx(0.0, abs=1e-12)
+    assert plan.value == pytest.approx(75.0) and plan.people == 150  # gain 0.5 each
+
+
+def test_the_core_path_gives_the_same_plan_every_time(monkeypatch):
+    monkeypatch.setattr(core, "CORE_MIN_CANDIDATES", 0)
+    monkeypatch.setattr(core, "CORE_FACTOR", 0.8)
+    for c, caps, budget, _ in _cases(10, 10):
+        a = W.plan_workshops(c, budget, jp_cap=caps, time_limit=30)
+        b = W.plan_workshops(c, budget, jp_cap=caps, time_limit=30)
+        pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+
+
+def test_curve_without_a_full_solve_stops_at_four_times_the_budget_or_saturation(monkeypatch):
+    monkeypatch.setattr(core, "CORE_MIN_CANDIDATES", 0)
+    rows = [(f"E{i:03d}", "M.01", 1.0, "A", 1) for i in range(40)]
+    cat = pd.DataFrame([programme("P1", "M.01", "e_learning", 8, 1e6, 1, 1)])
+    c = W.candidate_workshops(needs_frame(rows), cat, Workshops(gain=MODE_GAIN), COSTS)
+    curve = W.budget_curve(c, budget=5e6, steps=4)
+    assert curve["budget"].max() == pytest.approx(20e6)  # 4 x the budget, below saturation (40 M)
+    curve = W.budget_curve(c, budget=20e6, steps=4)
+    assert curve["budget"].max() == pytest.approx(40e6)  # saturation: every need's best option
+    assert curve["gap_closed"].is_monotonic_increasing
