@@ -210,7 +210,7 @@ def plans_section(gap_section: Section, target: Section, cluster_section: Sectio
     caps = W.pppk_jp_cap(needs, ws.pppk_max_jp) if ws.plan_pppk_cap else None
     cand = W.candidate_workshops(needs, catalog, ws, params.costs, jp_cap=caps)
     plan = W.plan_workshops(cand, ws.budget, needs, jp_cap=caps)
-    curve = W.budget_curve(cand, budget=ws.budget, jp_cap=caps)
+    curve = W.budget_curve(cand, budget=ws.budget, jp_cap=caps, plan=plan)  # the plan is its params-budget point
     acts = development.development_activities(needs, plan, catalog, params, lang)
     people = employees.reindex(columns=["employee_id", "employment_type", "unit_id", "position_class"]).merge(
         units[["unit_id", "region"]], on="unit_id", how="left") if outcomes is not None else None
