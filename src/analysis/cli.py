@@ -86,8 +86,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     from analysis.imports.run import import_exports
 
     out = Path(args.out)
+    region = args.region
+    if region is None and args.params:
+        from analysis.core.params import ParamsError, load_params
+
+        try:
+            region = load_params(args.params).imports.region
+        except ParamsError as exc:
+            print(f"Bad parameters: {exc}. Nothing was written.")
+            return EXIT_BAD_INPUT
     try:
-        outcome = import_exports(args.inputs, out, profile=args.profile, region=args.region, fmt=args.format,
+        outcome = import_exports(args.inputs, out, profile=args.profile, region=region, fmt=args.format,
                                  rules_file=args.rules)
     except (ImportFailure, ProfileError, RulesError) as exc:
         # the console circulates: NIPs in a message are masked, as validate does
@@ -157,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default=None,
                    help="the layout of every input: a shipped profile's name or your own profile file (YAML); "
                         "default: recognised from each file's header")
-    p.add_argument("--region", default=None, help="region of the units when the exports name none")
+    p.add_argument("--region", default=None, help="region of the units when the exports name none "
+                                                   "(default: the params' import.region)")
+    p.add_argument("--params", default=None, help="params file (YAML) whose import.region gives the region")
     p.add_argument("--rules", default=None, help="your own jabatan rule table (YAML), tried before the shipped one")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="file format of the tables")
     p.set_defaults(func=cmd_import)

@@ -279,7 +279,17 @@ def _default_levels() -> dict[str, int]:
             "penyelia": 1, "mahir": 1, "terampil": 1, "pemula": 1}
 
 
+class Imports(_Strict):
+    """What ``workbench import`` cannot read from the exports (params key ``import``)."""
+
+    region: str | None = Field(None, min_length=1, max_length=200,
+                               description="region of the units when the exports name none")
+
+
 class Params(_Strict):
+    # ``import`` is a Python keyword: the field is ``imports``, written ``import`` in params files
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     name: str = Field("default", pattern=r"^[A-Za-z0-9_\-]+$")
     dataset: str = "data/sample"
     periods: str | list[str] = Field("all", description="'all' or a list of periods to analyse")
@@ -298,6 +308,7 @@ class Params(_Strict):
     gaps: Gaps = Gaps()
     costs: Costs = Costs()
     rollout: Rollout = Rollout()
+    imports: Imports = Field(Imports(), alias="import")
     jp_table: dict[str, float] = Field(default_factory=_default_jp)
     required_levels: dict[str, int] = Field(default_factory=_default_levels)
 
@@ -336,7 +347,7 @@ class Params(_Strict):
                                 "levels must be between 1 and 5")
 
     def dump(self) -> dict:
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", by_alias=True)
 
 
 def _checked_mapping(v: dict, known, what: str, valid, invalid: str, list_known: bool = False) -> dict:
