@@ -215,68 +215,167 @@ def saturation_cost_floor(options: NeedOptions, caps: Mapping[str, float] | None
 def greedy(cands: pd.DataFrame, options: NeedOptions, budget: float,
            caps: Mapping[str, float] | None) -> tuple[np.ndarray, dict[int, list[list]], float]:
     """A plan built in order of gap closed per rupiah while the budget, each need (once) and each JP
-    cap allow: per-person options, and cohorts of offers (each offer's participants by gap, a cohort
-    of up to max_cohort of those still uncovered, kept only if at least min_cohort remain).
+    cap allow: per-person options, as steps along each need's best options (the cheapest that pays,
+    then upgrades to dearer ones of more value, as for the multiple-choice knapsack: Sinha & Zoltners
+    1979), and cohorts of offers. An offer's next cohort is its largest
+    uncovered gaps (up to max_cohort, at least min_cohort), re-formed whenever it comes up, since
+    people it counted on may have been served meanwhile (a lazy greedy: its ratio can only fall).
 
     With many small options it comes within a hair of the bound, and then no programme is needed:
     the bound proves how close it is. Returns the per-person candidates taken (bool per candidate),
     the cohorts ({offer position: [employee ids of each cohort]}) and the gap closed."""
+    import heapq
+
     caps = dict(caps or {})
-    items = _greedy_items(cands, options)
+    covered = np.zeros(options.n_needs, dtype=bool)
+    holds = np.full(options.n_needs, -1)  # the per-person option each need holds (-1: none)
+    used: dict[str, float] = {}
+
+    def fits(person, jp: float) -> bool:
+        return person not in caps or used.get(person, 0.0) + jp <= caps[person] + 1e-9
+
+    offers = _offer_seats(cands, options)
+
+    def next_cohort(pos: int) -> tuple[list, float] | None:
+        """The offer's next cohort and its cost (net of the per-person options its members give up), or
+        None: the seats that gain most, uncovered needs or needs holding a per-person option of less
+        value (an upgrade), each as (need, person, gain, seat value)."""
+        seats, seat, fixed, hi, lo, jp = offers[pos]
+        gains = []
+        for need, person, v in seats:
+            held = holds[need]
+            if covered[need] and held < 0:
+                continue  # seated in a cohort already
+            gain = v - (options.value[held] if held >= 0 else 0.0)
+            if gain > 1e-12 and fits(person, jp - (options.jp[held] if held >= 0 else 0.0)):
+                gains.append((gain, need, person, v))
+        gains.sort(key=lambda g: (-g[0], g[1]))
+        who = [(need, person, gain, v) for gain, need, person, v in gains[:hi]]
+        if len(who) < lo:
+            return None
+        refund = sum(options.cost[holds[w[0]]] for w in who if holds[w[0]] >= 0)
+        return who, fixed + seat * len(who) - refund
+
+    # (-ratio, position, kind, payload): kind 0 a per-person step, 1 an offer's next cohort
+    heap: list = []
+    steps = _single_steps(options)
+    for k, (ratio, pos, _, _, _) in enumerate(steps):
+        heap.append((-ratio, pos, 0, k))
+    for pos in offers:
+        found = next_cohort(pos)
+        if found:
+            heap.append((_cohort_key(found), pos, 1, pos))
+    heapq.heapify(heap)
     taken = np.zeros(len(cands), dtype=bool)
     cohorts: dict[int, list[list]] = {}
-    covered: set = set()
-    used: dict[str, float] = {}
     left, value = float(budget) + 1e-6, 0.0
-    cheapest = min((it[2] for it in items), default=math.inf)
-    for _, pos, cost, jp, who, seat, fixed, lo in items:
-        if left < cheapest:
-            break
-        if seat is None:  # a per-person option: who is one (need, person, value)
-            (need, person, v), = who
-            if cost > left or need in covered or (person in caps and used.get(person, 0.0) + jp > caps[person] + 1e-9):
+    while heap:
+        ratio, pos, kind, i = heapq.heappop(heap)
+        if kind == 0:
+            _, _, n, before, after = steps[i]
+            person = options.need_person[n]
+            if holds[n] != before or (before < 0 and covered[n]):
+                continue  # the need moved on (or is seated in a cohort)
+            dc = options.cost[after] - (options.cost[before] if before >= 0 else 0.0)
+            dj = options.jp[after] - (options.jp[before] if before >= 0 else 0.0)
+            if dc > left or not fits(person, dj):
                 continue
-            taken[pos] = True
-            chosen = who
-        else:  # a cohort: the uncovered participants who fit their cap, if enough remain
-            chosen = [w for w in who if w[0] not in covered
-                      and not (w[1] in caps and used.get(w[1], 0.0) + jp > caps[w[1]] + 1e-9)]
-            cost = fixed + seat * len(chosen)
-            if len(chosen) < lo or cost > left:
-                continue
-            cohorts.setdefault(pos, []).append([w[1] for w in chosen])
-        for need, person, v in chosen:
-            covered.add(need)
-            value += v
+            if before >= 0:
+                taken[options.candidate[before]] = False
+                value -= options.value[before]
+            holds[n], covered[n] = after, True
+            taken[options.candidate[after]] = True
+            value += options.value[after]
+            left -= dc
+            if person in caps:
+                used[person] = used.get(person, 0.0) + dj
+            continue
+        found = next_cohort(pos)
+        if found is None:
+            continue
+        who, cost = found
+        now = _cohort_key(found)
+        if now > ratio + 1e-15 and heap and now > heap[0][0]:  # worse than when queued: queue it again
+            heapq.heappush(heap, (now, pos, 1, pos))
+            continue
+        if cost > left:
+            continue
+        jp = offers[pos][5]
+        for need, person, gain, _ in who:
+            held = holds[need]
+            if held >= 0:  # the per-person option given up for the seat
+                taken[options.candidate[held]] = False
+                holds[need] = -1
+                if person in caps:
+                    used[person] = used.get(person, 0.0) - options.jp[held]
+            covered[need] = True
+            value += gain
             if person in caps:
                 used[person] = used.get(person, 0.0) + jp
         left -= cost
-    return taken, cohorts, value
+        cohorts.setdefault(pos, []).append([w[1] for w in who])
+        found = next_cohort(pos)
+        if found:
+            heapq.heappush(heap, (_cohort_key(found), pos, 1, pos))
+    return taken, cohorts, float(value)
 
 
-def _greedy_items(cands: pd.DataFrame, options: NeedOptions) -> list[tuple]:
-    """The greedy's items in order (ratio, then candidate position): (ratio, position, cost, JP,
-    [(need, person, value)…], seat price or None, cohort charge, min_cohort)."""
-    items = []
-    single = options.single
-    for i in np.flatnonzero(single):
-        items.append((options.value[i] / max(options.cost[i], 1e-9), int(options.candidate[i]), float(options.cost[i]),
-                      float(options.jp[i]), [(int(options.need[i]), options.need_person[options.need[i]],
-                                              float(options.value[i]))], None, 0.0, 1))
-    seats = np.flatnonzero(~single)
+def _cohort_key(found: tuple[list, float]) -> float:
+    """Heap key of a cohort: minus its gain per rupiah (a cohort that costs nothing net comes first)."""
+    who, cost = found
+    gain = sum(w[2] for w in who)
+    return -gain / cost if cost > 1e-9 else -np.inf
+
+
+def _single_steps(options: NeedOptions) -> list[tuple]:
+    """Per need, its per-person options on the upper concave hull of value against cost, as steps
+    (ratio of the step's value to its cost, candidate position, need, option before (-1: none),
+    option after). Options under the hull are never worth taking by ratio."""
+    single = np.flatnonzero(options.single)
+    order = single[np.lexsort((options.candidate[single], -options.value[single], options.cost[single],
+                               options.need[single]))]
+    steps = []
+    start = 0
+    needs = options.need[order]
+    while start < len(order):
+        end = start
+        while end < len(order) and needs[end] == needs[start]:
+            end += 1
+        hull: list[int] = []  # option indices, cost and value increasing, slopes decreasing
+        for i in order[start:end]:
+            if hull and options.value[i] <= options.value[hull[-1]] + 1e-12:
+                continue  # no more value for at least the cost
+            while hull:
+                c0, v0 = (options.cost[hull[-2]], options.value[hull[-2]]) if len(hull) > 1 else (0.0, 0.0)
+                c1, v1 = options.cost[hull[-1]], options.value[hull[-1]]
+                # drop the last point if it lies on or under the line from the one before to this one
+                if (v1 - v0) * (options.cost[i] - c0) <= (options.value[i] - v0) * (c1 - c0) + 1e-18:
+                    hull.pop()
+                else:
+                    break
+            hull.append(int(i))
+        before, c0, v0 = -1, 0.0, 0.0
+        for i in hull:
+            ratio = (options.value[i] - v0) / max(options.cost[i] - c0, 1e-9)
+            steps.append((ratio, int(options.candidate[i]), int(options.need[i]), before, i))
+            before, c0, v0 = i, options.cost[i], options.value[i]
+        start = end
+    return steps
+
+
+def _offer_seats(cands: pd.DataFrame, options: NeedOptions) -> dict[int, tuple]:
+    """Per offer (candidate position): its seats as (need, person, value) in order of gap (largest
+    first, then need), seat price, cohort charge, max and min cohort, JP."""
+    seats = np.flatnonzero(~options.single)
+    out = {}
     for pos in np.unique(options.candidate[seats]):
         at = seats[options.candidate[seats] == pos]
-        at = at[np.lexsort((options.need[at], -options.value[at]))]  # largest gaps first
+        at = at[np.lexsort((options.need[at], -options.value[at]))]
+        who = [(int(options.need[i]), options.need_person[options.need[i]], float(options.value[i])) for i in at]
         seat, fixed = float(cands["seat_lines"].iat[pos]["cost"]), float(cands["cohort_lines"].iat[pos]["cost"])
-        hi, lo = max(int(cands["max_cohort"].iat[pos]), 1), max(int(cands["min_cohort"].iat[pos]), 1)
-        jp = float(cands["jp"].iat[pos])
-        for start in range(0, len(at), hi):
-            chunk = at[start:start + hi]
-            who = [(int(options.need[i]), options.need_person[options.need[i]], float(options.value[i])) for i in chunk]
-            cost = fixed + seat * len(chunk)
-            items.append((sum(w[2] for w in who) / max(cost, 1e-9), int(pos), cost, jp, who, seat, fixed, lo))
-    items.sort(key=lambda it: (-it[0], it[1]))
-    return items
+        out[int(pos)] = (who, seat, fixed, max(int(cands["max_cohort"].iat[pos]), 1),
+                         max(int(cands["min_cohort"].iat[pos]), 1), float(cands["jp"].iat[pos]))
+    return out
 
 
 def saturation_cost(options: NeedOptions) -> float:
