@@ -134,3 +134,23 @@ def test_curve_without_a_full_solve_stops_at_four_times_the_budget_or_saturation
     curve = W.budget_curve(c, budget=20e6, steps=4)
     assert curve["budget"].max() == pytest.approx(40e6)  # saturation: every need's best option
     assert curve["gap_closed"].is_monotonic_increasing
+
+
+def test_curve_points_at_scale_are_greedy_plans_with_an_honest_flag(monkeypatch):
+    """No solve for a curve point at scale: the same curve on any machine; a point is flagged optimal
+    only when the bound proves it within the curve's gap, and a zero budget is proven (nothing)."""
+    monkeypatch.setattr(core, "CORE_MIN_CANDIDATES", 0)
+    for c, caps, budget, best in _cases(30, 11):
+        cands = c.reset_index(drop=True)
+        options = core.need_options(cands)
+        relax = core.Relaxation(options, caps)
+        called = []
+        real = S._Model
+        monkeypatch.setattr(S, "_Model", lambda *a, **k: called.append(1) or real(*a, **k))
+        sols = S.solve_budgets(cands, [0.0, budget], caps, 30, 5e-3, tie_break=False, node_limit=200,
+                               core_solve=False)
+        assert not called
+        assert sols[0].optimal and not sols[0].chosen.any() and not sols[0].cohorts
+        _, _, value = core.greedy(cands, options, budget, caps)
+        upper, _ = relax.bound(budget)
+        assert sols[1].optimal == (upper - value <= 5e-3 * upper + 1e-9 or upper - value <= 1e-9)

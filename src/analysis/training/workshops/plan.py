@@ -227,7 +227,9 @@ def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = Non
     within ``rel_gap`` (0.5%) of its optimum, without the cheapest-plan tie-break and with at most
     ``node_limit`` branch-and-bound nodes per point (under PPPK JP caps a point can take minutes to
     prove; a count of nodes, unlike a time limit, gives the same curve on any machine); ``optimal``
-    says which points are proven within that gap. The plan itself (``plan_workshops``) is solved
+    says which points are proven within that gap. With many candidates (``core.CORE_MIN_CANDIDATES``)
+    a point is the greedy plan, never a solve with a time guard, and ``optimal`` says whether the bound
+    proves it within ``rel_gap``. The plan itself (``plan_workshops``) is solved
     exactly.
 
     The point at ``budget`` (the params budget) is the plan itself, solved as ``plan_workshops``
@@ -284,7 +286,8 @@ def _solve_points(cands: pd.DataFrame, points: list[float], jp_cap, time_limit: 
     points; the points are independent, so the curve is the same with one worker or several)."""
     workers = min(len(points), max(os.cpu_count() or 1, 1), CURVE_WORKERS)
     if workers < 2:
-        return solve_budgets(cands, points, jp_cap, time_limit, rel_gap, tie_break=False, node_limit=node_limit)
+        return solve_budgets(cands, points, jp_cap, time_limit, rel_gap, tie_break=False, node_limit=node_limit,
+                             core_solve=False)
     chunks = [points[i::workers] for i in range(workers)]
     # fork where there is one: spawned workers would re-import the caller's main module (a script)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -296,7 +299,8 @@ def _solve_points(cands: pd.DataFrame, points: list[float], jp_cap, time_limit: 
 
 def _solve_chunk(args) -> list[Solution]:
     cands, points, jp_cap, time_limit, rel_gap, node_limit = args
-    return solve_budgets(cands, points, jp_cap, time_limit, rel_gap, tie_break=False, node_limit=node_limit)
+    return solve_budgets(cands, points, jp_cap, time_limit, rel_gap, tie_break=False, node_limit=node_limit,
+                         core_solve=False)
 
 
 def marginal_gain(curve: pd.DataFrame, budget: float) -> float | None:

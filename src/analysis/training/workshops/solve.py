@@ -136,7 +136,7 @@ def solve(cands: pd.DataFrame, budget: float, jp_cap: Mapping[str, float] | None
 
 def solve_budgets(cands: pd.DataFrame, budgets: list[float], jp_cap: Mapping[str, float] | None,
                   time_limit: float, rel_gap: float = 0.0, tie_break: bool = True,
-                  node_limit: int | None = None) -> list[Solution]:
+                  node_limit: int | None = None, core_solve: bool = True) -> list[Solution]:
     """Exact MILP over per-person options and cohort offers; interchangeable people are counted.
 
     One model serves every budget (only the budget row changes). ``node_limit`` bounds the
@@ -153,13 +153,16 @@ def solve_budgets(cands: pd.DataFrame, budgets: list[float], jp_cap: Mapping[str
     People under a JP cap are classes of one.
     """
     if len(cands) >= core.CORE_MIN_CANDIDATES:
-        return _solve_on_cores(cands, budgets, jp_cap, time_limit, rel_gap, tie_break, node_limit)
+        return _solve_on_cores(cands, budgets, jp_cap, time_limit, rel_gap, tie_break, node_limit, core_solve)
     return _solve_whole(cands, budgets, jp_cap, time_limit, rel_gap, tie_break, node_limit)
 
 
 def _solve_on_cores(cands: pd.DataFrame, budgets: list[float], jp_cap: Mapping[str, float] | None,
-                    time_limit: float, rel_gap: float, tie_break: bool, node_limit: int | None) -> list[Solution]:
-    """Each budget on its core (``core``), with the gap to the bound on every plan reported."""
+                    time_limit: float, rel_gap: float, tie_break: bool, node_limit: int | None,
+                    core_solve: bool = True) -> list[Solution]:
+    """Each budget on its core (``core``), with the gap to the bound on every plan reported. Without
+    ``core_solve`` the greedy plan is taken whatever its gap (``optimal`` says whether it is within
+    ``rel_gap``): no solve with a time guard, so the result is the same on any machine."""
     options = core.need_options(cands)
     bound = core.Relaxation(options, jp_cap)
     tolerance = max(rel_gap, CAPPED_REL_GAP) if jp_cap else rel_gap
@@ -167,10 +170,10 @@ def _solve_on_cores(cands: pd.DataFrame, budgets: list[float], jp_cap: Mapping[s
     for budget in budgets:
         upper, _ = bound.bound(float(budget))
         taken, greedy_cohorts, value = core.greedy(cands, options, float(budget), jp_cap)
-        gap = max(0.0, (upper - value) / upper) if upper > 0 else 0.0
-        if gap <= tolerance + 1e-12:  # the greedy plan is proven close enough: no programme needed
-            out.append(Solution(taken, True, f"Options by gap closed per rupiah, within {gap:.3%} of the bound on "
-                                             "every plan", gap, greedy_cohorts))
+        gap = _gap(upper, value)
+        if gap <= tolerance + 1e-12 or not core_solve:  # proven close enough, or all a curve point may spend
+            out.append(Solution(taken, gap <= tolerance + 1e-12, f"Options by gap closed per rupiah, within {gap:.3%} "
+                                                                "of the bound on every plan", gap, greedy_cohorts))
             continue
         keep = core.core_options(options, float(budget))
         if keep.all():
@@ -187,11 +190,16 @@ def _solve_on_cores(cands: pd.DataFrame, budgets: list[float], jp_cap: Mapping[s
         chosen = np.zeros(len(cands), dtype=bool)
         chosen[where[sol.chosen]] = True
         cohorts = {int(where[k]): v for k, v in sol.cohorts.items()}
-        gap = max(0.0, (upper - found) / upper) if upper > 0 else 0.0
+        gap = _gap(upper, found)
         status = (f"{sol.status} On the {len(part):,} candidates of the core ({len(cands):,} in all); "
                   f"within {gap:.3%} of the bound on every plan")
         out.append(Solution(chosen, bool(gap <= tolerance + 1e-12), status, gap, cohorts))
     return out
+
+
+def _gap(upper: float, value: float) -> float:
+    """Relative gap of a plan's value to the bound (0 when they agree to rounding, e.g. both nothing)."""
+    return (upper - value) / upper if upper - value > 1e-9 and upper > 0 else 0.0
 
 
 def _value_of(cands: pd.DataFrame, sol: Solution) -> float:
