@@ -7,8 +7,8 @@
 Each size: ``workbench synth`` (not timed as part of the pipeline) then ``workbench run`` with the
 default params in a fresh process; the per-step seconds come from the run's manifest (validation,
 then each notebook); peak memory is the largest resident set of the run's whole process tree (the
-runner and its notebook kernels), sampled every 0.2 s. Results are appended to
-``benchmarks/results/pipeline_scale.json`` (one record per size and commit) and rendered to
+runner and its notebook kernels), sampled every 0.2 s. Results are written to
+``benchmarks/results/pipeline_scale.json`` (one record per size of this invocation) and rendered to
 ``benchmarks/results/pipeline_scale.md`` with, per step, the growth exponent between the two largest
 sizes measured (log time ratio / log size ratio; 1 is linear).
 """
