@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from test_workshops import COSTS, MODE_GAIN, brute_force_best, needs_frame, programme, random_case
+from test_workshops import COSTS, MODE_GAIN, brute_force_best, check_feasible, needs_frame, programme, random_case
 
 from analysis.core.params import Workshops
 from analysis.training import workshops as W
@@ -19,13 +19,7 @@ from analysis.training.workshops import solve as S
 
 def _feasible(plan: W.WorkshopPlan, budget: float, caps: dict | None) -> None:
     assert plan.cost <= budget + 1.0
-    seen, jp = set(), {}
-    for o in plan.selected.itertuples():
-        for e in o.participants:
-            assert (e, o.competency_code) not in seen  # each need served once
-            seen.add((e, o.competency_code))
-            jp[e] = jp.get(e, 0.0) + o.jp
-    assert all(v <= (caps or {}).get(e, math.inf) + 1e-9 for e, v in jp.items())
+    check_feasible(plan, caps)  # each need served once, every JP cap kept
 
 
 def _cases(n: int, seed: int):
@@ -108,7 +102,7 @@ def test_when_small_options_abound_the_greedy_plan_is_proven_and_no_programme_is
     cat = pd.DataFrame([programme("P1", "M.01", "e_learning", 8, 1e6, 1, 1)])
     c = W.candidate_workshops(needs_frame(rows), cat, Workshops(gain=MODE_GAIN), COSTS)
     called = []
-    monkeypatch.setattr(S, "_Model", lambda *a, **k: called.append(1))  # the solver must not be needed
+    monkeypatch.setattr(S, "milp", lambda *a, **k: called.append(1))  # the solver must not be needed
     plan = W.plan_workshops(c, 150e6, jp_cap=None)
     assert not called
     assert plan.optimal and plan.extra["mip_gap"] == pytest.approx(0.0, abs=1e-12)
@@ -145,8 +139,8 @@ def test_curve_points_at_scale_are_greedy_plans_with_an_honest_flag(monkeypatch)
         options = core.need_options(cands)
         relax = core.Relaxation(options, caps)
         called = []
-        real = S._Model
-        monkeypatch.setattr(S, "_Model", lambda *a, **k: called.append(1) or real(*a, **k))
+        real = S.milp
+        monkeypatch.setattr(S, "milp", lambda *a, **k: called.append(1) or real(*a, **k))
         sols = S.solve_budgets(cands, [0.0, budget], caps, 30, 5e-3, tie_break=False, node_limit=200,
                                core_solve=False)
         assert not called

@@ -120,7 +120,7 @@ def test_cohort_bounds_hold_for_every_programme_and_group():
     prog = cat.set_index("program_id")
     for budget in (3e7, 1.5e8, 1e12):
         plan = W.plan_workshops(c, budget, needs)
-        _check_feasible(plan, None)
+        check_feasible(plan, None)
         for pid, g in plan.selected.groupby("program_id"):
             cap = min(prog.loc[pid, "max_participants"], ws.max_cohort)
             assert g["n"].between(prog.loc[pid, "min_participants"], cap).all()
@@ -216,7 +216,7 @@ def brute_force_best(c: pd.DataFrame, budget: float, caps: dict | None) -> float
     return best
 
 
-def _check_feasible(plan: W.WorkshopPlan, caps: dict | None):
+def check_feasible(plan: W.WorkshopPlan, caps: dict | None):
     seen, jp = set(), {}
     for o in plan.selected.itertuples():
         for e in o.participants:
@@ -242,7 +242,7 @@ def test_milp_matches_brute_force_on_small_random_cases():
         plan = W.plan_workshops(c, budget, jp_cap=caps)
         assert plan.optimal
         assert plan.cost <= budget + 1.0  # to the rupiah
-        _check_feasible(plan, caps)
+        check_feasible(plan, caps)
         assert plan.value == pytest.approx(best, abs=1e-9)
         sel = plan.selected
         with_cohorts += int(((sel["n_cohorts"] > 1) & (sel["mode"] == "klasikal")).any())
@@ -306,7 +306,7 @@ def test_budget_is_never_exceeded_and_ties_go_to_the_cheaper_plan(region_case):
     for b in (5e6, 2.3e7, 1.1e8, 4.4e8):
         plan = W.plan_workshops(c, b, needs)
         assert plan.cost <= b + 1.0 and plan.remaining >= -1.0
-        _check_feasible(plan, None)
+        check_feasible(plan, None)
     # same value, different cost: the cheaper alternative is funded when money is no object
     nd = needs_frame([("A", "M.01", 0.5, "Palu", 1)])
     cat = pd.DataFrame([programme("C", "M.01", "coaching", 8, 750_000, 1, 3),
@@ -321,7 +321,7 @@ def test_jp_caps_keep_pppk_within_24_jp(region_case):
     c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN, max_cohort=30), COSTS, jp_cap=caps)
     assert not any(e in caps for who in c.loc[c["jp"] > 24, "participants"] for e in who)  # 30 JP course
     plan = W.plan_workshops(c, float(c["cost"].sum()), needs, jp_cap=caps)
-    _check_feasible(plan, caps)
+    check_feasible(plan, caps)
 
 
 def test_budget_curve_is_non_decreasing_and_marks_the_params_budget(region_case):

@@ -465,7 +465,8 @@ def _read_ragged(spec: Table, path: Path, text: str, sep: str, header_idx: int,
 
 # --- Excel -------------------------------------------------------------------
 
-def _cell_text(v: object) -> str | None:
+def cell_text(v: object) -> str | None:
+    """A workbook cell as text: a date as ISO, 3.0 as 3, NaN as nothing (also used by the import)."""
     if v is None:
         return None
     if isinstance(v, bool):
@@ -829,11 +830,11 @@ def _xlsx_rows(spec: Table, path: Path, ws, formulas_ws, sheet: str
         if not last:
             continue
         if last > MAX_COLUMNS:
-            raise _too_many_columns(spec, path, number, last, _cell_text(row[last - 1]), where)
+            raise _too_many_columns(spec, path, number, last, cell_text(row[last - 1]), where)
         width = max(width, last)
         if (len(rows) + 1) * width > MAX_CELLS:
             raise _too_many_cells(spec, path, number, width, where)
-        rows[number] = [_cell_text(v) for v in row[:last]]
+        rows[number] = [cell_text(v) for v in row[:last]]
     return rows, ((no_value, first) if no_value else None)
 
 
@@ -860,7 +861,7 @@ def _read_parquet(spec: Table, path: Path) -> RawTable:
     keep_index = any(n in spec.column_map for n in df.index.names if n is not None)
     df = df.reset_index(drop=not keep_index)
     header = [str(c) for c in df.columns]
-    body = pd.DataFrame({i: df.iloc[:, i].map(_cell_text) if df.iloc[:, i].dtype == object
+    body = pd.DataFrame({i: df.iloc[:, i].map(cell_text) if df.iloc[:, i].dtype == object
                          else _typed_to_text(df.iloc[:, i]) for i in range(df.shape[1])})
     body.index = pd.RangeIndex(2, 2 + len(body))
     return assemble_table(spec, path, header, body, 1, "parquet")
@@ -870,11 +871,11 @@ def _typed_to_text(s: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s):
         out = s.dt.strftime("%Y-%m-%d")
     elif pd.api.types.is_float_dtype(s):
-        out = s.map(_cell_text)
+        out = s.map(cell_text)
     elif pd.api.types.is_bool_dtype(s):
         out = s.map({True: "true", False: "false"})
     else:
-        out = s.map(_cell_text)
+        out = s.map(cell_text)
     return out.astype("object").where(s.notna(), None)
 
 

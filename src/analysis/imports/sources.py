@@ -18,13 +18,20 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
 
 from analysis.data.problems import shorten
-from analysis.data.reading import HEADER_SCAN_ROWS, LIMITS, SEPARATORS, column_letter, first_long_cell, strip_column
+from analysis.data.reading import (
+    HEADER_SCAN_ROWS,
+    LIMITS,
+    SEPARATORS,
+    cell_text,
+    column_letter,
+    first_long_cell,
+    strip_column,
+)
 from analysis.imports.report import ImportFailure
 
 SUFFIXES = (".csv", ".txt", ".xlsx")
@@ -189,25 +196,6 @@ def check_head_cells(path: Path, rows: list[list]) -> None:
 
 
 # --- xlsx ----------------------------------------------------------------------------------------
-
-def cell_text(v: object) -> str | None:
-    """A workbook cell as the text the rest of the import reads (a date as ISO, 3.0 as 3)."""
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if v != v:
-            return None
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
-    if isinstance(v, datetime):
-        return v.date().isoformat() if v.time() == time(0) else v.isoformat(sep=" ")
-    if isinstance(v, date):
-        return v.isoformat()
-    return str(v)
-
 
 def _check_xlsx(path: Path) -> bool:
     """The parts' unpacked sizes against the limits, before anything is unpacked; whether any

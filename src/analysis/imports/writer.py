@@ -8,14 +8,12 @@ never overwritten.
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
+from analysis.core.folders import replaced_folder
 from analysis.imports.report import ImportFailure, ImportReport
 
 FORMATS = ("csv", "parquet")
@@ -59,25 +57,7 @@ def write_dataset(tables: dict[str, pd.DataFrame], report: ImportReport, out: Pa
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, not {fmt!r}")
     check_destination(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp = out.parent / f".{out.name}.tmp-{tag}"
-    tmp.mkdir()
-    try:
+    with replaced_folder(out) as tmp:
         for name, df in tables.items():
             _write_table(df, tmp / f"{name}.{fmt}", fmt)
         report.write_csv(tmp / REPORT_FILE)
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{tag}"
-            os.rename(out, old)
-            try:
-                os.rename(tmp, out)
-            except BaseException:
-                os.rename(old, out)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

@@ -8,15 +8,13 @@ only then), so an interrupted run never leaves a half-written dataset.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import uuid
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
 from analysis.core.cells import becomes_formula, text_cell
+from analysis.core.folders import replaced_folder
 from analysis.core.jsonsafe import json_default
 
 FORMATS = ("csv", "xlsx", "parquet")
@@ -90,11 +88,7 @@ def write(tables: dict[str, pd.DataFrame], truth: dict, out: Path | str, fmt: st
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out} exists and is not a folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp = out.parent / f".{out.name}.tmp-{tag}"
-    tmp.mkdir()
-    try:
+    with replaced_folder(out) as tmp:
         for name, df in tables.items():
             path = tmp / f"{name}.{fmt}"
             if fmt == "csv":
@@ -105,17 +99,3 @@ def write(tables: dict[str, pd.DataFrame], truth: dict, out: Path | str, fmt: st
                 write_xlsx(df, path, name)
         (tmp / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False, default=json_default),
                                         encoding="utf-8")
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{tag}"
-            os.rename(out, old)
-            try:
-                os.rename(tmp, out)
-            except BaseException:
-                os.rename(old, out)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
