@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from test_workshops import COSTS, MODE_GAIN, brute_force_best, check_feasible, needs_frame, programme, random_case
+from test_workshops import COSTS, MODE_GAIN, check_feasible, needs_frame, programme, solvable_cases
 
 from analysis.core.params import Workshops
 from analysis.training import workshops as W
@@ -22,25 +22,8 @@ def _feasible(plan: W.WorkshopPlan, budget: float, caps: dict | None) -> None:
     check_feasible(plan, caps)  # each need served once, every JP cap kept
 
 
-def _cases(n: int, seed: int):
-    rng = np.random.default_rng(seed)
-    done = 0
-    while done < n:
-        needs, cat = random_case(rng)
-        c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN, max_cohort=int(rng.integers(2, 6))), COSTS)
-        if c.empty:
-            continue
-        caps = W.pppk_jp_cap(needs, float(rng.choice([12, 20, 30]))) if rng.random() < 0.4 else None
-        budget = float(rng.uniform(0, 1.2) * c["cost"].sum())
-        best = brute_force_best(c, budget, caps)
-        if best is None:
-            continue
-        done += 1
-        yield c, caps, budget, best
-
-
 def test_the_bound_is_never_below_the_best_plan():
-    for c, caps, budget, best in _cases(60, 7):
+    for c, caps, budget, best in solvable_cases(60, 7):
         cands = c.reset_index(drop=True)
         upper, price = core.Relaxation(core.need_options(cands), caps).bound(budget)
         assert upper >= best - 1e-9
@@ -48,7 +31,7 @@ def test_the_bound_is_never_below_the_best_plan():
 
 
 def test_the_greedy_plan_is_feasible_and_its_value_is_what_it_funds():
-    for c, caps, budget, best in _cases(60, 8):
+    for c, caps, budget, best in solvable_cases(60, 8):
         cands = c.reset_index(drop=True)
         taken, cohorts, value = core.greedy(cands, core.need_options(cands), budget, caps)
         seen, jp, cost, funded = set(), {}, 0.0, 0.0
@@ -82,7 +65,7 @@ def test_plans_solved_on_the_core_are_feasible_and_their_gap_is_honest(monkeypat
     monkeypatch.setattr(core, "CORE_MIN_CANDIDATES", 0)
     monkeypatch.setattr(core, "CORE_FACTOR", 0.8)  # a core smaller than the budget's reach: a real test
     proven = 0
-    for c, caps, budget, best in _cases(60, 9):
+    for c, caps, budget, best in solvable_cases(60, 9):
         plan = W.plan_workshops(c, budget, jp_cap=caps, time_limit=30)
         _feasible(plan, budget, caps)
         gap = plan.extra["mip_gap"]
@@ -112,7 +95,7 @@ def test_when_small_options_abound_the_greedy_plan_is_proven_and_no_programme_is
 def test_the_core_path_gives_the_same_plan_every_time(monkeypatch):
     monkeypatch.setattr(core, "CORE_MIN_CANDIDATES", 0)
     monkeypatch.setattr(core, "CORE_FACTOR", 0.8)
-    for c, caps, budget, _ in _cases(10, 10):
+    for c, caps, budget, _ in solvable_cases(10, 10):
         a = W.plan_workshops(c, budget, jp_cap=caps, time_limit=30)
         b = W.plan_workshops(c, budget, jp_cap=caps, time_limit=30)
         pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
@@ -134,7 +117,7 @@ def test_curve_points_at_scale_are_greedy_plans_with_an_honest_flag(monkeypatch)
     """No solve for a curve point at scale: the same curve on any machine; a point is flagged optimal
     only when the bound proves it within the curve's gap, and a zero budget is proven (nothing)."""
     monkeypatch.setattr(core, "CORE_MIN_CANDIDATES", 0)
-    for c, caps, budget, best in _cases(30, 11):
+    for c, caps, budget, best in solvable_cases(30, 11):
         cands = c.reset_index(drop=True)
         options = core.need_options(cands)
         relax = core.Relaxation(options, caps)

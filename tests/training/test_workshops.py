@@ -226,10 +226,11 @@ def check_feasible(plan: W.WorkshopPlan, caps: dict | None):
     assert all(v <= (caps or {}).get(e, math.inf) + 1e-9 for e, v in jp.items())
 
 
-def test_milp_matches_brute_force_on_small_random_cases():
-    rng = np.random.default_rng(20261122)
-    done = with_cohorts = 0
-    while done < 60:
+def solvable_cases(n: int, seed: int):
+    """``n`` random cases small enough for brute force: (candidates, caps, budget, best gap closed)."""
+    rng = np.random.default_rng(seed)
+    done = 0
+    while done < n:
         needs, cat = random_case(rng)
         c = W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN, max_cohort=int(rng.integers(2, 6))), COSTS)
         if c.empty:
@@ -239,6 +240,13 @@ def test_milp_matches_brute_force_on_small_random_cases():
         best = brute_force_best(c, budget, caps)
         if best is None:
             continue
+        done += 1
+        yield c, caps, budget, best
+
+
+def test_milp_matches_brute_force_on_small_random_cases():
+    with_cohorts = 0
+    for c, caps, budget, best in solvable_cases(60, 20261122):
         plan = W.plan_workshops(c, budget, jp_cap=caps)
         assert plan.optimal
         assert plan.cost <= budget + 1.0  # to the rupiah
@@ -246,7 +254,6 @@ def test_milp_matches_brute_force_on_small_random_cases():
         assert plan.value == pytest.approx(best, abs=1e-9)
         sel = plan.selected
         with_cohorts += int(((sel["n_cohorts"] > 1) & (sel["mode"] == "klasikal")).any())
-        done += 1
     assert with_cohorts >= 5  # the cases exercise several cohorts of one offer
 
 

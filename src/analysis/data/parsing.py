@@ -155,8 +155,9 @@ def adoption_periods(values: pd.Series) -> pd.Series:
     return parsed
 
 
-def parse_date(values: pd.Series) -> pd.Series:
-    """Dates from ISO, day-first, named-month or Excel-serial text; NaT where unreadable."""
+def parse_date(values: pd.Series, first: tuple[str, ...] = ()) -> pd.Series:
+    """Dates from ISO, day-first, named-month or Excel-serial text; NaT where unreadable. The formats
+    ``first`` (an import profile's) are tried before the others: they decide 01-02-2024."""
     s = values.astype("object")
     result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     present = s.notna()
@@ -164,7 +165,7 @@ def parse_date(values: pd.Series) -> pd.Series:
         return result
     t = s[present].astype(str).str.strip()
     todo = pd.Series(True, index=t.index)
-    for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y",
+    for fmt in (*first, "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y",
                 "%Y/%m/%d", "%Y%m%d", "%d/%m/%y"):
         if not todo.any():
             break

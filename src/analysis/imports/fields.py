@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# the nine elements (unsur) of the SKM questionnaire, PermenPANRB 14/2017
-UNSUR = tuple(f"u{i}" for i in range(1, 10))
+from analysis.core.ikm import UNSUR  # the nine elements of the SKM questionnaire (PermenPANRB 14/2017)
 
 
 @dataclass(frozen=True)

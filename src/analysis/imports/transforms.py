@@ -83,20 +83,8 @@ def parse_nip(values: pd.Series, formats: tuple[str, ...] = ()) -> Parsed:
 
 def parse_dates(values: pd.Series, formats: tuple[str, ...] = ()) -> Parsed:
     text = _none(values)
-    present = text.notna()
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    todo = present.copy()
-    for fmt in formats:  # the profile's formats first: they decide 01-02-2024 (day or month first)
-        if not todo.any():
-            break
-        got = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-        ok = got.notna()
-        out[got[ok].index] = got[ok]
-        todo[got[ok].index] = False
-    if todo.any():
-        got = parse_date(text[todo])
-        out[got.index] = got
-    return out, present & out.isna()
+    out = parse_date(text, first=formats)  # the profile's formats first: they decide 01-02-2024
+    return out, text.notna() & out.isna()
 
 
 def parse_numbers(values: pd.Series, formats: tuple[str, ...] = ()) -> Parsed:

@@ -18,6 +18,7 @@ could add, proven, whatever the core left out.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -200,32 +201,19 @@ def core_candidates(cands: pd.DataFrame, options: NeedOptions, keep: np.ndarray)
     return part, where
 
 
-def saturation_cost_floor(options: NeedOptions, caps: Mapping[str, float] | None) -> float:
-    """A floor under the cost of a plan that closes the most gap with no budget limit: every uncapped
-    need with an option of its own (not only a seat) is covered then, at no less than its cheapest
-    option."""
-    capped = pd.Series(options.need_person).isin(dict(caps or {})).to_numpy()
-    cheapest = np.full(options.n_needs, np.inf)
-    np.minimum.at(cheapest, options.need, options.cost)
-    own = np.zeros(options.n_needs, dtype=bool)
-    own[options.need[options.single]] = True
-    return float(cheapest[~capped & own].sum())
-
-
 def greedy(cands: pd.DataFrame, options: NeedOptions, budget: float,
            caps: Mapping[str, float] | None) -> tuple[np.ndarray, dict[int, list[list]], float]:
     """A plan built in order of gap closed per rupiah while the budget, each need (once) and each JP
     cap allow: per-person options, as steps along each need's best options (the cheapest that pays,
     then upgrades to dearer ones of more value, as for the multiple-choice knapsack: Sinha & Zoltners
-    1979), and cohorts of offers. An offer's next cohort is its largest
-    uncovered gaps (up to max_cohort, at least min_cohort), re-formed whenever it comes up, since
-    people it counted on may have been served meanwhile (a lazy greedy: its ratio can only fall).
+    1979), and cohorts of offers. An offer's next cohort is the seats that gain most (up to
+    max_cohort, at least min_cohort): uncovered needs, or needs that give up a per-person option of
+    less value for the seat. It is re-formed whenever it comes up, since people it counted on may have
+    been served meanwhile (a lazy greedy: its ratio can only fall).
 
     With many small options it comes within a hair of the bound, and then no programme is needed:
     the bound proves how close it is. Returns the per-person candidates taken (bool per candidate),
     the cohorts ({offer position: [employee ids of each cohort]}) and the gap closed."""
-    import heapq
-
     caps = dict(caps or {})
     covered = np.zeros(options.n_needs, dtype=bool)
     holds = np.full(options.n_needs, -1)  # the per-person option each need holds (-1: none)

@@ -221,7 +221,7 @@ def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = Non
                  jp_cap: Mapping[str, float] | None = None, time_limit: float = 60.0,
                  rel_gap: float = 5e-3, node_limit: int = CURVE_NODES,
                  plan: WorkshopPlan | None = None) -> pd.DataFrame:
-    """Gap closed, people reached and cost used at each budget (one MILP solve per budget).
+    """Gap closed, people reached and cost used at each budget (one plan per budget).
 
     A curve is for seeing how the gap closed grows with money, so each point is solved to
     within ``rel_gap`` (0.5%) of its optimum, without the cheapest-plan tie-break and with at most
