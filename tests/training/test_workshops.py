@@ -385,3 +385,35 @@ def test_under_a_jp_cap_the_cheapest_option_that_fits_is_funded():
     plan = W.plan_workshops(W.candidate_workshops(needs, cat, Workshops(gain=MODE_GAIN), COSTS), 1e9, needs, jp_cap=caps)
     assert sorted(plan.selected["program_id"]) == ["C", "D", "E"] and plan.value == 1.5
     assert plan.selected["jp"].sum() <= 24
+
+
+def test_solver_output_is_silenced_inside_a_kernel_whose_stdout_is_a_copy(monkeypatch, tmp_path):
+    """In Jupyter, descriptor 1 is a pipe the kernel forwards to the notebook while sys.stdout.fileno()
+    is a copy of the original stdout: HiGHS prints to descriptor 1, so that is what must be silenced."""
+    import io
+    import os
+    import sys
+
+    from analysis.training.workshops.solve import quiet_stdout
+
+    read, write = os.pipe()
+    saved = os.dup(1)
+    copy = open(tmp_path / "copy.txt", "w")
+
+    class KernelStdout(io.StringIO):
+        def fileno(self):
+            return copy.fileno()
+
+    monkeypatch.setattr(sys, "stdout", KernelStdout())
+    try:
+        os.dup2(write, 1)
+        with quiet_stdout():
+            os.write(1, b"HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();\n")
+        os.write(1, b"after\n")
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(write)
+        copy.close()
+    assert os.read(read, 1000) == b"after\n"  # what reached the notebook
+    os.close(read)

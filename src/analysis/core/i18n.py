@@ -12,6 +12,8 @@ from importlib import resources
 
 import yaml
 
+from analysis.core.numbers import format_text
+
 LANGUAGES = ("id", "en")
 
 
@@ -29,7 +31,7 @@ def t(key: str, lang: str = "id", **fields) -> str:
         template = messages()[key][lang]
     except KeyError:
         raise KeyError(f"no translation for {key!r} in {lang!r}") from None
-    return template.format(**fields) if fields else template
+    return format_text(template, lang, **fields) if fields else template
 
 
 def outcome_label(outcome: str, lang: str = "id") -> str:

@@ -130,12 +130,15 @@ def compliance_section(outcomes: pd.DataFrame, org_ratings: pd.DataFrame | None,
         "unit_heads": {"identified": int(len(heads)), "with_org_rating": int(len(head_check)),
                        "inconsistent": int((~head_check["consistent"]).sum()) if len(head_check) else 0},
     }
+    unrated, inconsistent = s.key_figures["no_org_rating"], s.key_figures["unit_heads"]["inconsistent"]
     for lang in ("id", "en"):
-        s.text[lang] = (
-            t("nb01.compliance", lang, non_compliant=int(o["non_compliant"]), checked=int(o["checked"]),
-              share=float(o["share_non_compliant"] or 0), people=int(o["people_to_move"]),
-              unrated=s.key_figures["no_org_rating"])
-            + " " + t("nb01.heads", lang, n=len(head_check), inconsistent=s.key_figures["unit_heads"]["inconsistent"]))
+        parts = [t("nb01.compliance", lang, non_compliant=int(o["non_compliant"]), checked=int(o["checked"]),
+                   share=float(o["share_non_compliant"] or 0), people=int(o["people_to_move"]))]
+        if unrated:  # a sentence about nothing is noise
+            parts.append(t("nb01.unrated", lang, unrated=unrated))
+        parts.append(t("nb01.heads", lang, n=len(head_check), inconsistent=inconsistent) if inconsistent
+                     else t("nb01.heads_consistent", lang, n=len(head_check)))
+        s.text[lang] = " ".join(parts)
     s.data = {"bounds": unit_bounds}
     return s
 

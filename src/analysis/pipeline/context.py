@@ -26,8 +26,10 @@ from analysis.core.runfolder import (  # notebooks run unattended; figures go to
     TIMINGS_DIR,
 )
 from analysis.outcomes import predikat
+from analysis.pipeline.display import ShownTable, present
 from analysis.pipeline.results import write_results
 
+FIGURE_DPI = 150
 PERIOD_FILTERED = ("appraisals", "org_ratings", "targets", "feedback_360")
 
 
@@ -46,6 +48,7 @@ class RunContext:
     values: dict = field(default_factory=dict)
     sections: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    circulated: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)  # tables as saved
 
     @classmethod
     def open(cls, run_dir: str | Path) -> "RunContext":
@@ -153,24 +156,45 @@ class RunContext:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def save_figure(self, fig: plt.Figure, name: str) -> Path:
+    def save_figure(self, fig: plt.Figure, name: str) -> "SavedFigure":
+        """Save a figure to ``figures/<name>.png`` and close it; what is returned shows the same PNG in a
+        notebook (``display(ctx.save_figure(...))``, or as a cell's last line)."""
         path = self._out("figures", f"{name}.png")
-        fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Software": None})
-        return path
+        fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})
+        plt.close(fig)  # an unattended run draws dozens: pyplot would keep every one open
+        return SavedFigure(path)
 
-    def save_figures(self, make, name: str, *args, **kwargs) -> Path:
+    def save_figures(self, make, name: str, *args, **kwargs) -> "SavedFigure":
         """A figure in both languages: ``<name>.png`` in the run's, ``<name>_<other>.png`` in the other.
 
         For figures the brief shows, so that each language's brief has labels in its language.
-        ``make(*args, lang=..., **kwargs)`` draws it.
+        ``make(*args, lang=..., **kwargs)`` draws it. Returns the run's language's figure, for display.
         """
-        path = self.save_figure(make(*args, lang=self.lang, **kwargs), name)
+        shown = self.save_figure(make(*args, lang=self.lang, **kwargs), name)
         for other in ("id", "en"):
             if other != self.lang:
-                fig = make(*args, lang=other, **kwargs)
-                self.save_figure(fig, f"{name}_{other}")
-                plt.close(fig)
-        return path
+                self.save_figure(make(*args, lang=other, **kwargs), f"{name}_{other}")
+        return shown
+
+    def show(self, table: str | pd.DataFrame, columns: list[str] | None = None,
+             rows: int | None = None) -> ShownTable | None:
+        """A table formatted for reading (``pipeline.display``): a circulated table by name (as saved, small
+        groups suppressed) or a DataFrame. Units are named where the table has only their ids. A name
+        that no section of this notebook saved (a part that did not run) shows nothing."""
+        source = None
+        if isinstance(table, str):
+            if table not in self.circulated:
+                return None
+            source = f"tables/{table}.csv"
+            table = self.circulated[table]
+        if "unit_id" in table and "unit_name" not in table and self.has("units"):
+            names = self.table("units").drop_duplicates("unit_id").set_index("unit_id")["unit_name"]
+            table = table.copy()
+            table.insert(table.columns.get_loc("unit_id") + 1, "unit_name", table["unit_id"].map(names))
+            if columns is not None and "unit_id" in columns and "unit_name" not in columns:
+                at = columns.index("unit_id") + 1
+                columns = [*columns[:at], "unit_name", *columns[at:]]
+        return present(table, self.lang, columns=columns, rows=rows, source=source)
 
     def suppress(self, table: pd.DataFrame, n_col: str = "n") -> pd.DataFrame:
         return disclosure.protect(table, self.params.privacy.min_cell, n_col=n_col)
@@ -187,7 +211,7 @@ class RunContext:
             # one small-cell policy for every circulated table (core.disclosure)
             df = disclosure.protect(df, min_cell, n_col=out.n_col, value_cols=out.value_cols, counts=out.counts)
             self.save_table(df, name)
-            shown[name] = df
+            shown[name] = self.circulated[name] = df
         for name, df in section.restricted.items():
             self.save_restricted(df, name, id_columns=("employee_id", "rater_id"))
         for name, writer in section.files.items():
@@ -231,3 +255,21 @@ def _read_shared(path: Path) -> pd.DataFrame:
         values = frame[col].astype(object)
         frame[col] = values.where(values.notna(), None)
     return frame
+
+
+class SavedFigure:
+    """A figure saved as PNG, shown inline by Jupyter from the same file (at screen size)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def _repr_png_(self):
+        data = self.path.read_bytes()
+        width = int.from_bytes(data[16:20], "big")  # the PNG header's width, in pixels
+        return data, {"width": round(width * 96 / FIGURE_DPI)}
+
+    def __repr__(self) -> str:
+        return f"{self.path.parent.name}/{self.path.name}"

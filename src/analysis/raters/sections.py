@@ -285,8 +285,11 @@ def adjusted_section(outcomes: pd.DataFrame, model: Section, feedback: pd.DataFr
                       "up": int((moved["change"] == "up").sum()), "down": int((moved["change"] == "down").sum())}
     s.key_figures = kf
     for lang in ("id", "en"):
-        text = t("nb02.adjusted", lang, sd=kf["appraisal"]["rater_sd"], changed=kf["appraisal"]["changed"],
-                 n=len(adj.table), uncertain=kf["appraisal"]["share_uncertain"])
+        a = kf["appraisal"]
+        text = (t("nb02.adjusted", lang, sd=a["rater_sd"], changed=a["changed"], n=len(adj.table)) if a["changed"]
+                else t("nb02.adjusted_none", lang, sd=a["rater_sd"], n=len(adj.table)))
+        if a["share_uncertain"]:
+            text += " " + t("nb02.adjusted_uncertain", lang, uncertain=a["share_uncertain"])
         if "pp30" in kf:
             text += " " + t("nb02.adjusted_pp30", lang, changed=kf["pp30"]["changed"], up=kf["pp30"]["up"],
                             down=kf["pp30"]["down"], n=kf["pp30"]["scored"])

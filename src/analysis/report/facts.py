@@ -3,35 +3,18 @@ written as each language writes them."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
+
+from analysis.core.numbers import number
 
 # --- numbers --------------------------------------------------------------------------
 
 
 def fmt(value: float | int | None, kind: str, lang: str, digits: int = 1) -> str:
-    """A number as the language writes it; kinds: int, num, pct, signed, signed_pct (points), idr."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if kind == "int":
-        text = f"{round(value):,}"
-    elif kind == "pct":
-        text = f"{100 * value:,.{digits}f}%"
-    elif kind == "signed_pct":
-        text = f"{100 * value:+,.{digits}f} pp" if lang == "en" else f"{100 * value:+,.{digits}f} poin persen"
-    elif kind == "signed":
-        text = f"{value:+,.{digits}f}"
-    elif kind == "idr":
-        billions = value / 1e9
-        text = (f"Rp {billions:,.{digits}f} " + ("miliar" if lang == "id" else "billion")) if abs(billions) >= 1 \
-            else f"Rp {value / 1e6:,.0f} " + ("juta" if lang == "id" else "million")
-    else:
-        text = f"{value:,.{digits}f}"
-    if lang == "id":  # 1,234.5 -> 1.234,5
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
+    """A number as the language writes it (``core.numbers.number``)."""
+    return number(value, kind, lang, digits)
 
 
 @dataclass

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.core import ikm
+from analysis.core.columns import column_label
 from analysis.core.i18n import outcome_phrase, t
 from analysis.core.jsonsafe import number
+from analysis.core.numbers import number as written
 from analysis.core.params import Params
 from analysis.core.periods import sort_periods
 from analysis.core.section import Output, Section, skipped
@@ -128,6 +130,15 @@ def _heterogeneity(panel: pd.DataFrame, outcome: str, params: Params,
         "notes": list(g.notes),
     }
     return table, figures
+
+
+def equality_text(effect: Section, by: str, lang: str) -> str:
+    """The test that the effect is the same in every group of ``by``, as a sentence ("" without one)."""
+    test = effect.key_figures.get(f"by_{by}", {}).get("equality") if effect.available else None
+    if not test:
+        return ""
+    return t("nb04.equality", lang, by=column_label(by, lang).lower(), W=test["W"], df=test["df"],
+             p=written(test["p"], "p", lang), levels=test["levels"])
 
 
 def outcome_sections(panel: Section, params: Params) -> dict[str, Section]:

@@ -53,9 +53,12 @@ def gaps_section(employees: pd.DataFrame, units: pd.DataFrame, standards: pd.Dat
              for lang in ("id", "en")} if competencies is not None else {lang: ", ".join(top["competency_code"])
                                                                          for lang in ("id", "en")}
     for lang in ("id", "en"):
-        s.text[lang] = t("nb03.gaps", lang, n=n_emp, gap=with_gap, share=with_gap / n_emp if n_emp else 0,
-                         missing=s.key_figures["not_assessed"], top=names[lang],
-                         nostd=s.key_figures["employees_without_standard"])
+        parts = [t("nb03.gaps", lang, n=n_emp, gap=with_gap, share=with_gap / n_emp if n_emp else 0, top=names[lang])]
+        if s.key_figures["not_assessed"]:
+            parts.append(t("nb03.not_assessed", lang, missing=s.key_figures["not_assessed"]))
+        if s.key_figures["employees_without_standard"]:
+            parts.append(t("nb03.no_standard", lang, nostd=s.key_figures["employees_without_standard"]))
+        s.text[lang] = " ".join(parts)
     s.data = {"gaps": g, "by_competency": by_comp}
     return s
 

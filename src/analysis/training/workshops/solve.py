@@ -22,23 +22,32 @@ from analysis.training.workshops.options import split_cohorts
 
 
 @contextlib.contextmanager
-def _quiet_stdout():
-    """Silence HiGHS: it can print solver diagnostics straight to file descriptor 1 (not through
-    Python), which would land in the terminal of `workbench run` and in notebook logs."""
+def quiet_stdout():
+    """Silence HiGHS: it can print solver diagnostics straight to file descriptor 1 (C ``printf``, not
+    through Python), which would land in the terminal of `workbench run` and in the notebooks. Inside
+    a Jupyter kernel ``sys.stdout.fileno()`` is a copy of the original stdout while descriptor 1 is a
+    pipe the kernel forwards to the notebook, so both are silenced."""
     try:
-        fd = sys.stdout.fileno()
+        fds = {1, sys.stdout.fileno()}
     except (AttributeError, OSError, ValueError):  # no real stdout (some notebook front ends)
-        fd = 1
+        fds = {1}
     sys.stdout.flush()
-    saved = os.dup(fd)
     devnull = os.open(os.devnull, os.O_WRONLY)
+    saved = {}
+    for fd in sorted(fds):
+        try:
+            saved[fd] = os.dup(fd)
+        except OSError:  # a descriptor that is not open (a daemon without stdout): nothing to silence
+            pass
     try:
-        os.dup2(devnull, fd)
+        for fd in saved:
+            os.dup2(devnull, fd)
         yield
     finally:
         sys.stdout.flush()
-        os.dup2(saved, fd)
-        os.close(saved)
+        for fd, copy in saved.items():
+            os.dup2(copy, fd)
+            os.close(copy)
         os.close(devnull)
 
 
@@ -379,7 +388,7 @@ class _Model:
         options = {"mip_rel_gap": rel_gap, "time_limit": time_limit, "presolve": True}
         if node_limit is not None:
             options["node_limit"] = int(node_limit)
-        with _quiet_stdout():
+        with quiet_stdout():
             res = milp(objective, constraints=LinearConstraint(self.a, self.row_lo, self.row_hi),
                        integrality=np.ones(self.n), bounds=self.bounds, options=options)
         if res.x is None:
