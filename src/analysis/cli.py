@@ -1,4 +1,4 @@
-"""The ``workbench`` command: synth, validate, import, run.
+"""The ``workbench`` command: synth, validate, import, run, lab.
 
 Exit codes, the same for every command:
 
@@ -137,6 +137,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    from analysis.pipeline.lab import main as lab
+
+    return lab(args.root, kernel=args.kernel, port=args.port, open_browser=not args.no_browser,
+               extra=args.jupyter_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
@@ -182,6 +189,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", action="store_true",
                    help="if another run is writing to the output folder, wait for it (default: exit 3)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("lab", help="open JupyterLab on the repository, file browser on notebooks/, with the "
+                                   "workbench kernel")
+    p.add_argument("--root", default=None, help="the repository's root (default: the checkout the workbench runs from)")
+    p.add_argument("--kernel", default=None, help="kernel of new notebooks (default: the params' default, "
+                                                 "asn-workbench)")
+    p.add_argument("--port", type=int, default=None, help="port to serve on (default: 8888 or the next free one)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser tab (print the address)")
+    p.add_argument("jupyter_args", nargs="*", metavar="JUPYTER_OPTION",
+                   help="further JupyterLab options, after --  (e.g. -- --ServerApp.ip=0.0.0.0)")
+    p.set_defaults(func=cmd_lab)
     return parser
 
 

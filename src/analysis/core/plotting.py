@@ -13,8 +13,49 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as ticker  # noqa: E402
 
 from analysis.core.i18n import t  # noqa: E402
+from analysis.core.numbers import localize  # noqa: E402
 
-__all__ = ["finish", "plt", "ticker"]
+__all__ = ["finish", "localized", "plt", "ticker"]
+
+# formatters that write numbers (category and fixed labels are text: left alone)
+NUMERIC_FORMATTERS = (ticker.ScalarFormatter, ticker.FuncFormatter, ticker.PercentFormatter,
+                      ticker.StrMethodFormatter, ticker.FormatStrFormatter, ticker.LogFormatter)
+
+
+class LocalizedFormatter(ticker.Formatter):
+    """A numeric tick formatter whose labels are written as ``lang`` writes numbers (``0,5``, ``2.000``)."""
+
+    def __init__(self, inner: ticker.Formatter, lang: str):
+        self.inner, self.lang = inner, lang
+
+    def set_axis(self, axis):
+        super().set_axis(axis)
+        self.inner.set_axis(axis)
+
+    def set_locs(self, locs):
+        self.inner.set_locs(locs)
+
+    def __call__(self, x, pos=None):
+        return localize(self.inner(x, pos), self.lang)
+
+    def format_ticks(self, values):
+        return [localize(v, self.lang) for v in self.inner.format_ticks(values)]
+
+    def get_offset(self):
+        return localize(self.inner.get_offset(), self.lang)
+
+
+def localized(fig: plt.Figure, lang: str) -> plt.Figure:
+    """The figure with the numbers of its axes written as ``lang`` writes them (every figure returns
+    through here or ``finish``)."""
+    if lang != "id":
+        return fig
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            fmt = axis.get_major_formatter()
+            if isinstance(fmt, NUMERIC_FORMATTERS) and not isinstance(fmt, LocalizedFormatter):
+                axis.set_major_formatter(LocalizedFormatter(fmt, lang))
+    return fig
 
 
 def finish(fig: plt.Figure, ax: plt.Axes, key: str, lang: str, legend: bool = True) -> plt.Figure:
@@ -26,4 +67,4 @@ def finish(fig: plt.Figure, ax: plt.Axes, key: str, lang: str, legend: bool = Tr
     if legend:
         ax.legend()
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)

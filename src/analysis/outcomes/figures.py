@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.core import codes, i18n
-from analysis.core.plotting import plt, ticker
+from analysis.core.numbers import number
+from analysis.core.plotting import localized, plt, ticker
 from analysis.outcomes.bounds import RULES
 
 PREDIKAT_COLOURS = {
@@ -33,7 +34,7 @@ def predikat_shares(dist: pd.DataFrame, lang: str = "id", by: str = "period") ->
     ax.set_title(i18n.t("fig.predikat_shares.title", lang))
     ax.legend(ncol=3, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)
 
 
 def bounds_by_unit(bounds: pd.DataFrame, period: str, lang: str = "id") -> plt.Figure:
@@ -49,7 +50,7 @@ def bounds_by_unit(bounds: pd.DataFrame, period: str, lang: str = "id") -> plt.F
         fig, ax = plt.subplots(figsize=(6, 1.5))
         ax.axis("off")
         ax.text(0.5, 0.5, i18n.t("fig.bounds.none", lang), ha="center", va="center")
-        return fig
+        return localized(fig, lang)
     fig, axes = plt.subplots(len(panels), 1, figsize=(7.5, 1.25 * len(panels) + 0.8), squeeze=False)
     rng = np.random.default_rng(0)  # jitter only; fixed so the figure is reproducible
     for ax, (org, bd) in zip(axes[:, 0], panels):
@@ -79,7 +80,7 @@ def bounds_by_unit(bounds: pd.DataFrame, period: str, lang: str = "id") -> plt.F
     axes[0, 0].legend(fontsize=8, loc="upper right")
     fig.suptitle(f"{i18n.t('fig.bounds.title', lang)} — {period}", fontsize=11)
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)
 
 
 def scheme_agreement(table: pd.DataFrame, other: str, lang: str = "id", min_cell: int = 5) -> plt.Figure:
@@ -101,7 +102,7 @@ def scheme_agreement(table: pd.DataFrame, other: str, lang: str = "id", min_cell
     top = shown.max() if shown.size else 0
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):
-            text = f"<{min_cell}" if small[i, j] else f"{int(data[i, j]):,}"
+            text = f"<{min_cell}" if small[i, j] else number(int(data[i, j]), "int", lang)
             ax.text(j, i, text, ha="center", va="center", fontsize=8,
                     color="white" if shown[i, j] > 0.6 * top else "black")
     a = i18n.t("scheme.6_2022", lang)
@@ -110,7 +111,7 @@ def scheme_agreement(table: pd.DataFrame, other: str, lang: str = "id", min_cell
     ax.set_xlabel(b)
     ax.set_title(i18n.t("fig.agreement.title", lang, a=a, b=b), fontsize=10)
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)
 
 
 def score_histogram(scores: pd.DataFrame, bands: dict[str, float], lang: str = "id") -> plt.Figure:
@@ -124,4 +125,4 @@ def score_histogram(scores: pd.DataFrame, bands: dict[str, float], lang: str = "
     ax.set_ylabel(i18n.t("fig.score_hist.y", lang))
     ax.set_title(i18n.t("fig.score_hist.title", lang))
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)

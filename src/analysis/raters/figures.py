@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.core import codes, i18n
-from analysis.core.plotting import plt, ticker
+from analysis.core.plotting import localized, plt, ticker
 
 FLAG_COLOURS = {"lenient": "#1a9850", "severe": "#d73027", "central_tendency": "#7570b3", "halo": "#e6ab02"}
 
@@ -36,7 +36,7 @@ def caterpillar(leniency: pd.DataFrame, lang: str = "id") -> plt.Figure:
     ax.set_title(i18n.t("fig.caterpillar.title", lang))
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)
 
 
 def sources(table: pd.DataFrame, lang: str = "id") -> plt.Figure:
@@ -55,7 +55,7 @@ def sources(table: pd.DataFrame, lang: str = "id") -> plt.Figure:
     ax.set_title(i18n.t("fig.sources.title", lang))
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)
 
 
 def halo_central(halo: pd.DataFrame, central: pd.DataFrame, lang: str = "id") -> plt.Figure:
@@ -78,7 +78,7 @@ def halo_central(halo: pd.DataFrame, central: pd.DataFrame, lang: str = "id") ->
     ax.set_title(i18n.t("fig.halo.title", lang))
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)
 
 
 def before_after(dist: pd.DataFrame, lang: str = "id") -> plt.Figure:
@@ -93,7 +93,7 @@ def before_after(dist: pd.DataFrame, lang: str = "id") -> plt.Figure:
     ax.set_title(i18n.t("fig.adjusted.title", lang))
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)
 
 
 def fairness_forest(diffs: pd.DataFrame, lang: str = "id") -> plt.Figure:
@@ -111,4 +111,4 @@ def fairness_forest(diffs: pd.DataFrame, lang: str = "id") -> plt.Figure:
     ax.set_xlabel(i18n.t("fig.fairness.x", lang))
     ax.set_title(i18n.t("fig.fairness.title", lang), fontsize=10)
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)

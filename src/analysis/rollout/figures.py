@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.core import codes, i18n
-from analysis.core.plotting import plt, ticker
+from analysis.core.plotting import localized, plt, ticker
 
 
 def event_study(table: pd.DataFrame, outcome: str, lang: str = "id") -> plt.Figure:
@@ -34,7 +34,7 @@ def event_study(table: pd.DataFrame, outcome: str, lang: str = "id") -> plt.Figu
     ax.set_title(i18n.t("fig.event.title", lang, outcome=outcome_label), fontsize=10)
     ax.legend(fontsize=8, loc="upper left", frameon=False)
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)
 
 
 def naive_vs_staggered(compare: pd.DataFrame, bacon: pd.DataFrame, outcome: str, lang: str = "id") -> plt.Figure:
@@ -56,7 +56,7 @@ def naive_vs_staggered(compare: pd.DataFrame, bacon: pd.DataFrame, outcome: str,
     bx.set_title("Goodman-Bacon", fontsize=9)
     bx.invert_yaxis()
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)
 
 
 def effect_by_group(table: pd.DataFrame, by: str, outcome: str, lang: str = "id") -> plt.Figure:
@@ -74,7 +74,7 @@ def effect_by_group(table: pd.DataFrame, by: str, outcome: str, lang: str = "id"
     ax.set_title(i18n.t("fig.group.title", lang, by=codes.label("unit_attribute", by, lang), outcome=outcome_label),
                  fontsize=9)
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)
 
 
 def mde_curve(power: pd.DataFrame, outcome: str, lang: str = "id") -> plt.Figure:
@@ -96,4 +96,4 @@ def mde_curve(power: pd.DataFrame, outcome: str, lang: str = "id") -> plt.Figure
     ax.set_title(i18n.t("fig.mde.title", lang, outcome=outcome_label), fontsize=9)
     ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.core import i18n
-from analysis.core.plotting import finish, plt
+from analysis.core.numbers import number
+from analysis.core.plotting import finish, localized, plt
 
 
 def gap_heatmap(centres: pd.DataFrame, names: pd.DataFrame, competencies: pd.DataFrame | None,
@@ -30,13 +31,13 @@ def gap_heatmap(centres: pd.DataFrame, names: pd.DataFrame, competencies: pd.Dat
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):
             v = data.iat[i, j]
-            ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=7,
+            ax.text(j, i, number(v, "num", lang, 1), ha="center", va="center", fontsize=7,
                     color="white" if v > 0.6 * data.to_numpy().max() else "black")
     fig.colorbar(im, ax=ax, fraction=0.03)
     ax.set_xlabel(i18n.t("fig.heatmap.x", lang))
     ax.set_title(i18n.t("fig.heatmap.title", lang))
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)
 
 
 def choice_of_k(criterion: pd.DataFrame, lang: str = "id") -> plt.Figure:
@@ -63,7 +64,7 @@ def cluster_sizes_by_region(by_region: pd.DataFrame, names: pd.DataFrame, lang: 
     ax.set_title(i18n.t("fig.cluster_region.title", lang))
     ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
-    return fig
+    return localized(fig, lang)
 
 
 def budget_curve(curve: pd.DataFrame, budget: float, lang: str = "id") -> plt.Figure:
