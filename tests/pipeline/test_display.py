@@ -87,3 +87,20 @@ def test_columns_sharing_a_label_stay_apart():
     assert list(shown.cells.columns) == ["Period (time)", "Period (period)", "Number (n)"]
     assert shown.numeric == ["Number (n)"]
     assert "<table" in shown._repr_html_()
+
+
+def test_codes_are_shown_by_their_labels_even_when_a_row_names_their_list():
+    diffs = pd.DataFrame({"outcome": ["rating_score", "ikm"], "factor": ["gender", "position_class"],
+                          "level": ["P", "ahli_madya"], "reference": ["L", "pelaksana"], "estimate": [-0.017, 0.004]})
+    cells = present(diffs, "id").cells
+    assert cells["Ukuran"].tolist() == ["Penilaian atasan (1–3)", "Indeks Kepuasan Masyarakat (IKM)"]
+    assert cells["Faktor"].tolist() == ["Jenis kelamin", "Kelas jabatan"]
+    assert cells["Kelompok"].tolist() == ["Perempuan", "Ahli Madya"]
+    assert cells["Acuan"].tolist() == ["Laki-laki", "Pelaksana"]
+
+
+def test_an_estimate_and_its_interval_have_the_same_decimals():
+    cells = present(pd.DataFrame({"estimate": [1.91, 0.61], "ci_low": [1.067, -0.643], "ci_high": [2.75, 1.86]}),
+                    "en").cells
+    widths = {len(v.split(".")[1]) for col in cells for v in cells[col]}
+    assert widths == {2}

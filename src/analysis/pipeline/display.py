@@ -130,12 +130,15 @@ def present(table: pd.DataFrame, lang: str, *, columns: list[str] | None = None,
         suppressed = suppressed.head(rows) if suppressed is not None else None
     cells = {}
     numeric = []
+    kinds = {col: column_kind(col, df[col]) for col in df.columns}
+    # one number of decimals for all the table's measurements, so an estimate and its interval align
+    measured = [col for col, kind in kinds.items() if kind == "num"]
+    decimals = _decimals(pd.concat([df[c] for c in measured], ignore_index=True)) if measured else 2
     for col in df.columns:
-        kind = column_kind(col, df[col])
-        decimals = _decimals(df[col]) if kind == "num" else 2
+        kind = kinds[col]
         cells[col] = [format_cell(v, kind, lang, decimals) for v in df[col].tolist()]
         if column_codes(col):
-            cells[col] = [label(column_codes(col), v, lang) for v in cells[col]]
+            cells[col] = _labelled(cells[col], column_codes(col), df, lang)
         if kind not in ("text", "bool"):
             numeric.append(column_label(col, lang))
     out = pd.DataFrame(cells, columns=list(df.columns))
@@ -154,6 +157,20 @@ def present(table: pd.DataFrame, lang: str, *, columns: list[str] | None = None,
     numeric = [lab for lab, c in zip(labels, out.columns) if column_label(c, lang) in numeric]
     out.columns = labels
     return ShownTable(out, numeric, " ".join(notes))
+
+
+def _labelled(cells: list[str], codes, df: pd.DataFrame, lang: str) -> list[str]:
+    """Codes by their labels: ``codes`` is a code list, a list of them (the first that knows a code), or
+    ``@column``, the list named in that column of the same row."""
+    if isinstance(codes, str) and codes.startswith("@"):
+        lists = [[str(v)] for v in df[codes[1:]]] if codes[1:] in df else [[] for _ in cells]
+    else:
+        lists = [[codes] if isinstance(codes, str) else list(codes)] * len(cells)
+    out = []
+    for cell, names in zip(cells, lists):
+        found = [label(name, cell, lang) for name in names]
+        out.append(next((f for f in found if f != cell), cell))
+    return out
 
 
 def _other_language(columns, lang: str) -> list[str]:
