@@ -86,18 +86,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     from analysis.imports.run import import_exports
 
     out = Path(args.out)
-    region = args.region
-    if region is None and args.params:
+    region, population = args.region, None
+    if args.params:
         from analysis.core.params import ParamsError, load_params
 
         try:
-            region = load_params(args.params).imports.region
+            given = load_params(args.params).imports
+            region, population = region if region is not None else given.region, given.skm_population
         except ParamsError as exc:
             print(f"Bad parameters: {exc}. Nothing was written.")
             return EXIT_BAD_INPUT
     try:
         outcome = import_exports(args.inputs, out, profile=args.profile, region=region, fmt=args.format,
-                                 rules_file=args.rules)
+                                 rules_file=args.rules, skm_population=population)
     except (ImportFailure, ProfileError, RulesError) as exc:
         # the console circulates: NIPs in a message are masked, as validate does
         print(f"Cannot import: {console_text(str(exc))}. Nothing was written.")

@@ -37,4 +37,38 @@ def test_a_bad_params_file_writes_nothing(tmp_path, capsys):
 def test_the_params_key_is_written_as_import_and_read_back(tmp_path):
     p = load_params(None, overrides={"import": {"region": "Kota A"}})
     assert p.imports.region == "Kota A"
-    assert p.dump()["import"] == {"region": "Kota A"} and "imports" not in p.dump()
+    assert p.dump()["import"] == {"region": "Kota A", "skm_population": None} and "imports" not in p.dump()
+
+
+def test_the_skm_minimum_follows_the_population_in_params(tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    fx.write_siasn(src / "siasn.csv")
+    fx.write_skm(src / "skm_2024.csv")
+
+    def below(params_text: str) -> list[str]:
+        params = tmp_path / "p.yaml"
+        params.write_text(params_text, encoding="utf-8")
+        out = tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
+        assert main(["import", "--params", str(params), "--out", str(out), str(src)]) == 0
+        with open(out / "import_report.csv", encoding="utf-8") as f:
+            return sorted(r["value"] for r in csv.DictReader(f) if r["problem"] == "below_min_respondents")
+
+    # without a population every unit needs 384: all three unit-quarters are marked, none dropped
+    assert below("import:\n  region: Kota A\n") == [
+        "U-PKM2 2024Q1: 2 respondents, the regulation asks 384", "U-PKM2 2024Q2: 1 respondents, the regulation asks 384",
+        "U-SD1 2024Q1: 1 respondents, the regulation asks 384"]
+    # a population of 2 (Krejcie & Morgan: 2) for Puskesmas Dua: its first quarter meets it
+    assert below("import:\n  region: Kota A\n  skm_population:\n    U-PKM2: 2\n    U-SD1: 1\n") == [
+        "U-PKM2 2024Q2: 1 respondents, the regulation asks 2"]
+    assert below("import:\n  region: Kota A\n  skm_population: 1\n") == []
+
+
+def test_a_population_below_one_is_refused():
+    import pytest
+
+    from analysis.core.params import ParamsError
+
+    for bad in (0, {"U1": -5}):
+        with pytest.raises(ParamsError, match="population"):
+            load_params(None, overrides={"import": {"skm_population": bad}})

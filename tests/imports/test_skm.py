@@ -41,7 +41,7 @@ WORKED = [
 def test_hand_worked_unit_quarter():
     table = skm.ikm_table(respondents("U01", "2024Q1", WORKED), min_respondents=4)
     assert list(table.columns) == ["unit_id", "period", "respondents", *[f"nrr_{u}" for u in U], "ikm", "band",
-                                   "below_min_respondents"]
+                                   "min_respondents", "below_min_respondents"]
     row = table.iloc[0]
     assert row["respondents"] == 4
     assert [row[f"nrr_{u}"] for u in U] == pytest.approx([3.5, 3.5, 2.75, 8 / 3, 3.75, 3.5, 3.5, 2.75, 3.5])
@@ -72,6 +72,19 @@ def test_units_below_the_minimum_are_marked_not_dropped():
     assert table["ikm"].tolist() == [75.0, 75.0]  # kept and computed
     default = skm.ikm_table(data)  # the default: 384, the sample for a population of a million or more
     assert default["below_min_respondents"].all() and len(default) == 2
+
+
+def test_the_minimum_follows_each_units_population_from_params():
+    data = pd.concat([respondents("U01", "2024Q1", [[3] * 9] * 5),
+                      respondents("U02", "2024Q1", [[3] * 9] * 5)], ignore_index=True)
+    minimum = skm.minimum_respondents({"U01": 5, "U02": 100})  # 5 -> 5, 100 -> 80 (Krejcie & Morgan)
+    assert minimum == {"U01": 5, "U02": 80}
+    table = skm.ikm_table(data, min_respondents=minimum)
+    assert table["min_respondents"].tolist() == [5, 80]
+    assert table["below_min_respondents"].tolist() == [False, True]
+    assert skm.minimum_respondents(1_000) == 278 and skm.minimum_respondents(None) is None
+    named = skm.ikm_table(data, min_respondents={"U01": 5})  # a unit not named: the default, 384
+    assert named["min_respondents"].tolist() == [5, ikm.DEFAULT_MIN_RESPONDENTS]
 
 
 def test_blank_answers_and_blank_respondents():

@@ -284,6 +284,17 @@ class Imports(_Strict):
 
     region: str | None = Field(None, min_length=1, max_length=200,
                                description="region of the units when the exports name none")
+    skm_population: int | dict[str, int] | None = Field(
+        None, description="population a unit serves, for the SKM's minimum of respondents (PermenPANRB 14/2017, "
+                          "Krejcie & Morgan): one number for every unit, or by unit id (units not named: 384)")
+
+    @field_validator("skm_population")
+    @classmethod
+    def _positive_population(cls, v):
+        values = v.values() if isinstance(v, dict) else ([] if v is None else [v])
+        if any(n < 1 for n in values):
+            raise ValueError("a population served is at least 1")
+        return v
 
 
 class Params(_Strict):

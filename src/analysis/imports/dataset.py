@@ -93,15 +93,17 @@ def resolve_units(rows: pd.DataFrame, units: pd.DataFrame, contexts: dict[str, C
     return rows[~unknown].assign(unit_id=ids[~unknown])
 
 
-def service_outcomes(rows: pd.DataFrame, report: ImportReport) -> tuple[pd.DataFrame, pd.DataFrame]:
+def service_outcomes(rows: pd.DataFrame, report: ImportReport,
+                     population: int | dict[str, int] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(service_outcomes rows, the IKM table) from SKM respondents. The IKM computation is
     ``imports.skm``'s (PermenPANRB 14/2017); units under the regulation's minimum of respondents are
     marked in the report, never dropped. ``iku_attainment`` is a required column of the contract that
-    an SKM does not give: it is written empty (a warning when validated, not an error)."""
+    an SKM does not give: it is written empty (a warning when validated, not an error). ``population``
+    (params ``import.skm_population``) sets the minimum of respondents; without it, 384 for every unit."""
     from analysis.imports import skm
 
     respondents = rows[["unit_id", "period", *UNSUR]].astype({u: "float64" for u in UNSUR})
-    table = skm.ikm_table(respondents.reset_index(drop=True))
+    table = skm.ikm_table(respondents.reset_index(drop=True), min_respondents=skm.minimum_respondents(population))
     outcomes = skm.service_outcomes_rows(table).copy()
     outcomes["iku_attainment"] = None
     few = table[table["below_min_respondents"].astype(bool)]
@@ -109,12 +111,15 @@ def service_outcomes(rows: pd.DataFrame, report: ImportReport) -> tuple[pd.DataF
         first_file = rows.groupby(["unit_id", "period"])["_file"].first()
         for rec in few.itertuples(index=False):
             report.add(first_file.get((rec.unit_id, rec.period), "-"), None, "respondents",
-                       "below_min_respondents", f"{rec.unit_id} {rec.period}: {rec.respondents} respondents")
+                       "below_min_respondents",
+                       f"{rec.unit_id} {rec.period}: {rec.respondents} respondents, "
+                       f"the regulation asks {rec.min_respondents}")
     return outcomes, table
 
 
 def assemble(results: dict[str, dict[str, pd.DataFrame | None]], skm_rows: pd.DataFrame | None,
-             contexts: dict[str, Context], report: ImportReport, region: str | None) -> dict[str, pd.DataFrame]:
+             contexts: dict[str, Context], report: ImportReport, region: str | None,
+             skm_population: int | dict[str, int] | None = None) -> dict[str, pd.DataFrame]:
     """The contract tables (only those the files gave), plus ``unit_hierarchy``."""
     siasn, ekinerja, training = results.get("siasn", {}), results.get("ekinerja", {}), results.get("training", {})
     units, hierarchy = units_table([siasn.get("units"), ekinerja.get("units")], region)
@@ -138,7 +143,7 @@ def assemble(results: dict[str, dict[str, pd.DataFrame | None]], skm_rows: pd.Da
     if skm_rows is not None and len(skm_rows):
         resolved = resolve_units(skm_rows, units, contexts)
         if len(resolved):
-            tables["service_outcomes"], _ = service_outcomes(resolved, report)
+            tables["service_outcomes"], _ = service_outcomes(resolved, report, skm_population)
     if len(hierarchy):
         tables["unit_hierarchy"] = hierarchy
     return {name: df[CONTRACT_COLUMNS[name]].reset_index(drop=True) for name, df in tables.items()}

@@ -126,7 +126,7 @@ def _after_reading(path: Path, binding: Binding, summary, seen: Encodings | None
 
 def import_exports(paths: list[str | Path], out: str | Path, profile: str | Path | None = None,
                    region: str | None = None, fmt: str = "csv", rules_file: str | Path | None = None,
-                   ) -> ImportOutcome:
+                   skm_population: int | dict[str, int] | None = None) -> ImportOutcome:
     """Import the exports into the dataset folder ``out``; raises ImportFailure (nothing written)."""
     from analysis.imports.writer import check_destination
 
@@ -148,7 +148,7 @@ def import_exports(paths: list[str | Path], out: str | Path, profile: str | Path
         if read[layout]:
             results[layout] = TABLES[layout](pd.concat(read[layout]), contexts, master)
     skm_rows = pd.concat(read["skm"]) if read["skm"] else None
-    tables = assemble(results, skm_rows, contexts, report, region)
+    tables = assemble(results, skm_rows, contexts, report, region, skm_population)
     for summary in report.files.values():
         summary.rows_used = summary.rows_read - sum(summary.set_aside.values())
     write_dataset(tables, report, out, fmt)

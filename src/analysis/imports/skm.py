@@ -13,6 +13,8 @@ The rule itself (NRR, weights, the 25-100 conversion, the bands, the minimum sam
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -21,7 +23,7 @@ from analysis.core.periods import parse_period
 
 KEY = ["unit_id", "period"]
 NRR_COLUMNS = [f"nrr_{u}" for u in ikm.UNSUR]
-TABLE_COLUMNS = [*KEY, "respondents", *NRR_COLUMNS, "ikm", "band", "below_min_respondents"]
+TABLE_COLUMNS = [*KEY, "respondents", *NRR_COLUMNS, "ikm", "band", "min_respondents", "below_min_respondents"]
 
 
 def _period_order(period: object) -> tuple:
@@ -43,20 +45,20 @@ def _check(respondents: pd.DataFrame) -> pd.DataFrame:
     return answers
 
 
-def ikm_table(respondents: pd.DataFrame, *, min_respondents: int | None = None) -> pd.DataFrame:
+def ikm_table(respondents: pd.DataFrame, *, min_respondents: int | Mapping[str, int] | None = None) -> pd.DataFrame:
     """One row per unit_id x period (sorted): respondents, the NRR of each unsur, the IKM, its band and
     whether the unit had fewer respondents than ``min_respondents``.
 
     ``respondents``: one row per respondent with ``unit_id``, ``period`` (a quarter, ``2024Q1``) and
     ``u1``..``u9`` (1-4, NaN for no answer). ``min_respondents`` is the minimum the regulation asks for
-    the unit's population served (``core.ikm.krejcie_morgan(population)``); by default
+    the unit's population served (``core.ikm.krejcie_morgan(population)``): one for every unit, or by
+    unit id (``minimum_respondents`` makes either from params); by default, and for units not named,
     ``core.ikm.DEFAULT_MIN_RESPONDENTS`` (384, the sample for a population of a million or more,
     since the population is not in the data: a survey that passes it passes for any population).
     """
     answers = _check(respondents)
     answered = answers.notna().any(axis=1)
     data = pd.concat([respondents.loc[answered, KEY], answers[answered]], axis=1)
-    minimum = ikm.DEFAULT_MIN_RESPONDENTS if min_respondents is None else int(min_respondents)
     if data.empty:
         return pd.DataFrame({c: pd.Series(dtype=float if c.startswith(("nrr_", "ikm")) else object)
                              for c in TABLE_COLUMNS})
@@ -68,12 +70,30 @@ def ikm_table(respondents: pd.DataFrame, *, min_respondents: int | None = None) 
     nrrs = out[NRR_COLUMNS].set_axis(list(ikm.UNSUR), axis=1)
     out["ikm"] = ikm.ikm_from_nrr(nrrs).to_numpy()
     out["band"] = ikm.bands(out["ikm"]).to_numpy()
-    out["below_min_respondents"] = (out["respondents"] < minimum).to_numpy()
+    out["min_respondents"] = _minimum(out["unit_id"], min_respondents)
+    out["below_min_respondents"] = (out["respondents"] < out["min_respondents"]).to_numpy()
     order = sorted(range(len(out)), key=lambda i: (str(out.at[i, "unit_id"]), _period_order(out.at[i, "period"])))
     out = out.iloc[order].reset_index(drop=True)
     out["respondents"] = out["respondents"].astype(int)
     out["below_min_respondents"] = out["below_min_respondents"].astype(bool)
     return out[TABLE_COLUMNS]
+
+
+def minimum_respondents(population: int | Mapping[str, int] | None) -> int | dict[str, int] | None:
+    """The regulation's minimum of respondents for a population served (params
+    ``import.skm_population``: one number, or by unit id), by Krejcie & Morgan."""
+    if population is None:
+        return None
+    if isinstance(population, Mapping):
+        return {str(u): ikm.krejcie_morgan(int(n)) for u, n in population.items()}
+    return ikm.krejcie_morgan(int(population))
+
+
+def _minimum(units: pd.Series, min_respondents: int | Mapping[str, int] | None) -> np.ndarray:
+    if isinstance(min_respondents, Mapping):
+        return units.astype(str).map(min_respondents).fillna(ikm.DEFAULT_MIN_RESPONDENTS).astype(int).to_numpy()
+    value = ikm.DEFAULT_MIN_RESPONDENTS if min_respondents is None else int(min_respondents)
+    return np.full(len(units), value, dtype=int)
 
 
 def service_outcomes_rows(table: pd.DataFrame) -> pd.DataFrame:
