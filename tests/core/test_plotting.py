@@ -26,3 +26,12 @@ def test_thousands_in_indonesian_ticks_use_dots():
     x, _ = _tick_texts(localized(fig, "id"))
     plt.close(fig)
     assert "10.000" in x
+
+
+def test_tick_labels_given_as_text_keep_their_dots():
+    fig, ax = plt.subplots()
+    ax.imshow([[0.0, 1.0], [2.0, 3.0]])
+    ax.set_yticks(range(2), ["M.01 Integritas", "M.02"])
+    _, y = _tick_texts(localized(fig, "id"))
+    plt.close(fig)
+    assert y == ["M.01 Integritas", "M.02"]

@@ -62,3 +62,29 @@ def test_crosstab_row_labels_survive(sample_run):
     for path in crosstabs:
         df = pd.read_csv(path)
         assert df.iloc[:, 0].notna().all(), path.name  # every row keeps its label
+
+
+def test_results_files_hold_no_count_of_one_to_four_people_by_group(sample_run):
+    """The results files are read by the brief and travel with it: their per-group lists of people
+    counts (records with a group size ``n``) follow the same policy as the tables."""
+    import json
+
+    run, _, _ = sample_run
+    found = []
+
+    def walk(node, where):
+        if isinstance(node, list) and node and all(isinstance(r, dict) and "n" in r for r in node):
+            df = pd.DataFrame(node)
+            for c in people_counts(df, "n"):
+                v = pd.to_numeric(df[c], errors="coerce")
+                found.extend(f"{where}.{c}" for _ in v[(v > 0) & (v < MIN_CELL)])
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{where}.{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{where}[{i}]")
+
+    for path in sorted((run / "results").glob("*.json")):
+        walk(json.loads(path.read_text(encoding="utf-8")), path.stem)
+    assert not found, found[:10]

@@ -128,3 +128,17 @@ def test_every_figure_of_notebook_02_draws_in_both_languages(small_sample, model
     assert_draws_in_both_languages(lambda lang: figures.fairness_forest(fair.data["differences"], lang))
     adjusted = sections.adjusted_section(outcomes, model, fb, tables["targets"], params)
     assert_draws_in_both_languages(lambda lang: figures.before_after(adjusted.data["distribution"], lang))
+
+
+def test_the_halo_figure_draws_central_tendency_raters_the_halo_test_leaves_out():
+    """A rater flagged for central tendency is not tested for halo: the figure still draws them."""
+    import pandas as pd
+
+    halo = pd.DataFrame({"f_ratio": [1.0, 3.0, 0.5], "flag": ["", "halo", ""], "eligible": [True, True, False]},
+                        index=pd.Index(["r1", "r2", "r3"], name="rater_id"))
+    central = pd.DataFrame({"slope": [1.0, 1.1, 0.3], "pooled_slope": [1.0, 1.0, 1.0], "flag": ["", "", "central"],
+                            "eligible": [True, True, True]}, index=pd.Index(["r1", "r2", "r3"], name="rater_id"))
+    fig = figures.halo_central(halo, central, "en")
+    drawn = {len(c.get_offsets()) for c in fig.axes[0].collections}
+    colours = [c.get_label() for c in fig.axes[0].collections]
+    assert sum(len(c.get_offsets()) for c in fig.axes[0].collections) == 3 and drawn == {1}, colours

@@ -6,6 +6,8 @@ pyplot is first imported, whichever module is imported first.
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -17,9 +19,13 @@ from analysis.core.numbers import localize  # noqa: E402
 
 __all__ = ["finish", "localized", "plt", "ticker"]
 
-# formatters that write numbers (category and fixed labels are text: left alone)
+# formatters that may write numbers; what they write is localised only when it is a number (a
+# formatter of tick labels given as text, "M.01 Integritas", is left alone)
 NUMERIC_FORMATTERS = (ticker.ScalarFormatter, ticker.FuncFormatter, ticker.PercentFormatter,
                       ticker.StrMethodFormatter, ticker.FormatStrFormatter, ticker.LogFormatter)
+
+
+NUMBER = re.compile(r"(Rp\s?)?[-+\u2212]?[\d.,\s]*\d[\d.,]*\s?%?|")
 
 
 class LocalizedFormatter(ticker.Formatter):
@@ -35,14 +41,17 @@ class LocalizedFormatter(ticker.Formatter):
     def set_locs(self, locs):
         self.inner.set_locs(locs)
 
+    def _local(self, text: str) -> str:
+        return localize(text, self.lang) if NUMBER.fullmatch(text.strip()) else text
+
     def __call__(self, x, pos=None):
-        return localize(self.inner(x, pos), self.lang)
+        return self._local(self.inner(x, pos))
 
     def format_ticks(self, values):
-        return [localize(v, self.lang) for v in self.inner.format_ticks(values)]
+        return [self._local(v) for v in self.inner.format_ticks(values)]
 
     def get_offset(self):
-        return localize(self.inner.get_offset(), self.lang)
+        return self._local(self.inner.get_offset())
 
 
 def localized(fig: plt.Figure, lang: str) -> plt.Figure:

@@ -59,10 +59,15 @@ def sources(table: pd.DataFrame, lang: str = "id") -> plt.Figure:
 
 
 def halo_central(halo: pd.DataFrame, central: pd.DataFrame, lang: str = "id") -> plt.Figure:
-    """Each eligible rater by their slope against others (central tendency) and F ratio (halo)."""
-    d = halo[["f_ratio", "flag", "eligible"]].rename(columns={"flag": "halo"}).join(
-        central[["slope", "pooled_slope", "flag"]].rename(columns={"flag": "central"}), how="inner")
-    d = d[d["eligible"]]
+    """Each rater eligible for either test by their slope against others (central tendency) and F ratio
+    (halo). A rater flagged for central tendency is not tested for halo (the flag explains the pattern), so
+    the raters of both tests are drawn, not only those of the halo test."""
+    d = halo[["f_ratio", "flag", "eligible"]].rename(columns={"flag": "halo", "eligible": "halo_eligible"}).join(
+        central[["slope", "pooled_slope", "flag", "eligible"]].rename(
+            columns={"flag": "central", "eligible": "central_eligible"}), how="outer")
+    d = d[d["halo_eligible"].fillna(False).astype(bool) | d["central_eligible"].fillna(False).astype(bool)]
+    d = d.dropna(subset=["f_ratio", "slope", "pooled_slope"])
+    d[["halo", "central"]] = d[["halo", "central"]].fillna("")
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     x = d["slope"] / d["pooled_slope"]
     y = np.log10(d["f_ratio"].clip(lower=1e-3, upper=1e6))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis.core.disclosure import protect
 from analysis.core.i18n import t
 from analysis.core.params import Params
 from analysis.core.section import Output, Section, skipped
@@ -113,7 +114,8 @@ def flags_section(model: Section, feedback: pd.DataFrame | None, employees: pd.D
         "eligible_raters": n_el, "min_ratees": rp.min_ratees, "min_effect": rp.min_effect, "fdr": params.fdr,
         "flagged": kinds, "flagged_any": int(flagged["rater_id"].nunique()),
         "share_flagged": float(flagged["rater_id"].nunique() / n_el) if n_el else None,
-        "by_region": by_region.to_dict(orient="records"),
+        # as the circulated table shows them (the brief reads results): small counts blanked
+        "by_region": protect(by_region, params.privacy.min_cell, n_col="n").to_dict(orient="records"),
     }
     for lang in ("id", "en"):
         s.text[lang] = t("nb02.flags", lang, eligible=n_el, min_ratees=rp.min_ratees, fdr=params.fdr,
