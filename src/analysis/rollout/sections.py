@@ -198,7 +198,8 @@ def outcome_section(panel_section: Section, outcome: str, params: Params) -> Sec
     post = dyn.table[dyn.table.index >= 0]
     for lang in ("id", "en"):
         s.text[lang] = t(
-            "nb04.outcome", lang, outcome=outcome_phrase(outcome, lang), att=simple["estimate"], lo=simple["ci_low"], hi=simple["ci_high"],
+            "nb04.outcome", lang, outcome=outcome_phrase(outcome, lang), outcome_code=outcome,
+            att=simple["estimate"], lo=simple["ci_low"], hi=simple["ci_high"],
             first=post["estimate"].iloc[0] if len(post) else np.nan,
             last=post["estimate"].iloc[-1] if len(post) else np.nan, e=int(post.index[-1]) if len(post) else 0,
             p=fit.pretest_band.p, twfe=naive["twfe"]["estimate"],
@@ -338,6 +339,7 @@ def ikm_quality_section(service_outcomes: pd.DataFrame | None) -> Section:
     latest = so[so["period"] == last["period"]]
     missing = int(service_outcomes.loc[service_outcomes["period"] == last["period"], "ikm"].isna().sum())
     s = Section(name)
+    s.tables = {"ikm_quality_by_period": Output(by_period)}  # counts units, not people
     s.key_figures = {
         "period": last["period"], "units": last["units"], "units_without_ikm": missing,
         "mean_ikm": number(last["mean_ikm"]), "mean_ikm_printed": ikm.printed(last["mean_ikm"]),
