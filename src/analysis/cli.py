@@ -1,4 +1,4 @@
-"""The ``workbench`` command: synth, validate, import, run, lab.
+"""The ``workbench`` command: synth, validate, import, run, history, prune, lab.
 
 Exit codes, the same for every command:
 
@@ -127,8 +127,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     # as the process ends, and would log "Task exception was never retrieved" and a traceback
     quiet_notebook_logs()
     outcome = run_pipeline(args.params, data=args.data, out_root=args.out, only=args.only,
-                           argv=["workbench", *sys.argv[1:]], wait=args.wait)
-    if outcome.exit_code == EXIT_OK and outcome.run_dir is not None:
+                           argv=["workbench", *sys.argv[1:]], wait=args.wait, if_changed=args.if_changed)
+    if outcome.exit_code == EXIT_OK and outcome.run_dir is not None and outcome.status == "success":
         print(f"Run folder: {outcome.run_dir.resolve()}")
         print(f"Latest run: {(Path(args.out) / 'latest').resolve()}")
         briefs = [outcome.run_dir / "brief" / f"brief_{lang}.pdf" for lang in ("id", "en")]
@@ -136,6 +136,53 @@ def cmd_run(args: argparse.Namespace) -> int:
         if briefs:
             print("Policy brief: " + ", ".join(str(b.resolve()) for b in briefs))
     return outcome.exit_code
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    import json
+
+    from analysis.pipeline.history import history_frame, read_runs
+
+    records = read_runs(args.out)
+    table = history_frame(records)
+    if args.json:
+        print(json.dumps(json.loads(table.to_json(orient="records")), indent=2, ensure_ascii=False))
+    elif table.empty:
+        print(f"No runs in {args.out}.")
+    else:
+        shown = table.drop(columns=["error"]).rename(columns=lambda c: c.replace("_", " "))
+        print(shown.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.3g}"))
+        for r in records:
+            if r.error and not r.succeeded:
+                print(f"{r.run_id} ({r.status}): {r.error}")
+    return EXIT_OK
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from analysis.core.params import ParamsError, load_params
+    from analysis.pipeline.history import prune
+
+    try:
+        params = load_params(args.params)
+    except ParamsError as exc:
+        print(f"Bad parameters: {exc}")
+        return EXIT_BAD_INPUT
+    r = params.retention
+    if r.keep_successful is None and r.keep_failed is None:
+        print("The params keep every run (retention.keep_successful and retention.keep_failed are not set): "
+              "nothing to remove.")
+        return EXIT_OK
+    try:
+        gone = prune(args.out, r, dry_run=args.dry_run)
+    except OSError as exc:
+        print(f"Cannot remove old runs from {args.out}: {exc.strerror or exc}")
+        return EXIT_FAILED
+    verb = "Would remove" if args.dry_run else "Removed"
+    for rec in gone:
+        print(f"{verb} {rec.folder.name} ({rec.status}, started {rec.started_at})")
+    if not gone:
+        print("Nothing to remove.")
+    return EXIT_OK
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
@@ -189,7 +236,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="comma-separated notebooks to run (names or numbers, e.g. 01)")
     p.add_argument("--wait", action="store_true",
                    help="if another run is writing to the output folder, wait for it (default: exit 3)")
+    p.add_argument("--if-changed", action="store_true",
+                   help="do nothing (exit 0) when the input files and params are those of the latest successful run")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("history", help="the runs of an output folder, newest first, with their headline numbers")
+    p.add_argument("--out", default="outputs", help="folder that holds the run folders")
+    p.add_argument("--json", action="store_true", help="as JSON, for machines")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("prune", help="remove old run folders as the params' retention says")
+    p.add_argument("--params", default="params/default.yaml", help="params file (YAML) with retention")
+    p.add_argument("--out", default="outputs", help="folder that holds the run folders")
+    p.add_argument("--dry-run", action="store_true", help="only show what would be removed")
+    p.set_defaults(func=cmd_prune)
 
     p = sub.add_parser("lab", help="open JupyterLab on the repository, file browser on notebooks/, with the "
                                    "workbench kernel")

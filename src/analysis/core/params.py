@@ -297,6 +297,27 @@ class Imports(_Strict):
         return v
 
 
+class Retention(_Strict):
+    """Which finished run folders a run keeps (``workbench prune``; after every run)."""
+
+    keep_successful: int | None = Field(None, ge=1, le=100_000,
+                                        description="successful runs kept, newest first (none: all)")
+    keep_failed: int | None = Field(None, ge=0, le=100_000,
+                                    description="failed and interrupted runs kept, newest first (none: all)")
+    trend_runs: int = Field(24, ge=2, le=1_000,
+                            description="successful runs the history page's trend charts show: never pruned")
+
+
+class Notify(_Strict):
+    """Commands run when a run ends (run folder, status and error in WORKBENCH_* environment variables)."""
+
+    on_failure: str | None = Field(None, min_length=1, max_length=2_000,
+                                   description="shell command run when a run fails, stops or has bad data")
+    on_success: str | None = Field(None, min_length=1, max_length=2_000,
+                                   description="shell command run when a run succeeds")
+    timeout_seconds: float = Field(60.0, gt=0, le=3_600, description="a notifier still running then is stopped")
+
+
 class Params(_Strict):
     # ``import`` is a Python keyword: the field is ``imports``, written ``import`` in params files
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -320,6 +341,8 @@ class Params(_Strict):
     costs: Costs = Costs()
     rollout: Rollout = Rollout()
     imports: Imports = Field(Imports(), alias="import")
+    retention: Retention = Retention()
+    notify: Notify = Notify()
     jp_table: dict[str, float] = Field(default_factory=_default_jp)
     required_levels: dict[str, int] = Field(default_factory=_default_levels)
 

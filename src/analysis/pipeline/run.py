@@ -53,6 +53,7 @@ from analysis.core import privacy
 from analysis.core.params import Params, ParamsError, load_params, shorten
 from analysis.core.runfolder import DATA_DIR, PARAMS_FILE, TIMINGS_DIR, TMP_PREFIX
 from analysis.data.validation import load_dataset
+from analysis.pipeline import history, notify
 from analysis.pipeline import manifest as mf
 from analysis.pipeline.results import write_results
 from analysis.pipeline.steps import Step, select
@@ -416,10 +417,13 @@ def _execute_step(step: Step, work: Path, kernel: str, progress: bool) -> tuple[
 def run_pipeline(params_file: str | Path | None = None, data: str | Path | None = None,
                  out_root: str | Path = "outputs", only: str | None = None,
                  echo: Callable[[str], None] = print, argv: list[str] | None = None,
-                 wait: bool = False) -> RunOutcome:
+                 wait: bool = False, if_changed: bool = False) -> RunOutcome:
     """Validate, execute the notebooks, publish the run folder. Never raises for bad input.
 
-    ``wait``: when another run is writing to ``out_root``, wait for it instead of exiting 3."""
+    ``wait``: when another run is writing to ``out_root``, wait for it instead of exiting 3.
+    ``if_changed``: when the input files and the resolved params are those of the latest successful
+    run, do nothing (exit 0, status ``unchanged``). After a run, the retention params prune the output
+    folder and the notify params' command is run (``pipeline.history``, ``pipeline.notify``)."""
     say = _safe_echo(echo)
     overrides = {"dataset": str(data)} if data else None
     try:
@@ -437,7 +441,7 @@ def run_pipeline(params_file: str | Path | None = None, data: str | Path | None 
     except _Unusable as exc:
         where = params_file or "defaults"
         say(f"Bad parameters: {where}: {exc}")
-        return RunOutcome(EXIT_BAD_INPUT, "bad_params", None, str(exc))
+        return _after(RunOutcome(EXIT_BAD_INPUT, "bad_params", None, str(exc)), params, Path(out_root), say)
 
     out_root = Path(out_root)
     try:
@@ -447,7 +451,7 @@ def run_pipeline(params_file: str | Path | None = None, data: str | Path | None 
         why = "it is a file, not a folder" if out_root.exists() and not out_root.is_dir() else _reason(exc)
         msg = f"Cannot use {out_root} as the output folder: {why}"
         say(msg)
-        return RunOutcome(EXIT_BAD_INPUT, "bad_output", None, msg)
+        return _after(RunOutcome(EXIT_BAD_INPUT, "bad_output", None, msg), params, out_root, say)
     previous_logs = quiet_notebook_logs()
     try:
         with _StopSignals() as signals:
@@ -457,8 +461,15 @@ def run_pipeline(params_file: str | Path | None = None, data: str | Path | None 
                 except _Unusable as exc:
                     say(str(exc))
                     return RunOutcome(EXIT_BUSY, "busy", None, str(exc))
+                if if_changed:
+                    same = _unchanged(out_root, params, say)
+                    if same is not None:
+                        say(f"Nothing changed since run {same.run_id} (the same input files and params): "
+                            "nothing to do.")
+                        return RunOutcome(EXIT_OK, "unchanged", same.folder, "")
                 # the run starts once it has the folder: its id and times do not count the wait
-                return _start(params, steps, params_file, out_root, _now(), argv, kernel, key_info, say, signals)
+                outcome = _start(params, steps, params_file, out_root, _now(), argv, kernel, key_info, say, signals)
+                return _after(outcome, params, out_root, say)
             except Interrupted:  # before its run folder existed (or in the instant it was created)
                 say("Interrupted before the run started: nothing was written.")
                 return RunOutcome(EXIT_INTERRUPTED, "interrupted", None, "interrupted")
@@ -466,6 +477,32 @@ def run_pipeline(params_file: str | Path | None = None, data: str | Path | None 
         os.close(lock_fd)  # releases the lock
         for name, level in previous_logs.items():
             logging.getLogger(name).setLevel(level)
+
+
+def _unchanged(out_root: Path, params: Params, say: Callable[[str], None]):
+    """The latest successful run made from these input files and params (``history.unchanged_since``),
+    or None; when the comparison itself cannot be made, None (the run goes ahead)."""
+    try:
+        return history.unchanged_since(out_root, params, Path(params.dataset).expanduser().resolve())
+    except OSError as exc:
+        say(f"Note: could not compare with the previous run ({_reason(exc)}): running.")
+        return None
+
+
+def _after(outcome: RunOutcome, params: Params, out_root: Path, say: Callable[[str], None]) -> RunOutcome:
+    """Once a run has ended (under the lock where it got it): retention, then the notifier. Neither changes
+    the outcome; a problem with either is one line."""
+    retention = params.retention
+    if outcome.status == "success" or retention.keep_failed is not None:
+        if retention.keep_successful is not None or retention.keep_failed is not None:
+            try:
+                for gone in history.prune(out_root, retention):
+                    say(f"Removed {gone.folder.name} (retention: params retention)")
+            except OSError as exc:
+                say(f"Note: old run folders could not be removed: {_reason(exc)}")
+    notify.run_notifier(params.notify, outcome.status, outcome.exit_code, outcome.run_dir, outcome.message,
+                        out_root, say)
+    return outcome
 
 
 def _lock(fd: int, out_root: Path, wait: bool, say: Callable[[str], None]) -> None:
