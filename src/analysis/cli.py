@@ -177,6 +177,10 @@ def cmd_prune(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"Cannot remove old runs from {args.out}: {exc.strerror or exc}")
         return EXIT_FAILED
+    if not args.dry_run and gone:
+        from analysis.pipeline.history_page import write_index
+
+        write_index(args.out, r)
     verb = "Would remove" if args.dry_run else "Removed"
     for rec in gone:
         print(f"{verb} {rec.folder.name} ({rec.status}, started {rec.started_at})")

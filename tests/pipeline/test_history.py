@@ -192,3 +192,20 @@ def test_retention_and_notify_params_are_checked():
         with pytest.raises(ParamsError):
             load_params(None, overrides=bad)
     assert os.environ.get("WORKBENCH_STATUS") is None  # the runner's process environment is untouched
+
+
+def test_every_run_rewrites_the_history_page(tmp_path, data):
+    out = tmp_path / "out"
+    ok = run(DEFAULT, data, out)
+    bad = tmp_path / "bad"
+    write_dataset(bad, {k: v for k, v in base_tables().items() if k != "employees"})
+    failed = run(DEFAULT, bad, out)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert ok.run_dir.name in page and failed.run_dir.name in page
+    assert f'href="{ok.run_dir.name}/manifest.json"' in page  # relative links: works from file://
+    assert "invalid_data" in page and failed.message.split(":")[0] in page
+    assert "Riwayat laporan" in page and "report history" in page  # both languages
+    assert "<script" not in page and "http://" not in page and "https://" not in page  # nothing fetched
+    employees = base_tables()["employees"]
+    assert not any(str(e) in page for e in employees["employee_id"])  # no NIP
+    assert not list(out.glob(".index.html.tmp"))

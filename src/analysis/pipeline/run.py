@@ -53,7 +53,7 @@ from analysis.core import privacy
 from analysis.core.params import Params, ParamsError, load_params, shorten
 from analysis.core.runfolder import DATA_DIR, PARAMS_FILE, TIMINGS_DIR, TMP_PREFIX
 from analysis.data.validation import load_dataset
-from analysis.pipeline import history, notify
+from analysis.pipeline import history, history_page, notify
 from analysis.pipeline import manifest as mf
 from analysis.pipeline.results import write_results
 from analysis.pipeline.steps import Step, select
@@ -490,8 +490,9 @@ def _unchanged(out_root: Path, params: Params, say: Callable[[str], None]):
 
 
 def _after(outcome: RunOutcome, params: Params, out_root: Path, say: Callable[[str], None]) -> RunOutcome:
-    """Once a run has ended (under the lock where it got it): retention, then the notifier. Neither changes
-    the outcome; a problem with either is one line."""
+    """Once a run has ended (under the lock where it got it): retention, the history page
+    (``<out>/index.html``), then the notifier. None of them changes the outcome; a problem with any is
+    one line."""
     retention = params.retention
     if outcome.status == "success" or retention.keep_failed is not None:
         if retention.keep_successful is not None or retention.keep_failed is not None:
@@ -500,6 +501,11 @@ def _after(outcome: RunOutcome, params: Params, out_root: Path, say: Callable[[s
                     say(f"Removed {gone.folder.name} (retention: params retention)")
             except OSError as exc:
                 say(f"Note: old run folders could not be removed: {_reason(exc)}")
+    if out_root.is_dir():
+        try:
+            history_page.write_index(out_root, retention)
+        except OSError as exc:
+            say(f"Note: {out_root / history_page.PAGE} could not be rewritten: {_reason(exc)}")
     notify.run_notifier(params.notify, outcome.status, outcome.exit_code, outcome.run_dir, outcome.message,
                         out_root, say)
     return outcome
