@@ -140,10 +140,11 @@ def render(out_root: str | Path, retention: Retention | None = None) -> str:
         colour = STATUS_COLOURS.get(r.status, "#555")
         error = f'<div class="error">{html.escape(r.error)}</div>' if r.error and not r.succeeded else ""
         seconds = number(r.seconds, "num", "id", 0) if r.seconds is not None else "–"
+        started = (r.started_at or "–").replace("T", " ").replace("Z", "")
         rows.append(
             f'<tr><td><code>{html.escape(r.run_id)}</code>{error}</td>'
             f'<td><span class="status" style="background:{colour}">{html.escape(r.status)}</span></td>'
-            f'<td>{html.escape((r.started_at or "–").replace("T", " ").replace("Z", ""))}</td><td class="num">{seconds}</td>'
+            f'<td>{html.escape(started)}</td><td class="num">{seconds}</td>'
             f'<td>{html.escape(r.params_name or "–")}</td><td><code>{html.escape((r.data_fingerprint or "–")[:12])}'
             f'</code></td><td>{_links(r, root)}</td></tr>')
     head = "".join(f"<th>{html.escape(both(k))}</th>" for k in (
