@@ -1,4 +1,4 @@
-"""The ``workbench`` command: synth, validate, import, run, history, prune, lab.
+"""The ``workbench`` command: synth, validate, import, run, history, prune, doctor, lab.
 
 Exit codes, the same for every command:
 
@@ -196,6 +196,16 @@ def cmd_lab(args: argparse.Namespace) -> int:
                extra=args.jupyter_args)
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from analysis.pipeline.doctor import exit_code, run_checks, summary
+
+    checks = run_checks(args.params, out=args.out, data=args.data)
+    for check in checks:
+        print(check.line(), flush=True)
+    print(summary(checks))
+    return exit_code(checks)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
@@ -265,6 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("jupyter_args", nargs="*", metavar="JUPYTER_OPTION",
                    help="further JupyterLab options, after --  (e.g. -- --ServerApp.ip=0.0.0.0)")
     p.set_defaults(func=cmd_lab)
+
+    p = sub.add_parser("doctor", help="check what a server needs before its first scheduled run (exit 2: "
+                                      "something to fix)")
+    p.add_argument("--params", default="params/default.yaml", help="params file (YAML) the scheduled run uses")
+    p.add_argument("--out", default="outputs", help="folder that holds the run folders (the scheduled run's --out)")
+    p.add_argument("--data", default=None, help="dataset folder (the scheduled run's --data; default: the params')")
+    p.set_defaults(func=cmd_doctor)
     return parser
 
 

@@ -108,7 +108,26 @@ def test_same_inputs_and_params_give_the_same_tables_and_results(two_runs):
         files = sorted(p.relative_to(a) for p in (a / sub).rglob("*") if p.is_file())
         assert files
         for rel in files:
+            if rel.name == "05_policy_brief.json":
+                continue  # the second brief has a section the first cannot have: compared below
             assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+    # the brief is the same but for its section on the changes since the previous report
+    brief_a, brief_b = (json.loads((d / "results" / "05_policy_brief.json").read_text()) for d in (a, b))
+    for lang, written in brief_b["values"]["languages"].items():
+        assert "changes" in written["sections"] and "changes" not in brief_a["values"]["languages"][lang]["sections"]
+        written["sections"].pop("changes")
+        written["keys_used"] = [k for k in written["keys_used"] if not k.startswith("06_changes:")]
+        for doc in (written, brief_a["values"]["languages"][lang]):
+            doc.pop("pages")  # the section may take a page more
+    assert brief_a == brief_b
+    # what the second run adds: what changed since the first (nothing), which the first could not have
+    extra = sorted(str(p.relative_to(b)) for sub in ("tables", "results", "plans") for p in (b / sub).rglob("*")
+                   if p.is_file() and not (a / p.relative_to(b)).exists())
+    assert extra == ["results/06_changes.json"]
+    changes = json.loads((b / "results" / "06_changes.json").read_text())["values"]
+    assert changes["previous_run"] == a.name
+    assert changes["bounds"]["newly_breaking"] == 0 and changes["bounds"]["newly_within"] == 0
+    assert changes["share_with_gap"]["difference"] == 0
 
 
 def test_compliance_table_has_the_columns_the_issue_names(two_runs):

@@ -53,7 +53,7 @@ from analysis.core import privacy
 from analysis.core.params import Params, ParamsError, load_params, shorten
 from analysis.core.runfolder import DATA_DIR, PARAMS_FILE, TIMINGS_DIR, TMP_PREFIX
 from analysis.data.validation import load_dataset
-from analysis.pipeline import history, history_page, notify
+from analysis.pipeline import changes, history, history_page, notify
 from analysis.pipeline import manifest as mf
 from analysis.pipeline.results import write_results
 from analysis.pipeline.steps import Step, select
@@ -689,8 +689,15 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
         t0 = time.perf_counter()
         RunContext.open(work).appraisal_outcomes()
         manifest["derived_seconds"] = round(time.perf_counter() - t0, 2)
+    def since_previous() -> None:  # before the brief, which reads it
+        try:
+            if changes.write_changes(work, work.parent, params.name) is not None:
+                echo("  compared with the previous report: results/06_changes.json")
+        except (OSError, ValueError, KeyError) as exc:  # a previous run folder that cannot be read
+            echo(f"Note: the changes since the previous report could not be computed: {_reason(exc)}")
+
     failed = _run_steps(steps, set(ds.tables), work, kernel, progress, manifest, manifest_path, echo, signals,
-                        max(1, params.parallel_notebooks))
+                        max(1, params.parallel_notebooks), before_last=since_previous)
     if failed:
         outcome = finish("failed", EXIT_STEP_FAILED, "failed step(s): " + ", ".join(sorted(failed)))
         echo(f"Run failed; its folder is {outcome.run_dir} (not the latest run).")
@@ -739,9 +746,11 @@ def _stop_kernels() -> None:
 
 
 def _run_steps(steps: list[Step], tables: set[str], work: Path, kernel: str, progress: bool, manifest: dict,
-               manifest_path: Path, echo: Callable[[str], None], signals: _StopSignals, workers: int) -> set[str]:
+               manifest_path: Path, echo: Callable[[str], None], signals: _StopSignals, workers: int,
+               before_last: Callable[[], None] | None = None) -> set[str]:
     """Execute the steps, up to ``workers`` at once, an ``early`` step first and the rest in step
-    order (a ``last`` step waits for all before it); returns the failed ones. The manifest lists the
+    order (a ``last`` step waits for all before it; ``before_last`` is called just before it, or at the
+    end when there is no last step); returns the failed ones. The manifest lists the
     steps in step order and is written by this thread only. On a stop signal the running kernels are
     killed and their threads awaited before it goes on."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -764,6 +773,8 @@ def _run_steps(steps: list[Step], tables: set[str], work: Path, kernel: str, pro
         return not set(step.after) & unfinished
 
     def launch(pool, i: int, step: Step) -> None:
+        if step.last and before_last is not None:
+            before_last()
         record = {"name": step.name, "status": None, "seconds": None, "error": None, "reason": None,
                   "timings": {}}
         records[step.name] = record
@@ -828,6 +839,8 @@ def _run_steps(steps: list[Step], tables: set[str], work: Path, kernel: str, pro
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+    if before_last is not None and not any(s.last for s in steps):
+        before_last()
     return failed
 
 

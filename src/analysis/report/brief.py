@@ -304,6 +304,59 @@ def rollout_block(f: Facts, run_dir: Path) -> Block:
     return b
 
 
+CHANGES = "06_changes"
+NAMED_UNITS = 8  # units named in the changes section; the rest are counted
+
+
+def _then_now(f: Facts, key: str, kind: str, digits: int = 1, people: bool = False) -> dict:
+    """then, now and difference of a changes entry, formatted; a count of people below the minimum cell
+    shows as "<min_cell", and then no difference is given (it would tell the small count)."""
+    small = people and any(0 < (f.get(f"{key}.{w}") or 0) < f.min_cell for w in ("then", "now"))
+    show = f.count if people else (lambda k: f.n(k, kind, digits))
+    diff_kind = {"pct": "signed_pct", "int": "signed"}.get(kind, "signed")
+    diff = Markup("–") if small or not f.has(f"{key}.difference") else f.n(
+        f"{key}.difference", diff_kind, 0 if kind == "int" else digits)
+    return {"then": show(f"{key}.then"), "now": show(f"{key}.now"), "diff": diff}
+
+
+def changes_block(f: Facts) -> Block | None:
+    """"Since the previous report": what moved between the previous comparable run and this one
+    (``results/06_changes.json``, written by the runner); None when there was no previous report."""
+    if f.status(CHANGES) != "ok":
+        return None
+    lang, nb = f.lang, CHANGES
+    b = Block("changes", t("brief.changes.title", lang, date=str(f.get(f"{nb}:previous_started_at") or "")[:10]))
+    if f.has(f"{nb}:bounds"):
+        base = f"{nb}:bounds"
+        units = (f.get(f"{base}.units_newly_breaking") or [])[:NAMED_UNITS]
+        names = Markup(", ").join(escape(u.get("unit_name") or u["unit_id"]) for u in units)
+        more = max(0, f.get(f"{base}.newly_breaking") - len(units))
+        b.bullets.append(_t("brief.changes.bounds", lang, period_then=f.text(f"{base}.period_then"),
+                            period_now=f.text(f"{base}.period_now"), breaking=f.n(f"{base}.newly_breaking", "int"),
+                            within=f.n(f"{base}.newly_within", "int"),
+                            names=_t("brief.changes.named", lang, names=names,
+                                     more_text=_t("brief.changes.more", lang, more=more) if more else "")
+                            if units else "",
+                            **_then_now(f, f"{base}.breaking", "int")))
+    if f.has(f"{nb}:raters.lenient"):
+        parts = []
+        for kind in ("lenient", "severe", "central_tendency", "halo"):
+            v = _then_now(f, f"{nb}:raters.{kind}", "int", people=True)
+            parts.append(_t("brief.changes.rater_kind", lang, kind=codes.label("rater_flag", kind, lang), **v))
+        b.bullets.append(_t("brief.changes.raters", lang, kinds=Markup("; ").join(parts)))
+    if f.has(f"{nb}:share_with_gap.now") and f.has(f"{nb}:share_with_gap.then"):
+        b.bullets.append(_t("brief.changes.gap", lang, **_then_now(f, f"{nb}:share_with_gap", "pct")))
+    if f.has(f"{nb}:plan_people_reached.now") and f.has(f"{nb}:plan_people_reached.then"):
+        b.bullets.append(_t("brief.changes.plan", lang, **_then_now(f, f"{nb}:plan_people_reached", "int")))
+    if f.has(f"{nb}:ikm_effect.then") and f.has(f"{nb}:ikm_effect.now"):
+        b.bullets.append(_t("brief.changes.ikm", lang, then=f.ci(f"{nb}:ikm_effect.then", signed=True),
+                            now=f.ci(f"{nb}:ikm_effect.now", signed=True),
+                            diff=f.n(f"{nb}:ikm_effect.difference", "signed", 2)))
+    if not b.bullets:
+        b.paragraphs.append(Markup(t("brief.changes.none", lang)))
+    return b
+
+
 # --- annex ---------------------------------------------------------------------------------------
 
 
@@ -340,6 +393,9 @@ def build(run_dir: Path, lang: str, min_cell: int | None = None) -> dict:
     f = Facts(results, lang, min_cell or run.get("min_cell", 5))
     blocks = [appraisal_block(f, run_dir), raters_block(f, run_dir), training_block(f, run_dir),
               rollout_block(f, run_dir)]
+    since = changes_block(f)
+    if since is not None:  # first after the key findings: what a reader of the last report wants to know
+        blocks.insert(0, since)
     findings = [line for b in blocks for line in b.findings]
     recs = recommendations(f)
     quality = data_quality(f)
