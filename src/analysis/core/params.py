@@ -297,6 +297,17 @@ class Imports(_Strict):
         return v
 
 
+class Validation(_Strict):
+    """What a run does when the data has errors (docs/scheduling.md)."""
+
+    on_error: Literal["stop", "exclude"] = Field(
+        "stop", description="stop: nothing is analysed; exclude: the rows with errors and the rows depending "
+                            "on them are set aside and the analysis runs on the rest")
+    max_excluded_share: float = Field(0.05, ge=0, le=1,
+                                      description="with exclude, the run still stops when a required table "
+                                                  "would lose more than this share of its rows")
+
+
 class Retention(_Strict):
     """Which finished run folders a run keeps (``workbench prune``; after every run)."""
 
@@ -341,6 +352,7 @@ class Params(_Strict):
     costs: Costs = Costs()
     rollout: Rollout = Rollout()
     imports: Imports = Field(Imports(), alias="import")
+    validation: Validation = Validation()
     retention: Retention = Retention()
     notify: Notify = Notify()
     jp_table: dict[str, float] = Field(default_factory=_default_jp)

@@ -52,7 +52,8 @@ import yaml
 from analysis.core import privacy
 from analysis.core.params import Params, ParamsError, load_params, shorten
 from analysis.core.runfolder import DATA_DIR, PARAMS_FILE, TIMINGS_DIR, TMP_PREFIX
-from analysis.data.validation import load_dataset
+from analysis.data.exclusion import exclude_rows
+from analysis.data.validation import Dataset, load_dataset
 from analysis.pipeline import changes, history, history_page, notify
 from analysis.pipeline import manifest as mf
 from analysis.pipeline.results import write_results
@@ -646,12 +647,26 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
     mf.write_manifest(manifest_path, manifest)
     echo(f"  {ds.report.n_errors} error(s), {ds.report.n_warnings} warning(s) "
          f"in {sum(f.get('rows', 0) for f in ds.report.files.values())} rows of {len(ds.tables)} tables")
-    if not ds.ok:
+    exclusion = None
+    if not ds.ok and params.validation.on_error == "exclude":
+        exclusion = exclude_rows(ds.tables, ds.report.to_frame(), params.validation.max_excluded_share)
+        if not exclusion.ok:
+            echo(f"The rows with errors cannot be set aside: {exclusion.stop}.")
+            exclusion = None
+    if not ds.ok and exclusion is None:
         # consoles and logs circulate: NIPs in the messages are shown as their pseudonyms
         ds.report.print_summary(echo, key=_console_key(params))
         echo("The data has errors: nothing was analysed. Fix them and run again "
              "(the full report is validation.csv in the failed run folder).")
         return finish("invalid_data", EXIT_BAD_INPUT, f"the dataset has {ds.report.n_errors} error(s)")
+    if exclusion is not None:
+        ds = Dataset(ds.folder, exclusion.tables, ds.report)
+        manifest["exclusion"] = {"rows": int(len(exclusion.excluded)),
+                                 "max_share": params.validation.max_excluded_share,
+                                 "by_table": {n: c for n, c in exclusion.counts.items() if c["excluded"]}}
+        mf.write_manifest(manifest_path, manifest)
+        echo(f"  {len(exclusion.excluded)} row(s) with errors, or depending on them, set aside "
+             "(plans/excluded_rows.csv; validation.csv says why): the analysis runs on the rest")
 
     if params.periods != "all":
         available = set(ds.tables["appraisals"]["period"].dropna())
@@ -671,6 +686,9 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
         "periods": params.periods, "tables": {name: int(len(df)) for name, df in ds.tables.items()},
         "validation": ds.report.summary_dict(),
         "steps": [s.name for s in steps],
+        # only when rows were set aside, so that a run without it writes what it always wrote
+        **({"excluded": {n: c["excluded"] for n, c in exclusion.counts.items() if c["excluded"]}}
+           if exclusion is not None else {}),
     })
     (work / PARAMS_FILE).write_text(
         yaml.safe_dump(_resolved_params(params, dataset_path), sort_keys=False, allow_unicode=True),
@@ -682,6 +700,11 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
         os.environ.setdefault(var, threads)
     progress = sys.stderr.isatty()
 
+    if exclusion is not None:
+        from analysis.pipeline.context import RunContext  # (brings plotting: not for the other commands)
+
+        RunContext.open(work).save_restricted(exclusion.excluded, "excluded_rows",
+                                              id_columns=("employee_id", "rater_id", "ratee_id"))
     if "appraisals" in ds.tables:
         from analysis.pipeline.context import RunContext  # (brings plotting: not for the other commands)
 

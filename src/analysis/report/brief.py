@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from analysis.core import codes
 from analysis.core.i18n import outcome_phrase, t
 from analysis.core.runfolder import run_id
-from analysis.report.facts import Facts
+from analysis.report.facts import Facts, fmt
 from analysis.report.recommendations import recommendations, stated_rules
 
 NOTEBOOKS = ("01_appraisal_outcomes", "02_rater_bias", "03_competency_gaps", "04_rollout_evaluation")
@@ -377,6 +377,17 @@ def data_quality(f: Facts) -> list[Markup]:
     return out
 
 
+def exclusion_notice(f: Facts) -> Markup | None:
+    """The first page's notice when rows with errors were set aside (params validation.on_error: exclude),
+    with the counts by table; None when nothing was."""
+    if not f.has("00_run:excluded"):
+        return None
+    tables = f.get("00_run:excluded")
+    parts = Markup(", ").join(Markup("{} {}").format(name, f.n(f"00_run:excluded.{name}", "int"))
+                              for name in sorted(tables))
+    return _t("brief.excluded", f.lang, n=fmt(sum(tables.values()), "int", f.lang), tables=parts)
+
+
 def _by_notebook(keys) -> dict[str, list[str]]:
     """Results keys grouped by their notebook, for the annex: {notebook: [key path, ...]}."""
     out: dict[str, list[str]] = {}
@@ -403,6 +414,7 @@ def build(run_dir: Path, lang: str, min_cell: int | None = None) -> dict:
     return {
         "lang": lang, "title": t("brief.title", lang), "subtitle": t("brief.subtitle", lang),
         "run_id": run_id(Path(run_dir)), "findings": findings, "blocks": blocks,
+        "notice": exclusion_notice(f),
         "recommendations": recs, "quality": quality, "rules": rules,
         "methods": [Markup(t(f"brief.method.{k}", lang)) for k in ("appraisal", "raters", "training", "rollout")],
         "labels": {k: t(f"brief.label.{k}", lang) for k in ("findings", "recommendations", "annex", "quality",
