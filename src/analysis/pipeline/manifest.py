@@ -14,7 +14,7 @@ from analysis import __version__
 
 PACKAGES = (
     "asn-workbench", "pandas", "numpy", "pyarrow", "scipy", "scikit-learn", "statsmodels",
-    "matplotlib", "pandera", "pydantic", "papermill", "nbclient", "ipykernel", "openpyxl", "pyyaml",
+    "matplotlib", "pandera", "pydantic", "papermill", "nbclient", "ipykernel", "openpyxl", "xlsxwriter", "pyyaml",
 )
 
 
