@@ -32,6 +32,13 @@ REFERENCE = ROOT / "tests" / "reference"  # published results the statistics are
 DEFAULT = ROOT / "params" / "default.yaml"
 
 
+@pytest.fixture
+def test_key(monkeypatch) -> str:
+    """The tests' pseudonym key in the environment, where a scheduled run would find it."""
+    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", TEST_KEY)
+    return TEST_KEY
+
+
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory, worker_id):
     """The whole pipeline on a generated regional government: (run folder, truth, tables).

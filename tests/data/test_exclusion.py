@@ -3,7 +3,6 @@ set aside, the rest analysed; too much set aside, or an error without a row, sti
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pandas as pd
@@ -70,8 +69,7 @@ def test_a_key_another_row_still_gives_is_not_lost():
 
 
 @pytest.fixture
-def quick(monkeypatch):
-    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", hashlib.sha256(b"workbench test key").hexdigest())
+def quick(monkeypatch, test_key):
     monkeypatch.setattr(steps, "STEPS", (steps.Step("09_needs_nothing", requires=("rollout_plans",)),))
 
 

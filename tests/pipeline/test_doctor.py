@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import configparser
 import fcntl
-import hashlib
 import os
 import shlex
 from pathlib import Path
@@ -14,17 +13,12 @@ import pytest
 from analysis.cli import main
 from analysis.core import privacy
 from analysis.pipeline import doctor
-from conftest import ROOT
+from conftest import ROOT, TEST_KEY
 from corpus.builders import write_dataset
 
 DEFAULT = ROOT / "params" / "default.yaml"
 DEPLOY = ROOT / "deploy"
-TEST_KEY = hashlib.sha256(b"workbench test key").hexdigest()  # a key as strong as a generated one
-
-
-@pytest.fixture(autouse=True)
-def _key(monkeypatch):
-    monkeypatch.setenv(privacy.KEY_ENV, TEST_KEY)
+pytestmark = pytest.mark.usefixtures("test_key")  # the tests' key (conftest) in the environment
 
 
 @pytest.fixture(scope="module")

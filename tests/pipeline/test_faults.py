@@ -31,16 +31,11 @@ from analysis.pipeline import manifest as mf
 from analysis.pipeline import run as runmod
 from analysis.pipeline.results import write_results
 from analysis.pipeline.run import LOCK_FILE, run_pipeline
-from conftest import ROOT
+from conftest import ROOT, TEST_KEY
 from corpus.builders import write_dataset
 
 DEFAULT = ROOT / "params" / "default.yaml"
-TEST_KEY = hashlib.sha256(b"workbench test key").hexdigest()  # 32 random-looking bytes, in hex
-
-
-@pytest.fixture(autouse=True)
-def _key(monkeypatch):
-    monkeypatch.setenv(privacy.KEY_ENV, TEST_KEY)
+pytestmark = pytest.mark.usefixtures("test_key")  # the tests' key (conftest) in the environment
 
 
 @pytest.fixture(scope="module")

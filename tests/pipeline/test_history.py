@@ -3,7 +3,6 @@ pipeline.notify), on real runs of a one-step pipeline whose notebook is skipped 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -19,13 +18,11 @@ from conftest import ROOT
 from corpus.builders import base_tables, write_dataset
 
 DEFAULT = ROOT / "params" / "default.yaml"
-TEST_KEY = hashlib.sha256(b"workbench test key").hexdigest()
 
 
 @pytest.fixture(autouse=True)
-def _quick_pipeline(monkeypatch):
+def _quick_pipeline(monkeypatch, test_key):
     """One step that needs a table the data lacks: the run validates, skips it and succeeds in seconds."""
-    monkeypatch.setenv("WORKBENCH_PSEUDONYM_KEY", TEST_KEY)
     monkeypatch.setattr(steps, "STEPS", (steps.Step("09_needs_feedback", requires=("feedback_360",)),))
 
 

@@ -429,11 +429,8 @@ def check_lock(out: str | Path) -> Check:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
             fcntl.flock(fd, fcntl.LOCK_UN)
         except BlockingIOError:
-            try:
-                text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-            except OSError:
-                text = ""
-            holder = f"process {text}" if text.isdigit() else "another process"
+            text = runner.lock_holder(fd)
+            holder = f"process {text}" if text else "another process"
         finally:
             os.close(fd)
     if holder:

@@ -512,6 +512,15 @@ def _after(outcome: RunOutcome, params: Params, out_root: Path, say: Callable[[s
     return outcome
 
 
+def lock_holder(fd: int) -> str:
+    """The process id a run holding the output folder's lock wrote into it ("" when it cannot be told)."""
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return ""
+    return text if text.isdigit() else ""
+
+
 def _lock(fd: int, out_root: Path, wait: bool, say: Callable[[str], None]) -> None:
     """Hold the output folder's lock (released when ``fd`` is closed); ``_Unusable`` when busy and not waiting."""
     if fcntl is None:
@@ -519,11 +528,8 @@ def _lock(fd: int, out_root: Path, wait: bool, say: Callable[[str], None]) -> No
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        try:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-        except OSError:
-            holder = ""
-        by = f" (process {holder})" if holder.isdigit() else ""
+        holder = lock_holder(fd)
+        by = f" (process {holder})" if holder else ""
         if not wait:
             raise _Unusable(f"Another run is writing to {out_root}{by}: try again when it has finished, "
                             "or pass --wait to wait for it.") from None
