@@ -52,3 +52,11 @@ def test_translation_table_sentences_use_indonesian_numbers():
     assert "17,293" not in text and "25.0%" not in text
     assert "17,293 appraisals" in t("nb01.predikat", "en", n=17293, employees=5988, periods=3, latest="2025",
                                     sb=0.25, b=0.618, bp=0.102, k=0.022, sk=0.009)
+
+
+def test_no_minus_zero_and_no_nan_in_sentences():
+    assert number(-0.0001, "num", "id", 1) == "0,0" and number(-0.0001, "pct", "en", 1) == "0.0%"
+    assert number(-4e5, "idr", "id") == "Rp 0 juta"
+    assert number(-0.26, "num", "en", 1) == "-0.3"  # a real negative keeps its sign
+    assert format_text("{x:.1%} / {y:.2f} / {z:.1f}", "id", x=float("nan"), y=np.float32("inf"), z=-0.01) \
+        == f"{MISSING} / {MISSING} / 0,0"

@@ -94,3 +94,11 @@ def test_the_brief_section_gives_both_values_and_the_difference(tmp_path):
     en = " ".join(str(x) for x in changes_block(_facts("en", v)).bullets)
     assert "Since the previous report" in changes_block(_facts("en", v)).title and "-5.0 pp" in en
     assert changes_block(Facts({}, "id")) is None  # no previous report: no section
+
+
+def test_a_unit_without_an_org_predikat_is_not_newly_within(tmp_path):
+    v = values(1, 0.5, 1, 1.0)
+    then = make_run(tmp_path, "r1", "2026-05-01T02:00:00Z", {"U1": False, "U2": True, "U3": True, "U4": True}, v)
+    now = make_run(tmp_path, "r2", "2026-06-01T02:00:00Z", {"U1": None, "U2": True, "U3": True, "U4": True}, v)
+    b = changes.compare(then, now)["bounds"]
+    assert b["newly_within"] == 0 and b["units_compared"] == 3

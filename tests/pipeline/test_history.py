@@ -205,4 +205,71 @@ def test_every_run_rewrites_the_history_page(tmp_path, data):
     assert "<script" not in page and "http://" not in page and "https://" not in page  # nothing fetched
     employees = base_tables()["employees"]
     assert not any(str(e) in page for e in employees["employee_id"])  # no NIP
-    assert not list(out.glob(".index.html.tmp"))
+    assert not list(out.glob(".index.html*"))
+
+
+def test_odd_folders_in_the_output_folder_never_break_a_run(tmp_path, data):
+    out = tmp_path / "out"
+    for name, text in (("junk-list", "[]"), ("junk-null", "null"), ("junk-types", json.dumps(
+            {"status": "success", "params": "x", "dataset": {"files": [1]}, "started_at": 5, "error": 12,
+             "duration_seconds": "abc"})), ("junk-bad", "{not json")):
+        (out / name).mkdir(parents=True)
+        (out / name / "manifest.json").write_text(text)
+    (out / "a-file.txt").write_text("not a run")
+    (out / "dangling").symlink_to(tmp_path / "nowhere")
+    first = run(DEFAULT, data, out)
+    assert first.status == "success" and first.exit_code == 0
+    assert run(DEFAULT, data, out, if_changed=True).status == "unchanged"
+    ids = [r.run_id for r in history.read_runs(out)]
+    assert first.run_dir.name in ids and "junk-list" not in ids and "junk-bad" not in ids
+    assert main(["history", "--out", str(out)]) == 0
+
+
+def test_a_run_cut_off_before_its_rename_is_not_the_latest_success(tmp_path, data):
+    out = tmp_path / "out"
+    ok = run(DEFAULT, data, out)
+    (out / "latest").unlink()
+    ok.run_dir.rename(out / f".tmp-{ok.run_dir.name}")  # killed between the manifest and the rename
+    assert [r.status for r in history.read_runs(out)] == ["interrupted"]
+    assert run(DEFAULT, data, out, if_changed=True).status == "success"  # runs, not "unchanged"
+
+
+def test_if_changed_runs_when_other_notebooks_are_asked_for(tmp_path, data, monkeypatch):
+    out = tmp_path / "out"
+    assert run(DEFAULT, data, out).status == "success"
+    monkeypatch.setattr(steps, "STEPS", (steps.Step("09_needs_feedback", requires=("feedback_360",)),
+                                         steps.Step("10_needs_more", requires=("feedback_360",))))
+    assert run(DEFAULT, data, out, if_changed=True).status == "success"
+
+
+def test_retention_never_removes_the_run_that_just_ended(tmp_path, data):
+    out = tmp_path / "out"
+    bad = tmp_path / "bad"
+    write_dataset(bad, {k: v for k, v in base_tables().items() if k != "employees"})
+    res = run(params_file(tmp_path, retention={"keep_failed": 0}), bad, out)
+    assert res.status == "invalid_data" and res.run_dir.exists()
+
+
+def test_the_notifier_never_sees_the_key_and_odd_output_cannot_break_the_run(tmp_path, data):
+    seen = tmp_path / "env.json"
+    dump = f"{sys.executable} -c \"import json,os; json.dump(dict(os.environ), open('{seen}', 'w'))\"; " \
+           "printf '\\377\\376'; printf '\\377' >&2; exit 4"
+    said = []
+    res = run_pipeline(params_file(tmp_path, notify={"on_success": dump}), data=data, out_root=tmp_path / "out",
+                       echo=said.append)
+    assert res.status == "success" and any("notifier failed" in m for m in said)
+    env = json.loads(seen.read_text())
+    assert "WORKBENCH_PSEUDONYM_KEY" not in env and env["WORKBENCH_STATUS"] == "success"
+
+
+def test_a_timeout_stops_the_notifiers_whole_pipeline(tmp_path, data):
+    import time
+
+    marker = tmp_path / "still-running"
+    slow = f"{sys.executable} -c \"import time; time.sleep(4); open('{marker}', 'w')\" | cat"
+    t0 = time.monotonic()
+    res = run_pipeline(params_file(tmp_path, notify={"on_success": slow, "timeout_seconds": 1}), data=data,
+                       out_root=tmp_path / "out", echo=lambda m: None)
+    assert res.status == "success"
+    time.sleep(4.5 - (time.monotonic() - t0) if time.monotonic() - t0 < 4.5 else 0)
+    assert not marker.exists()  # the sleeping child was stopped with its shell

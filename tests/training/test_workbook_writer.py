@@ -694,3 +694,12 @@ def test_sheet_names_excel_refuses_are_mended(tmp_path):
         assert not name.endswith("'") and len(name.encode("utf-16-le")) <= 62
         WB.write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.xlsx", title)
         assert openpyxl.load_workbook(tmp_path / "t.xlsx").sheetnames == [name]
+
+
+def test_sheet_names_drop_characters_a_workbook_cannot_hold():
+    from analysis.training.workbook import sheet_name
+
+    used: set[str] = set()
+    for raw in ("01 P\x01 R", "\uffff", "02 \ud800 X"):
+        name = sheet_name(raw, used)
+        assert not any(ord(ch) < 32 or ch in "\ufffe\uffff" or 0xD800 <= ord(ch) <= 0xDFFF for ch in name), name

@@ -37,8 +37,13 @@ def number(value, kind: str = "num", lang: str = "id", digits: int = 1) -> str:
     as a percentage), ``signed``, ``signed_pct`` (a change of a share, in percentage points), ``idr``
     (Rupiah in millions or billions, for sentences), ``rupiah`` (whole Rupiah, for tables),
     ``p`` (a p-value: ``< 0.001`` or three significant digits)."""
-    if is_missing(value) or (isinstance(value, float) and math.isinf(value)):
+    if is_missing(value):
         return MISSING
+    try:
+        if not math.isfinite(float(value)):
+            return MISSING
+    except (TypeError, ValueError):
+        return str(value)
     value = float(value) if not isinstance(value, numbers.Integral) else int(value)
     if kind == "int":
         text = f"{round(value):,}"
@@ -58,7 +63,14 @@ def number(value, kind: str = "num", lang: str = "id", digits: int = 1) -> str:
         text = "< 0.001" if value < 0.001 else f"{value:.3g}"
     else:
         text = f"{value:,.{digits}f}"
-    return localize(text, lang)
+    return localize(_unsigned_zero(text), lang)
+
+
+def _unsigned_zero(text: str) -> str:
+    """"-0.0" (a small negative number rounded to nothing) as "0.0"; "-0.0%" and "-Rp 0 juta" too."""
+    if text.startswith("-") and not any(ch in "123456789" for ch in text):
+        return text[1:]
+    return text.replace("Rp -0 ", "Rp 0 ")
 
 
 class LocalFormatter(string.Formatter):
@@ -70,9 +82,11 @@ class LocalFormatter(string.Formatter):
         self.lang = lang
 
     def format_field(self, value, format_spec: str) -> str:
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isfinite(float(value)):
+            return MISSING  # NaN or infinity in a sentence: "–", as in the tables
         text = super().format_field(value, format_spec)
         if isinstance(value, numbers.Number) and not isinstance(value, bool):
-            return localize(text, self.lang)
+            return localize(_unsigned_zero(text), self.lang)
         return text
 
 

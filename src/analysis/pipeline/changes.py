@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.core.periods import sort_periods
 from analysis.pipeline.history import RunRecord, headlines, read_runs
 from analysis.pipeline.results import write_results
 
@@ -49,9 +50,12 @@ def _latest_compliance(run_dir: Path) -> pd.DataFrame | None:
     if not path.exists():
         return None
     table = pd.read_csv(path, dtype={"unit_id": str, "period": str})
+    # only units checked against a bound (a unit without an org predikat has no compliance)
+    table = table[table["compliant"].isin([True, False, "True", "False"])]
     if table.empty:
         return None
-    latest = table["period"].max()  # periods are years or half-years as text: they sort as they run
+    table = table.assign(compliant=table["compliant"].isin([True, "True"]))
+    latest = sort_periods(table["period"].dropna())[-1]
     return table[table["period"] == latest]
 
 
@@ -63,8 +67,6 @@ def bounds_change(then_dir: Path, now_dir: Path) -> dict | None:
     keys = ["unit_id"]
     both = now[["unit_id", "unit_name", "region", "compliant"]].merge(
         then[["unit_id", "compliant"]], on=keys, how="inner", suffixes=("", "_then"))
-    both["compliant"] = both["compliant"].astype(bool)
-    both["compliant_then"] = both["compliant_then"].astype(bool)
     breaking = both[~both["compliant"] & both["compliant_then"]].sort_values(["region", "unit_id"])
     within = both[both["compliant"] & ~both["compliant_then"]].sort_values(["region", "unit_id"])
     regions = sorted(set(both["region"].dropna()))

@@ -61,6 +61,9 @@ class RunRecord:
     headlines: dict = field(default_factory=dict)
     inputs: dict = field(default_factory=dict, repr=False)  # table -> sha256 of its file
     params: dict = field(default_factory=dict, repr=False)
+    steps: tuple = ()  # the notebooks the run ran (or skipped)
+    key: str | None = None  # fingerprint of the pseudonym key
+    code: str | None = None  # the workbench's commit or version
 
     @property
     def succeeded(self) -> bool:
@@ -73,8 +76,19 @@ def fingerprint(obj) -> str:
 
 
 def input_hashes(manifest: dict) -> dict[str, str]:
-    files = (manifest.get("dataset") or {}).get("files") or {}
-    return {name: f.get("sha256") for name, f in files.items() if isinstance(f, dict)}
+    dataset = manifest.get("dataset")
+    files = dataset.get("files") if isinstance(dataset, dict) else None
+    if not isinstance(files, dict):
+        return {}
+    return {str(name): str(f.get("sha256")) for name, f in files.items() if isinstance(f, dict)}
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _seconds(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def current_inputs(dataset: Path) -> dict[str, str]:
@@ -97,31 +111,38 @@ def headlines(folder: Path) -> dict:
     for name, (notebook, keys) in HEADLINES.items():
         if notebook not in docs:
             try:
-                docs[notebook] = json.loads((folder / "results" / f"{notebook}.json").read_text(encoding="utf-8"))
+                doc = json.loads((folder / "results" / f"{notebook}.json").read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                docs[notebook] = None
+                doc = None
+            docs[notebook] = doc if isinstance(doc, dict) else None
         value = _dig((docs[notebook] or {}).get("values"), keys)
         out[name] = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
     return out
 
 
 def read_run(folder: Path) -> RunRecord | None:
-    """The record of one run folder (None: not a run folder, or its manifest cannot be read)."""
+    """The record of one run folder (None: not a run folder, or its manifest cannot be read). A folder
+    still named ``.tmp-`` is never a success, whatever its manifest says (it was cut off before its
+    rename: the next run marks it interrupted)."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    status = manifest.get("status") or "unknown"
-    if folder.name.startswith(TMP_PREFIX):
-        status = "running" if status == "running" else status
-    params = manifest.get("params") or {}
+    if not isinstance(manifest, dict):
+        return None
+    status = _text(manifest.get("status")) or "unknown"
+    if folder.name.startswith(TMP_PREFIX) and status != "running":
+        status = "interrupted"
+    params = manifest.get("params") if isinstance(manifest.get("params"), dict) else {}
     inputs = input_hashes(manifest)
     return RunRecord(
-        run_id=str(manifest.get("run_id") or folder.name), folder=folder, status=status,
-        started_at=manifest.get("started_at"), seconds=manifest.get("duration_seconds"),
-        params_name=params.get("name"), data_fingerprint=fingerprint(inputs) if inputs else None,
-        params_fingerprint=fingerprint(params) if params else None, error=manifest.get("error"),
-        headlines=headlines(folder) if status == "success" else {}, inputs=inputs, params=params)
+        run_id=_text(manifest.get("run_id")) or folder.name, folder=folder, status=status,
+        started_at=_text(manifest.get("started_at")), seconds=_seconds(manifest.get("duration_seconds")),
+        params_name=_text(params.get("name")), data_fingerprint=fingerprint(inputs) if inputs else None,
+        params_fingerprint=fingerprint(params) if params else None, error=_text(manifest.get("error")),
+        headlines=headlines(folder) if status == "success" else {}, inputs=inputs, params=params,
+        steps=tuple(s.get("name") for s in manifest.get("steps") or [] if isinstance(s, dict)),
+        key=_key_fingerprint(manifest), code=_code(manifest))
 
 
 def read_runs(out_root: str | Path) -> list[RunRecord]:
@@ -143,17 +164,34 @@ def history_frame(records: list[RunRecord]) -> pd.DataFrame:
                                        *HEADLINES])
 
 
-def unchanged_since(out_root: str | Path, params: Params, dataset: Path) -> RunRecord | None:
-    """The latest successful run whose input files and resolved params equal these, or None."""
+def _key_fingerprint(manifest: dict) -> str | None:
+    key = manifest.get("pseudonym_key")
+    return _text(key.get("fingerprint")) if isinstance(key, dict) else None
+
+
+def _code(manifest: dict) -> str | None:
+    code, env = manifest.get("code"), manifest.get("environment")
+    commit = code.get("commit") if isinstance(code, dict) else None
+    version = env.get("workbench") if isinstance(env, dict) else None
+    return _text(commit) or _text(version)
+
+
+def unchanged_since(out_root: str | Path, params: Params, dataset: Path, *, steps: tuple[str, ...] = (),
+                    key: str | None = None, code: str | None = None) -> RunRecord | None:
+    """The latest successful run made from the same input files, resolved params, notebooks (``steps``),
+    pseudonym key and workbench code as these, or None (then the run must run)."""
     last = next((r for r in read_runs(out_root) if r.succeeded), None)
     if last is None or not last.inputs:
+        return None
+    if (steps and tuple(last.steps) != tuple(steps)) or last.key != key or last.code != code:
         return None
     if current_inputs(dataset) != last.inputs:
         return None
     return last if fingerprint(params.dump()) == last.params_fingerprint else None
 
 
-def prune_plan(records: list[RunRecord], retention: Retention, latest: Path | None) -> list[RunRecord]:
+def prune_plan(records: list[RunRecord], retention: Retention, latest: Path | None,
+               protect: Path | None = None) -> list[RunRecord]:
     """The run folders the retention params let go (newest first): successful runs beyond
     ``keep_successful``, failed or interrupted ones beyond ``keep_failed``; never ``latest``, the runs the
     trend shows (the last ``trend_runs`` successful ones) or a run not yet finished."""
@@ -161,8 +199,9 @@ def prune_plan(records: list[RunRecord], retention: Retention, latest: Path | No
     good = [r for r in finished if r.succeeded]
     bad = [r for r in finished if not r.succeeded]
     keep = {r.folder for r in good[:retention.trend_runs]}
-    if latest is not None:
-        keep.add(latest)
+    for kept in (latest, protect):  # ``protect``: the run that just ended, whatever its status
+        if kept is not None:
+            keep.add(Path(kept).resolve())
     drop = []
     if retention.keep_successful is not None:
         drop += good[retention.keep_successful:]
@@ -180,9 +219,10 @@ def latest_target(out_root: str | Path) -> Path | None:
         return None
 
 
-def prune(out_root: str | Path, retention: Retention, dry_run: bool = False) -> list[RunRecord]:
+def prune(out_root: str | Path, retention: Retention, dry_run: bool = False,
+          protect: Path | None = None) -> list[RunRecord]:
     """Remove (unless ``dry_run``) the folders ``prune_plan`` names; returns them."""
-    plan = prune_plan(read_runs(out_root), retention, latest_target(out_root))
+    plan = prune_plan(read_runs(out_root), retention, latest_target(out_root), protect)
     if not dry_run:
         for r in plan:
             shutil.rmtree(r.folder)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import html
 import os
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from analysis.core.i18n import t
 from analysis.core.numbers import number
 from analysis.core.params import Retention
+from analysis.data.problems import console_text
 from analysis.pipeline.history import RunRecord, read_runs
 
 PAGE = "index.html"
@@ -138,7 +140,9 @@ def render(out_root: str | Path, retention: Retention | None = None) -> str:
     rows = []
     for r in records:
         colour = STATUS_COLOURS.get(r.status, "#555")
-        error = f'<div class="error">{html.escape(r.error)}</div>' if r.error and not r.succeeded else ""
+        # errors are one line as the runner printed them; NIP-like numbers masked once more all the same
+        error = (f'<div class="error">{html.escape(console_text(r.error))}</div>'
+                 if r.error and not r.succeeded else "")
         seconds = number(r.seconds, "num", "id", 0) if r.seconds is not None else "–"
         started = (r.started_at or "–").replace("T", " ").replace("Z", "")
         rows.append(
@@ -185,7 +189,14 @@ def write_index(out_root: str | Path, retention: Retention | None = None) -> Pat
     """Write ``<out_root>/index.html`` atomically (a reader sees the old page or the new one)."""
     root = Path(out_root)
     path = root / PAGE
-    tmp = root / f".{PAGE}.tmp"
-    tmp.write_text(render(root, retention), encoding="utf-8")
-    tmp.replace(path)
+    page = render(root, retention)
+    fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{PAGE}.", suffix=".tmp")  # two writers never share one
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(page)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path

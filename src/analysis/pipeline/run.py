@@ -463,7 +463,7 @@ def run_pipeline(params_file: str | Path | None = None, data: str | Path | None 
                     say(str(exc))
                     return RunOutcome(EXIT_BUSY, "busy", None, str(exc))
                 if if_changed:
-                    same = _unchanged(out_root, params, say)
+                    same = _unchanged(out_root, params, steps, key_info, say)
                     if same is not None:
                         say(f"Nothing changed since run {same.run_id} (the same input files and params): "
                             "nothing to do.")
@@ -480,12 +480,18 @@ def run_pipeline(params_file: str | Path | None = None, data: str | Path | None 
             logging.getLogger(name).setLevel(level)
 
 
-def _unchanged(out_root: Path, params: Params, say: Callable[[str], None]):
-    """The latest successful run made from these input files and params (``history.unchanged_since``),
-    or None; when the comparison itself cannot be made, None (the run goes ahead)."""
+def _unchanged(out_root: Path, params: Params, steps: list[Step], key_info: dict | None,
+               say: Callable[[str], None]):
+    """The latest successful run made from these input files, params, notebooks, pseudonym key and
+    workbench code (``history.unchanged_since``), or None; when the comparison itself cannot be made,
+    None (the run goes ahead)."""
     try:
-        return history.unchanged_since(out_root, params, Path(params.dataset).expanduser().resolve())
-    except OSError as exc:
+        mark_abandoned(out_root)  # a run cut off before its rename is not "the latest run"
+        code = mf.git_info().get("commit") or mf.environment()["workbench"]
+        return history.unchanged_since(out_root, params, Path(params.dataset).expanduser().resolve(),
+                                       steps=tuple(s.name for s in steps),
+                                       key=(key_info or {}).get("fingerprint"), code=code)
+    except Exception as exc:  # noqa: BLE001 - whatever the old folders hold, the run goes ahead
         say(f"Note: could not compare with the previous run ({_reason(exc)}): running.")
         return None
 
@@ -495,20 +501,23 @@ def _after(outcome: RunOutcome, params: Params, out_root: Path, say: Callable[[s
     (``<out>/index.html``), then the notifier. None of them changes the outcome; a problem with any is
     one line."""
     retention = params.retention
-    if outcome.status == "success" or retention.keep_failed is not None:
-        if retention.keep_successful is not None or retention.keep_failed is not None:
-            try:
-                for gone in history.prune(out_root, retention):
-                    say(f"Removed {gone.folder.name} (retention: params retention)")
-            except OSError as exc:
-                say(f"Note: old run folders could not be removed: {_reason(exc)}")
-    if out_root.is_dir():
+    # whatever the old folders hold, the outcome stands: each step is one line when it cannot be done
+    if retention.keep_successful is not None or retention.keep_failed is not None:
         try:
+            for gone in history.prune(out_root, retention, protect=outcome.run_dir):
+                say(f"Removed {gone.folder.name} (retention: params retention)")
+        except Exception as exc:  # noqa: BLE001
+            say(f"Note: old run folders could not be removed: {_reason(exc)}")
+    try:
+        if out_root.is_dir():
             history_page.write_index(out_root, retention)
-        except OSError as exc:
-            say(f"Note: {out_root / history_page.PAGE} could not be rewritten: {_reason(exc)}")
-    notify.run_notifier(params.notify, outcome.status, outcome.exit_code, outcome.run_dir, outcome.message,
-                        out_root, say)
+    except Exception as exc:  # noqa: BLE001
+        say(f"Note: {out_root / history_page.PAGE} could not be rewritten: {_reason(exc)}")
+    try:
+        notify.run_notifier(params.notify, outcome.status, outcome.exit_code, outcome.run_dir, outcome.message,
+                            out_root, say)
+    except Exception as exc:  # noqa: BLE001
+        say(f"Note: the notifier could not be run: {_reason(exc)}; the run's status is unchanged.")
     return outcome
 
 
@@ -722,7 +731,7 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
         try:
             if changes.write_changes(work, work.parent, params.name) is not None:
                 echo("  compared with the previous report: results/06_changes.json")
-        except (OSError, ValueError, KeyError) as exc:  # a previous run folder that cannot be read
+        except Exception as exc:  # noqa: BLE001 - a previous run folder that cannot be read: no comparison
             echo(f"Note: the changes since the previous report could not be computed: {_reason(exc)}")
 
     failed = _run_steps(steps, set(ds.tables), work, kernel, progress, manifest, manifest_path, echo, signals,

@@ -90,7 +90,8 @@ def _utf16_cut(s: str, n: int) -> str:
 def sheet_name(base: str, used: set[str]) -> str:
     """An Excel-safe sheet name (<= 31 characters, no []:*?/\\, not beginning or ending with an
     apostrophe, unique ignoring case)."""
-    name = _BAD_SHEET_CHARS.sub("-", str(base)).strip().strip("'") or "Sheet"
+    name = _UNWRITABLE.sub("-", _BAD_SHEET_CHARS.sub("-", str(base))).replace("\ufffe", "-").replace("\uffff", "-")
+    name = name.strip().strip("'") or "Sheet"
     name = _TRAILING.sub("", _utf16_cut(name, 31)) or "Sheet"
     candidate, k = name, 2
     while candidate.lower() in used:
