@@ -180,7 +180,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     if not args.dry_run and gone:
         from analysis.pipeline.history_page import write_index
 
-        write_index(args.out, r)
+        write_index(args.out, r, params.privacy.min_cell)
     verb = "Would remove" if args.dry_run else "Removed"
     for rec in gone:
         print(f"{verb} {rec.folder.name} ({rec.status}, started {rec.started_at})")

@@ -112,3 +112,13 @@ def test_history_page_renders_its_charts_and_links_offline(tmp_path, browser):
     if artefacts:
         Path(artefacts).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(artefacts) / shot.name)
+
+
+def test_small_counts_of_flagged_raters_are_not_drawn(tmp_path):
+    root = outputs(tmp_path / "outputs")
+    results = root / "20260501T020000Z_default" / "results" / "02_rater_bias.json"
+    results.write_text(json.dumps({"values": {"flags": {"flagged": {"lenient": 3, "severe": 21,
+                                                                     "central_tendency": 10, "halo": 16}}}}))
+    page = write_index(root, min_cell=5).read_text(encoding="utf-8")
+    assert "20260501T020000Z_default: 3</title>" not in page  # 3 lenient raters: below the minimum cell
+    assert "20260501T020000Z_default: 21</title>" in page

@@ -55,14 +55,22 @@ def _value(r: RunRecord, name: str):
     return h.get(name)
 
 
+def _small_hidden(value, name: str, min_cell: int):
+    return None if name in PEOPLE_COUNTS and value is not None and 0 < value < min_cell else value
+
+
 def _fmt(v, kind: str) -> str:
     return number(v, {"pct": "pct", "int": "int"}.get(kind, "num"), "id", 1 if kind == "pct" else 2)
 
 
+PEOPLE_COUNTS = ("raters_lenient", "raters_severe", "raters_central_tendency", "raters_halo")
+
+
 def chart(title: str, runs: list[RunRecord], series: list[tuple[str, str]], kind: str,
-          interval: tuple[str, str] | None = None) -> str:
-    """An SVG line chart of ``series`` (label, headline) across ``runs`` (oldest first)."""
-    values = [[_value(r, name) for r in runs] for _, name in series]
+          interval: tuple[str, str] | None = None, min_cell: int = 1) -> str:
+    """An SVG line chart of ``series`` (label, headline) across ``runs`` (oldest first). A count of people
+    from 1 to ``min_cell`` - 1 is not drawn (the one small-cell policy: the brief shows it as "<5")."""
+    values = [[_small_hidden(_value(r, name), name, min_cell) for r in runs] for _, name in series]
     if interval:
         values += [[_value(r, interval[0]) for r in runs], [_value(r, interval[1]) for r in runs]]
     flat = [v for vs in values for v in vs if v is not None]
@@ -126,8 +134,9 @@ def _links(r: RunRecord, root: Path) -> str:
     return " · ".join(links)
 
 
-def render(out_root: str | Path, retention: Retention | None = None) -> str:
-    """The page for the runs of ``out_root`` (the trend: the last ``retention.trend_runs`` successful ones)."""
+def render(out_root: str | Path, retention: Retention | None = None, min_cell: int = 5) -> str:
+    """The page for the runs of ``out_root`` (the trend: the last ``retention.trend_runs`` successful ones;
+    counts of people below ``min_cell`` are not drawn)."""
     root = Path(out_root).resolve()
     records = read_runs(root)
     keep = (retention or Retention()).trend_runs
@@ -136,7 +145,7 @@ def render(out_root: str | Path, retention: Retention | None = None) -> str:
     for key, series, kind in CHARTS:
         labelled = [(both(label), name) for label, name, _ in series]
         interval = ("ikm_effect_low", "ikm_effect_high") if key == "history.chart.ikm" else None
-        charts.append(chart(both(key), trend, labelled, kind, interval))
+        charts.append(chart(both(key), trend, labelled, kind, interval, min_cell))
     rows = []
     for r in records:
         colour = STATUS_COLOURS.get(r.status, "#555")
@@ -185,11 +194,11 @@ td.num {{ text-align: right; }} .status {{ color: white; padding: 1px 6px; borde
 """
 
 
-def write_index(out_root: str | Path, retention: Retention | None = None) -> Path:
+def write_index(out_root: str | Path, retention: Retention | None = None, min_cell: int = 5) -> Path:
     """Write ``<out_root>/index.html`` atomically (a reader sees the old page or the new one)."""
     root = Path(out_root)
     path = root / PAGE
-    page = render(root, retention)
+    page = render(root, retention, min_cell)
     fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{PAGE}.", suffix=".tmp")  # two writers never share one
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -510,7 +510,7 @@ def _after(outcome: RunOutcome, params: Params, out_root: Path, say: Callable[[s
             say(f"Note: old run folders could not be removed: {_reason(exc)}")
     try:
         if out_root.is_dir():
-            history_page.write_index(out_root, retention)
+            history_page.write_index(out_root, retention, params.privacy.min_cell)
     except Exception as exc:  # noqa: BLE001
         say(f"Note: {out_root / history_page.PAGE} could not be rewritten: {_reason(exc)}")
     try:
