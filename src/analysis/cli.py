@@ -172,15 +172,33 @@ def cmd_prune(args: argparse.Namespace) -> int:
         print("The params keep every run (retention.keep_successful and retention.keep_failed are not set): "
               "nothing to remove.")
         return EXIT_OK
-    try:
-        gone = prune(args.out, r, dry_run=args.dry_run)
-    except OSError as exc:
-        print(f"Cannot remove old runs from {args.out}: {exc.strerror or exc}")
-        return EXIT_FAILED
-    if not args.dry_run and gone:
-        from analysis.pipeline.history_page import write_index
+    from analysis.pipeline.run import LOCK_FILE, lock_holder
 
-        write_index(args.out, r, params.privacy.min_cell)
+    out = Path(args.out)
+    lock = None
+    try:
+        if not args.dry_run and out.is_dir():  # never beside a run writing there (it prunes when it ends)
+            import fcntl
+
+            lock = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = lock_holder(lock)
+                print(f"A run is writing to {out}" + (f" (process {holder})" if holder else "")
+                      + ": try again when it has finished (it applies the same retention when it ends).")
+                return EXIT_BUSY
+        gone = prune(out, r, dry_run=args.dry_run)
+        if not args.dry_run and gone:
+            from analysis.pipeline.history_page import write_index
+
+            write_index(out, r, params.privacy.min_cell)
+    except OSError as exc:
+        print(f"Cannot remove old runs from {out}: {exc.strerror or exc}")
+        return EXIT_FAILED
+    finally:
+        if lock is not None:
+            os.close(lock)
     verb = "Would remove" if args.dry_run else "Removed"
     for rec in gone:
         print(f"{verb} {rec.folder.name} ({rec.status}, started {rec.started_at})")

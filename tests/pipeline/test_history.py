@@ -273,3 +273,23 @@ def test_a_timeout_stops_the_notifiers_whole_pipeline(tmp_path, data):
     assert res.status == "success"
     time.sleep(4.5 - (time.monotonic() - t0) if time.monotonic() - t0 < 4.5 else 0)
     assert not marker.exists()  # the sleeping child was stopped with its shell
+
+
+def test_prune_waits_for_no_run_it_would_race(tmp_path, capsys):
+    import fcntl
+
+    root = tmp_path / "out"
+    for i in range(1, 4):
+        _fake_run(root, f"2026010{i}T000000Z_default", "success", f"2026-01-0{i}T00:00:00Z")
+    p = params_file(tmp_path, retention={"keep_successful": 1, "trend_runs": 2})
+    fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.pwrite(fd, b"4242\n", 0)
+        assert main(["prune", "--params", p, "--out", str(root)]) == 3
+        assert "process 4242" in capsys.readouterr().out
+        assert (root / "20260101T000000Z_default").exists()  # nothing removed under a running run
+    finally:
+        os.close(fd)
+    assert main(["prune", "--params", p, "--out", str(root)]) == 0
+    assert not (root / "20260101T000000Z_default").exists()
