@@ -104,3 +104,10 @@ def test_an_estimate_and_its_interval_have_the_same_decimals():
                     "en").cells
     widths = {len(v.split(".")[1]) for col in cells for v in cells[col]}
     assert widths == {2}
+
+
+def test_text_from_the_data_is_never_live_html():
+    shown = present(pd.DataFrame({"unit_name": ["<img src=x onerror=alert(1)>"], "<b>col</b>": [1]}), "en")
+    html = shown._repr_html_()
+    assert "<img" not in html and "<b>col" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html

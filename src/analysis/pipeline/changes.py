@@ -22,12 +22,11 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.core.periods import sort_periods
-from analysis.pipeline.history import RunRecord, headlines, read_runs
+from analysis.pipeline.history import PEOPLE_COUNTS, RunRecord, headlines, read_runs
 from analysis.pipeline.results import write_results
 
 NAME = "06_changes"
 COMPLIANCE = "distribution_compliance.csv"
-COUNTS = ("raters_lenient", "raters_severe", "raters_central_tendency", "raters_halo")
 SHARES = ("share_units_breaking_bounds", "share_with_gap")
 
 
@@ -94,7 +93,7 @@ def compare(then_dir: Path, now_dir: Path) -> dict:
         "bounds": bounds_change(Path(then_dir), Path(now_dir)),
         "share_units_breaking_bounds": _pair(a.get("share_units_breaking_bounds"),
                                              b.get("share_units_breaking_bounds")),
-        "raters": {k.removeprefix("raters_"): _pair(a.get(k), b.get(k)) for k in COUNTS},
+        "raters": {k.removeprefix("raters_"): _pair(a.get(k), b.get(k)) for k in PEOPLE_COUNTS},
         "share_with_gap": _pair(a.get("share_with_gap"), b.get("share_with_gap")),
         "plan_people_reached": _pair(a.get("plan_people_reached"), b.get("plan_people_reached")),
         "plan_coverage": _pair(coverage["then"], coverage["now"]),

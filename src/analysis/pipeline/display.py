@@ -97,7 +97,8 @@ class ShownTable:
     def _repr_html_(self) -> str:
         text = [c for c in self.cells.columns if c not in self.numeric]
         # numbers right-aligned and never broken across lines ("Rp" above its amount); text left
-        styler = (self.cells.style.hide(axis="index")
+        # text from the data (unit names, programmes) is shown as text, never as markup
+        styler = (self.cells.style.format(escape="html").format_index(escape="html", axis=1).hide(axis="index")
                   .set_properties(subset=self.numeric, **{"text-align": "right", "white-space": "nowrap"})
                   .set_properties(subset=text, **{"text-align": "left"})
                   .set_table_styles([{"selector": "th", "props": [("text-align", "left")]}]))

@@ -43,6 +43,8 @@ HEADLINES: dict[str, tuple[str, tuple[str, ...]]] = {
     "ikm_effect_low": ("04_rollout_evaluation", ("ikm", "overall_att", "ci_low")),
     "ikm_effect_high": ("04_rollout_evaluation", ("ikm", "overall_att", "ci_high")),
 }
+# the headlines that count people (flagged raters): the small-cell policy applies where they are shown
+PEOPLE_COUNTS = ("raters_lenient", "raters_severe", "raters_central_tendency", "raters_halo")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from analysis.core.i18n import t
 from analysis.core.numbers import number
 from analysis.core.params import Retention
 from analysis.data.problems import console_text
-from analysis.pipeline.history import RunRecord, read_runs
+from analysis.pipeline.history import PEOPLE_COUNTS, RunRecord, read_runs
 
 PAGE = "index.html"
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
@@ -34,16 +34,16 @@ def both(key: str, **fields) -> str:
     return id_ if id_ == en else f"{id_} · {en}"
 
 
-# the trend charts: (title key, [(series label key, headline, scale)], value kind)
+# the trend charts: (title key, [(series label key, headline)], value kind)
 CHARTS = (
-    ("history.chart.bounds", [("history.series.share", "share_units_breaking_bounds", 1.0)], "pct"),
-    ("history.chart.raters", [("history.series.lenient", "raters_lenient", 1.0),
-                              ("history.series.severe", "raters_severe", 1.0),
-                              ("history.series.central", "raters_central_tendency", 1.0),
-                              ("history.series.halo", "raters_halo", 1.0)], "int"),
-    ("history.chart.gap", [("history.series.share", "share_with_gap", 1.0)], "pct"),
-    ("history.chart.plan", [("history.series.coverage", "plan_coverage", 1.0)], "pct"),
-    ("history.chart.ikm", [("history.series.effect", "ikm_effect", 1.0)], "num"),
+    ("history.chart.bounds", [("history.series.share", "share_units_breaking_bounds")], "pct"),
+    ("history.chart.raters", [("history.series.lenient", "raters_lenient"),
+                              ("history.series.severe", "raters_severe"),
+                              ("history.series.central", "raters_central_tendency"),
+                              ("history.series.halo", "raters_halo")], "int"),
+    ("history.chart.gap", [("history.series.share", "share_with_gap")], "pct"),
+    ("history.chart.plan", [("history.series.coverage", "plan_coverage")], "pct"),
+    ("history.chart.ikm", [("history.series.effect", "ikm_effect")], "num"),
 )
 
 
@@ -61,9 +61,6 @@ def _small_hidden(value, name: str, min_cell: int):
 
 def _fmt(v, kind: str) -> str:
     return number(v, {"pct": "pct", "int": "int"}.get(kind, "num"), "id", 1 if kind == "pct" else 2)
-
-
-PEOPLE_COUNTS = ("raters_lenient", "raters_severe", "raters_central_tendency", "raters_halo")
 
 
 def chart(title: str, runs: list[RunRecord], series: list[tuple[str, str]], kind: str,
@@ -143,7 +140,7 @@ def render(out_root: str | Path, retention: Retention | None = None, min_cell: i
     trend = [r for r in records if r.succeeded][:keep][::-1]  # oldest first
     charts = []
     for key, series, kind in CHARTS:
-        labelled = [(both(label), name) for label, name, _ in series]
+        labelled = [(both(label), name) for label, name in series]
         interval = ("ikm_effect_low", "ikm_effect_high") if key == "history.chart.ikm" else None
         charts.append(chart(both(key), trend, labelled, kind, interval, min_cell))
     rows = []
