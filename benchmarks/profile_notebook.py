@@ -4,7 +4,8 @@
     python benchmarks/profile_notebook.py notebooks/02_rater_bias.ipynb outputs/latest --cprofile 02.prof
 
 The run folder is opened as a finished run, so nothing in it changes (outputs go to
-``outputs/scratch/<run_id>/``). Displays are skipped. With ``--cprofile FILE`` the whole notebook runs
+``outputs/scratch/<run_id>/``). Displays are skipped. Each cell's line also gives the process's resident
+memory after it and its peak so far. With ``--cprofile FILE`` the whole notebook runs
 under cProfile and the statistics are written to FILE (``python -m pstats FILE``, or ``snakeviz FILE``
 for a flame graph).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import resource
 import time
 
 import nbformat
@@ -44,11 +46,26 @@ def main(argv=None) -> int:
         else:
             exec(code, scope)
         first = source.strip().splitlines()[0][:90] if source.strip() else ""
-        print(f"{time.perf_counter() - t0:8.2f} s  cell {i}: {first}", flush=True)
+        print(f"{time.perf_counter() - t0:8.2f} s  {_rss_gib():5.2f} GiB now  {_peak_gib():5.2f} GiB peak  "
+              f"cell {i}: {first}", flush=True)
     print(f"{time.perf_counter() - total:8.2f} s  in all")
     if profiler:
         profiler.dump_stats(args.cprofile)
     return 0
+
+
+def _rss_gib() -> float:
+    """Resident memory of this process now (Linux; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 2**30
+    except OSError:
+        return 0.0
+
+
+def _peak_gib() -> float:
+    """Peak resident memory of this process so far (forked workers not included)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 if __name__ == "__main__":

@@ -7,14 +7,13 @@ column, check), no error of another check may be reported, and the
 ``validate`` command must exit 1 (0 when the case is only a warning), print
 no traceback and write the same row to its report CSV.
 
-The command runs in a fresh interpreter per case; those runs are started
-together (module fixture) so the corpus stays fast.
+The command runs in its own process per case, forked from one interpreter
+that has imported the package (``corpus.forked``: a fresh ``python -m analysis``
+spends most of its time importing); the base dataset's and the missing
+folder's cases start a new interpreter, so the command's start-up stays tested.
 """
 
 from __future__ import annotations
-
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pytest
@@ -22,6 +21,7 @@ import pytest
 from analysis.data.validation import load_dataset
 from corpus.builders import NIPS, base_tables, run_cli, write_dataset
 from corpus.cases import CASES, Case, make_case
+from corpus.forked import ForkedCli
 
 CASE_IDS = [c.id for c in CASES]
 
@@ -67,30 +67,18 @@ def test_corpus_is_large_and_ids_unique():
 # --- the corpus ----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def corpus_runs(request, tmp_path_factory):
-    """Build the selected cases and run the command on each, several at a time."""
-    wanted = {
-        item.callspec.params["case"].id
-        for item in request.session.items
-        if getattr(item, "originalname", "") == "test_broken_input" and hasattr(item, "callspec")
-    }
-    root = tmp_path_factory.mktemp("corpus")
-
-    def one(case: Case):
-        folder = make_case(case, root / case.id / "data")
-        report = root / case.id / "validation.csv"
-        return folder, report, run_cli(folder, report)
-
-    # the runs go on in the background while the in-process checks run
-    pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1))
-    futures = {c.id: pool.submit(one, c) for c in CASES if c.id in wanted}
-    yield futures
-    pool.shutdown(wait=True, cancel_futures=True)
+def cli():
+    """The command, run in children of one interpreter that imported the package once."""
+    forked = ForkedCli()
+    yield forked
+    forked.close()
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_broken_input(case: Case, corpus_runs):
-    folder, report_path, proc = corpus_runs[case.id].result()
+def test_broken_input(case: Case, cli, tmp_path):
+    folder = make_case(case, tmp_path / "data")
+    report_path = tmp_path / "validation.csv"
+    proc = cli.run(["validate", "--data", folder, "--report", report_path])
 
     # 1. in process: no exception, the precise report row, no other kind of error
     ds = load_dataset(folder)

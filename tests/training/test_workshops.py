@@ -331,6 +331,25 @@ def test_jp_caps_keep_pppk_within_24_jp(region_case):
     check_feasible(plan, caps)
 
 
+def test_a_curve_point_has_the_figures_of_its_plan_to_the_last_bit(region_case):
+    """The curve's points are summed without building each plan's tables: the same figures, exactly."""
+    from analysis.training.workshops.solve import solve_budgets
+
+    cases = [(c, caps) for c, caps, _, _ in solvable_cases(12, 7)] + [(region_case[2], None)]
+    with_cohorts = 0
+    for c, caps in cases:
+        cands = c.reset_index(drop=True)
+        budgets = [0.0, *(float(f * cands["cost"].sum()) for f in (0.1, 0.3, 0.6, 1.1))]
+        for b, sol in zip(budgets, solve_budgets(cands, budgets, caps, 60.0, 5e-3, tie_break=False)):
+            plan = W.plan_from_solution(cands, b, sol, None, set(cands["competency_code"]))
+            figures = {"cost": plan.cost, "gap_closed": plan.value, "people_reached": plan.people,
+                       "needs_covered": int(plan.coverage["option_id"].notna().sum()),
+                       "options_funded": len(plan.selected), "participant_jp": plan.jp, "optimal": plan.optimal}
+            assert W.curve_point(cands, sol) == figures
+            with_cohorts += int((plan.selected["n_cohorts"] > 1).any())
+    assert with_cohorts >= 2  # points with several cohorts of one offer among them
+
+
 def test_budget_curve_is_non_decreasing_and_marks_the_params_budget(region_case):
     _, _, c = region_case
     curve = W.budget_curve(c, budget=7.5e7, steps=6)

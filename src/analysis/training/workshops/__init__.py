@@ -77,11 +77,18 @@ from analysis.training.workshops.options import (
     pppk_jp_cap,
     split_cohorts,
 )
-from analysis.training.workshops.plan import WorkshopPlan, budget_curve, marginal_gain, plan_workshops
+from analysis.training.workshops.plan import (
+    WorkshopPlan,
+    budget_curve,
+    curve_point,
+    marginal_gain,
+    plan_from_solution,
+    plan_workshops,
+)
 
 __all__ = [
     "CANDIDATE_COLUMNS", "GUIDED_FORMS", "NEED_KEY", "NO_CLUSTER", "OPTION_COLUMNS", "REASONS", "WorkshopPlan",
-    "budget_curve", "candidate_workshops", "catalog_table", "cohort_options", "group_ids", "is_grouped",
-    "largest_seating", "marginal_gain", "need_table", "option_costs", "plan_workshops", "pppk_jp_cap",
-    "split_cohorts",
+    "budget_curve", "candidate_workshops", "catalog_table", "cohort_options", "curve_point", "group_ids",
+    "is_grouped", "largest_seating", "marginal_gain", "need_table", "option_costs", "plan_from_solution",
+    "plan_workshops", "pppk_jp_cap", "split_cohorts",
 ]

@@ -52,13 +52,17 @@ def need_options(cands: pd.DataFrame) -> NeedOptions:
     grouped = cands["grouped"].to_numpy(bool)
     single = np.flatnonzero(~grouped)
     offers = np.flatnonzero(grouped)
-    people = [cands["participants"].iat[i][0] for i in single]
-    parts = [(cands["participants"].iat[i], cands["values"].iat[i]) for i in offers]
+    # the columns as lists once (a column looked up per row cost most of the time at 100,000 employees)
+    participants, values = cands["participants"].tolist(), cands["values"].tolist()
+    seat_lines, cohort_lines = cands["seat_lines"].tolist(), cands["cohort_lines"].tolist()
+    max_cohort = cands["max_cohort"].tolist()
+    people = [participants[i][0] for i in single]
+    parts = [(participants[i], values[i]) for i in offers]
     sizes = np.array([len(p) for p, _ in parts], dtype=int)
     seat_people = [e for p, _ in parts for e in p]
     seat_values = np.array([float(v) for _, vs in parts for v in vs], dtype=float)
-    seat_price = np.array([cands["seat_lines"].iat[i]["cost"] + cands["cohort_lines"].iat[i]["cost"]
-                           / max(int(cands["max_cohort"].iat[i]), 1) for i in offers], dtype=float)
+    seat_price = np.array([seat_lines[i]["cost"] + cohort_lines[i]["cost"] / max(int(max_cohort[i]), 1)
+                           for i in offers], dtype=float)
     comp = cands["competency_code"].to_numpy(object)
     person = np.array(people + seat_people, dtype=object)
     competency = np.concatenate([comp[single], np.repeat(comp[offers], sizes)]).astype(object)
