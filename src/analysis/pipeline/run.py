@@ -30,7 +30,9 @@ folder; 130 interrupted (SIGINT or SIGTERM).
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import gc
 import itertools
 import json
 import logging
@@ -734,7 +736,11 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
         except Exception as exc:  # noqa: BLE001 - a previous run folder that cannot be read: no comparison
             echo(f"Note: the changes since the previous report could not be computed: {_reason(exc)}")
 
-    failed = _run_steps(steps, set(ds.tables), work, kernel, progress, manifest, manifest_path, echo, signals,
+    tables = set(ds.tables)
+    # the notebooks read the tables from the run folder: the runner's copy is handed back first
+    del ds, exclusion
+    _release_memory()
+    failed = _run_steps(steps, tables, work, kernel, progress, manifest, manifest_path, echo, signals,
                         max(1, params.parallel_notebooks), before_last=since_previous)
     if failed:
         outcome = finish("failed", EXIT_STEP_FAILED, "failed step(s): " + ", ".join(sorted(failed)))
@@ -743,6 +749,18 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
     outcome = finish("success", EXIT_OK)
     echo(f"Run finished: {outcome.run_dir}")
     return outcome
+
+
+def _release_memory() -> None:
+    """Memory the runner no longer uses, back to the system: the validated tables are 0.8 GB held
+    through the whole run at 100,000 employees (ten times that at a million) while the kernels hold
+    their own copies. glibc keeps freed small blocks for reuse unless trimmed; elsewhere only the
+    collection is done."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
 
 
 _KERNELS: set = set()  # kernel managers of the notebooks running now (stopped when the run is interrupted)
