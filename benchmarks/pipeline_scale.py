@@ -10,7 +10,8 @@ then each notebook); peak memory is the largest resident set of the run's whole 
 runner and its notebook kernels), sampled every 0.2 s. Results are written to
 ``benchmarks/results/pipeline_scale.json`` (one record per size of this invocation) and rendered to
 ``benchmarks/results/pipeline_scale.md`` with, per step, the growth exponent between the two largest
-sizes measured (log time ratio / log size ratio; 1 is linear).
+sizes measured (log time ratio / log size ratio; 1 is linear). The previous measurement, when it was of
+another commit, is kept in the JSON and the report beside the new one.
 """
 
 from __future__ import annotations
@@ -134,12 +135,20 @@ def _gib(value) -> str:
 
 
 def render(data: dict) -> str:
+    text = _table(data, f"# The pipeline at scale ({data['machine']}, commit {data['commit']})")
+    before = data.get("before")
+    if before:
+        text += "\n" + _table(before, f"## The commit before ({before['commit']}), for comparison")
+    return text
+
+
+def _table(data: dict, title: str) -> str:
     records = data["records"]
     steps = []
     for r in records:
         steps += [s for s in r["steps"] if s not in steps]
     head = "| employees | rows | " + " | ".join(steps) + " | total s | peak RSS GiB | peak PSS GiB | exit |"
-    lines = [f"# The pipeline at scale ({data['machine']}, commit {data['commit']})", "",
+    lines = [title, "",
              "Seconds per step from each run's manifest (validation, then the notebooks; notebooks 01-04 run "
              "two at a time, so a step's seconds include waiting for the CPU the other uses); peak memory of "
              "the runner, its kernels and their workers together: RSS counts pages shared by forked workers "
@@ -179,8 +188,14 @@ def main(argv=None) -> int:
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)
-        JSON.write_text(json.dumps({"machine": machine(), "commit": commit(), "records": records}, indent=1) + "\n",
-                        encoding="utf-8")
+        new = {"machine": machine(), "commit": commit(), "records": records}
+        previous = json.loads(JSON.read_text(encoding="utf-8")) if JSON.exists() else None
+        if previous and previous.get("commit") != new["commit"]:
+            # the last measurement of another commit stays beside this one, for comparison
+            new["before"] = {k: previous[k] for k in ("machine", "commit", "records") if k in previous}
+        elif previous and "before" in previous:
+            new["before"] = previous["before"]
+        JSON.write_text(json.dumps(new, indent=1) + "\n", encoding="utf-8")
     data = json.loads(JSON.read_text(encoding="utf-8"))
     REPORT.write_text(render(data), encoding="utf-8")
     print(REPORT.read_text(encoding="utf-8"))
