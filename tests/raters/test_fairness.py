@@ -155,6 +155,33 @@ def test_simple_design_is_the_matrix_patsy_builds(seed, n, stacked, holes):
     pd.testing.assert_frame_equal(x, px, check_exact=True)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(8, 60), st.booleans())
+def test_text_columns_as_categories_give_patsy_the_same_matrices(seed, n, holes):
+    import patsy
+
+    from analysis.stats.regression import as_categories
+
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({
+        "y": rng.normal(size=n), "skp_score": rng.normal(80, 10, n),
+        "gender": pd.array(rng.choice(["P", "L"], n), dtype="str"),
+        "age_band": rng.choice(["<30", "30-39", "40-49", "50+"], n).astype(object),
+        "skp_band": rng.choice(["baik", "cukup", "sangat_baik"], n),
+        "period": rng.choice(["2023", "2024S1", "2024S2"], n), "level": rng.integers(0, 3, n)})
+    if holes:
+        d.loc[rng.random(n) < 0.2, "skp_band"] = None
+        d.loc[rng.random(n) < 0.1, "gender"] = None
+    formula = ("y ~ C(gender, Treatment('L')) + C(age_band, Treatment('30-39')) + skp_score + C(skp_band)"
+               " + C(period) + C(level) + C(gender):skp_score")
+    converted = as_categories(d, formula)
+    assert isinstance(converted["gender"].dtype, pd.CategoricalDtype)
+    assert converted["level"].dtype == d["level"].dtype  # numbers are left as they are
+    for a, b in zip(patsy.dmatrices(formula, converted, return_type="dataframe"),
+                    patsy.dmatrices(formula, d, return_type="dataframe")):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
 def _cr2_one_cluster_at_a_time(x, resid, groups, fe=None):
     """The CR2 covariance as first written: a loop over clusters (the reference for the stacked one)."""
     bread = np.linalg.pinv(x.T @ x)

@@ -48,6 +48,11 @@ GROUP_TERMS = {
 }
 
 
+# what ``unit_gender_gaps`` reads of the fairness data
+UNIT_GAP_COLUMNS = ["unit_id", "employee_id", "gender", "rating_score", "skp_score", "skp_band", "period",
+                    "supervisor_360"]
+
+
 def _period_end(period: str) -> pd.Timestamp:
     p = parse_period(period)
     month = p.start_month + p.months - 1
@@ -173,6 +178,8 @@ def unit_gender_gaps(data: pd.DataFrame, min_each: int = 8, fdr: float = 0.10,
     ``gap_rating`` is the plain adjusted gap on the appraisal scale (1-3), for reading.
     """
     d = data.dropna(subset=["rating_score", "skp_score", "gender"])
+    # only the columns the regressions use: every unit's frame is copied several times below
+    d = d[[c for c in UNIT_GAP_COLUMNS if c in d]]
     rows = []
     for unit, g in d.groupby("unit_id"):
         people = g.drop_duplicates("employee_id")["gender"].value_counts()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import patsy
@@ -26,8 +28,25 @@ def ols_clustered(formula: str, data: pd.DataFrame, cluster: str, absorb: str | 
     2018). ``res.cov_type_note`` says which estimator was used.
     """
     data = data.reset_index(drop=True)  # rows are matched to the design by label: labels must be unique
-    y, x = patsy.dmatrices(formula, data, return_type="dataframe")
+    y, x = patsy.dmatrices(formula, as_categories(data, formula), return_type="dataframe")
     return ols_clustered_design(y, x, data, cluster, absorb)
+
+
+def as_categories(data: pd.DataFrame, formula: str) -> pd.DataFrame:
+    """The text columns a formula's ``C(...)`` terms name, as categoricals of their sorted levels.
+
+    patsy gives a categorical's levels in the order of its categories, and a text column's in sorted
+    order; it then finds them by testing every cell for a missing value, 19 s for the four fairness
+    regressions at 100,000 employees. Categoricals with the sorted levels give the same matrices (by
+    test) at once. Columns that are not all text are left as they are."""
+    out = {}
+    for col in dict.fromkeys(re.findall(r"C\(\s*(\w+)", formula)):
+        if col not in data or isinstance(data[col].dtype, pd.CategoricalDtype):
+            continue
+        s = data[col]
+        if pd.api.types.infer_dtype(s, skipna=True) == "string":
+            out[col] = pd.Categorical(s, categories=sorted(s.dropna().unique()))
+    return data.assign(**out) if out else data
 
 
 def simple_design(data: pd.DataFrame, response: str, terms: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
