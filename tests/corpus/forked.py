@@ -3,10 +3,11 @@
 A fresh ``python -m analysis validate`` spends most of its two seconds importing pandas, pandera and
 pyarrow; the broken-input corpus runs the command once per case. Here one interpreter (started as
 ``python -m analysis`` would be, with the caller's environment) imports the package once and forks a
-child per command: each child runs ``analysis.cli.main`` with its own standard output and error, and
-exits with its code, printing a traceback and exiting 1 on an exception as ``python -m analysis``
-does. The parent interpreter itself runs nothing of the package, so every child starts from the
-same state. The corpus's base case and its missing-folder case still start a new interpreter
+child per command: each child runs the package's ``__main__`` as ``python -m analysis`` does
+(``runpy``), with its own standard output and error, and ends as that interpreter would (exit code,
+traceback of an uncaught exception, shutdown). The parent interpreter itself runs nothing of the
+package, so every child starts from the same state. Unlike fresh interpreters, the children share one
+string-hash seed. The corpus's base case and its missing-folder case still start a new interpreter
 (``builders.run_cli``), so the command's own start-up stays tested.
 """
 
@@ -21,9 +22,10 @@ from pathlib import Path
 
 # The forking interpreter: requests (argv, output files, timeout) on stdin, one JSON line each; the
 # exit code of each command on the descriptor its standard output had (the children's fd 1 and 2 are
-# files). Single-threaded, so forking it is safe.
+# files). Its Python code runs in one thread (the numeric libraries' own worker threads are idle
+# between commands; a child re-creates what it needs).
 _SERVER = r"""
-import json, os, signal, sys, time, traceback
+import json, os, runpy, signal, sys, time
 import analysis.cli, analysis.data.validation  # the imports every command needs, once
 reply = os.fdopen(os.dup(1), "w")
 devnull = os.open(os.devnull, os.O_WRONLY)
@@ -33,22 +35,18 @@ for line in sys.stdin:
     sys.stdout.flush(); sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
-        code = 1
-        try:
-            for fd, path in ((1, req["stdout"]), (2, req["stderr"])):
-                f = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                os.dup2(f, fd)
-                os.close(f)
-            sys.stdin = open(os.devnull)
-            code = analysis.cli.main(req["argv"])
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-        except BaseException:
-            traceback.print_exc()
-            code = 1
-        finally:
-            sys.stdout.flush(); sys.stderr.flush()
-            os._exit(code if isinstance(code, int) else 1)
+        reply.close()
+        for fd, path in ((1, req["stdout"]), (2, req["stderr"])):
+            f = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(f, fd)
+            os.close(f)
+        sys.stdin = open(os.devnull)
+        sys.argv = ["-m", *req["argv"]]
+        # as `python -m analysis` runs it: its __main__ calls sys.exit(main()); the SystemExit, or an
+        # uncaught exception, then ends this child as it ends an interpreter (exit code, traceback,
+        # shutdown: atexit, threads, the final flush)
+        runpy.run_module("analysis", run_name="__main__", alter_sys=True)
+        sys.exit(0)
     deadline = time.monotonic() + req["timeout"]
     timed_out = False
     while True:
@@ -92,7 +90,7 @@ class ForkedCli:
                 raise RuntimeError(f"the forking interpreter ended (exit {self._proc.poll()})")
             reply = json.loads(line)
             args = [sys.executable, "-m", "analysis", *request["argv"]]
-            stdout, stderr = (p.read_text(encoding="utf-8", errors="replace") for p in (out, err))
+            stdout, stderr = (p.read_text(encoding="utf-8") for p in (out, err))
             if reply["timed_out"]:
                 raise subprocess.TimeoutExpired(args, timeout, stdout, stderr)
             return subprocess.CompletedProcess(args, reply["returncode"], stdout, stderr)
@@ -100,7 +98,12 @@ class ForkedCli:
     def close(self) -> None:
         if self._proc.poll() is None:
             self._proc.stdin.close()
-            self._proc.wait(timeout=30)
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc.stdout.close()
         for p in self._dir.iterdir():
             p.unlink()
         self._dir.rmdir()

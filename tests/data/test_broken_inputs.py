@@ -15,6 +15,9 @@ folder's cases start a new interpreter, so the command's start-up stays tested.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
@@ -104,6 +107,16 @@ def test_broken_input(case: Case, cli, tmp_path):
                    & (written["row"] == ("" if e.row is None else str(e.row)))
                    & (written["column"] == (e.column or "")) & (written["check"] == e.check)]
     assert len(same) >= 1, written.to_string()
+
+
+def test_the_forked_command_is_the_fresh_interpreters(cli, tmp_path):
+    """The forked children answer as ``python -m analysis`` does: same exit code, output and report."""
+    folder = make_case(_case("duplicate_unit"), tmp_path / "data")
+    for argv in (["validate", "--data", str(folder), "--report", str(tmp_path / "r.csv")], ["validatex"]):
+        forked = cli.run(argv)
+        fresh = subprocess.run([sys.executable, "-m", "analysis", *argv], capture_output=True, text=True, timeout=120)
+        assert (forked.returncode, forked.stdout, forked.stderr) == (fresh.returncode, fresh.stdout, fresh.stderr)
+    assert forked.returncode == 2 and "invalid choice" in forked.stderr
 
 
 # --- details some cases promise -------------------------------------------------

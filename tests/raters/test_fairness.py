@@ -182,6 +182,17 @@ def test_text_columns_as_categories_give_patsy_the_same_matrices(seed, n, holes)
         pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
+def test_columns_with_their_own_levels_or_pd_na_are_left_to_patsy():
+    from analysis.stats.regression import as_categories
+
+    d = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": ["b", "a", "b", "a"], "w": ["u", "v", "u", "v"]})
+    d["z"] = pd.Series(["p", pd.NA, "q", "p"], dtype=object)
+    assert d["z"].dtype == object and d["z"].iloc[1] is pd.NA
+    out = as_categories(d, "y ~ C(x, levels=['b', 'a']) + C(z) + C(w, Treatment('v'))")
+    assert out["x"].dtype == d["x"].dtype and out["z"].dtype == d["z"].dtype  # not made categorical
+    assert list(out["w"].cat.categories) == ["u", "v"]
+
+
 def _cr2_one_cluster_at_a_time(x, resid, groups, fe=None):
     """The CR2 covariance as first written: a loop over clusters (the reference for the stacked one)."""
     bread = np.linalg.pinv(x.T @ x)

@@ -40,10 +40,16 @@ def as_categories(data: pd.DataFrame, formula: str) -> pd.DataFrame:
     regressions at 100,000 employees. Categoricals with the sorted levels give the same matrices (by
     test) at once. Columns that are not all text are left as they are."""
     out = {}
-    for col in dict.fromkeys(re.findall(r"C\(\s*(\w+)", formula)):
-        if col not in data or isinstance(data[col].dtype, pd.CategoricalDtype):
+    terms = re.findall(r"C\(\s*(\w+)\s*(,[^()]*(?:\([^()]*\))?[^()]*)?\)", formula)
+    # a term with its own levels (C(x, levels=...)) is left to patsy as written
+    own_levels = {col for col, rest in terms if rest and "levels" in rest}
+    for col in dict.fromkeys(col for col, _ in terms):
+        if col not in data or col in own_levels or isinstance(data[col].dtype, pd.CategoricalDtype):
             continue
         s = data[col]
+        missing = s[s.isna()]
+        if any(v is pd.NA for v in missing):  # patsy refuses pd.NA in a text column: so does this
+            continue
         if pd.api.types.infer_dtype(s, skipna=True) == "string":
             out[col] = pd.Categorical(s, categories=sorted(s.dropna().unique()))
     return data.assign(**out) if out else data

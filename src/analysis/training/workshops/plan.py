@@ -289,7 +289,7 @@ def curve_point(cands: pd.DataFrame, sol: Solution) -> dict:
     order, as the plan takes them, so the figures are the same to the last bit."""
     funded = sorted(set(np.flatnonzero(sol.chosen).tolist()) | set(sol.cohorts))
     participants, values = cands["participants"], cands["values"]
-    code, cost, value, jp = (cands[c].to_numpy() for c in ("competency_code", "cost", "value", "jp"))
+    code, cost, value, jp, size = (cands[c].to_numpy() for c in ("competency_code", "cost", "value", "jp", "n"))
     costs, gains, sizes, jps = [], [], [], []
     people, needs = set(), set()
     for i in funded:
@@ -300,15 +300,17 @@ def curve_point(cands: pd.DataFrame, sol: Solution) -> dict:
             for who in groups:
                 costs.append(fixed + len(who) * seat)
                 gains.append(float(sum(value_of[e] for e in who)))
+                sizes.append(len(who))
         else:
             groups = [participants.iat[i]]
             costs.append(cost[i])
             gains.append(value[i])
+            sizes.append(int(size[i]))  # the plan takes a per-person option's n from its row
         for who in groups:
-            sizes.append(len(who))
             jps.append(jp[i])
             people.update(who)
-            needs.update((e, code[i]) for e in who)
+            # the plan's coverage counts only needs of a known person
+            needs.update((e, code[i]) for e in who if not pd.isna(e))
     n = pd.Series(sizes, dtype="int64")
     return {"cost": float(pd.Series(costs, dtype=float).sum()),
             "gap_closed": float(pd.Series(gains, dtype=float).sum()), "people_reached": len(people),
