@@ -3,6 +3,7 @@
     python benchmarks/pipeline_scale.py                      # 6 k, 30 k and 100 k employees
     python benchmarks/pipeline_scale.py --sizes 6000 300000 1000000   # the large sizes on request
     python benchmarks/pipeline_scale.py --render             # re-render the report from the JSON
+    python benchmarks/pipeline_scale.py --render --note "..."  # say what changed since the commit before
 
 Each size: ``workbench synth`` (not timed as part of the pipeline) then ``workbench run`` with the
 default params in a fresh process; the per-step seconds come from the run's manifest (validation,
@@ -139,6 +140,8 @@ def render(data: dict) -> str:
     before = data.get("before")
     if before:
         text += "\n" + _table(before, f"## The commit before ({before['commit']}), for comparison")
+    if data.get("note"):
+        text += "\n" + data["note"].strip() + "\n"
     return text
 
 
@@ -175,6 +178,7 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[6000, 30000, 100000])
     ap.add_argument("--render", action="store_true", help="only re-render the report from the JSON")
     ap.add_argument("--keep", action="store_true", help="keep the generated data and runs")
+    ap.add_argument("--note", help="what changed since the measurement before: kept in the JSON, shown in the report")
     args = ap.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     if not args.render:
@@ -193,10 +197,14 @@ def main(argv=None) -> int:
         if previous and previous.get("commit") != new["commit"]:
             # the last measurement of another commit stays beside this one, for comparison
             new["before"] = {k: previous[k] for k in ("machine", "commit", "records") if k in previous}
+            # (a note said what changed since the one before that: it does not carry over)
         elif previous and "before" in previous:
             new["before"] = previous["before"]
         JSON.write_text(json.dumps(new, indent=1) + "\n", encoding="utf-8")
     data = json.loads(JSON.read_text(encoding="utf-8"))
+    if args.note:
+        data["note"] = args.note
+        JSON.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     REPORT.write_text(render(data), encoding="utf-8")
     print(REPORT.read_text(encoding="utf-8"))
     return 0
