@@ -8,6 +8,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.raters import adjusted, flags, spec
 from analysis.synth.controls import halo_feedback, team_feedback
@@ -155,3 +157,19 @@ def test_adjusted_outcomes_keep_the_latent_scale_and_say_whose_category_is_uncer
     wider = adjusted.adjusted_outcomes(out, alpha=0.001).table["category_uncertain"].mean()
     assert wider >= t["category_uncertain"].mean()  # a wider interval leaves more categories uncertain
     assert adj.to_dict()["share_uncertain"] == pytest.approx(t["category_uncertain"].mean())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 3000), st.booleans())
+def test_group_sums_of_squares_are_the_per_group_sums_to_the_last_bit(seed, n, holes):
+    from analysis.raters.flags import group_sums_of_squares
+
+    rng = np.random.default_rng(seed)
+    keys = pd.Series(rng.choice([f"R{i}" for i in range(int(rng.integers(1, 200)))], n), name="rater_id")
+    keys.iloc[: int(rng.integers(0, n))] = "R_big"  # one large group beside many small ones
+    if holes:
+        keys[rng.random(n) < 0.05] = None
+    values = pd.Series(rng.normal(size=n) * rng.choice([1e-3, 1.0, 1e3], n), name="x")
+    expected = values.groupby(keys).apply(lambda s: float((s ** 2).sum()))
+    got = group_sums_of_squares(values, keys)
+    pd.testing.assert_series_equal(got, expected, check_exact=True, check_index_type=False)

@@ -123,6 +123,26 @@ def _pooled_within_variance(frame: pd.DataFrame, by: list[str], col: str) -> flo
     return float(ss.sum() / df) if df > 0 else float("nan")
 
 
+def group_sums_of_squares(values: pd.Series, keys: pd.Series) -> pd.Series:
+    """Σ value² per key, as ``values.groupby(keys).apply(lambda s: (s ** 2).sum())`` gives it, to the
+    last bit, without a Python call per group (60,000 raters at 100,000 employees: 10 s).
+
+    NumPy sums each group pairwise, as ``Series.sum`` does (pandas' grouped sum is compensated and
+    differs in the last bits): the groups of one size are summed together, as the rows of a matrix."""
+    codes, uniques = pd.factorize(keys, sort=True)
+    known = codes >= 0
+    codes, squares = codes[known], values.to_numpy(float)[known] ** 2
+    order = np.argsort(codes, kind="stable")
+    squares, codes = squares[order], codes[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, dtype=int)
+    sizes = np.diff(np.r_[starts, len(squares)])
+    out = np.empty(len(starts))
+    for size in np.unique(sizes):
+        which = np.flatnonzero(sizes == size)
+        out[which] = squares[starts[which][:, None] + np.arange(size)[None, :]].sum(axis=1)
+    return pd.Series(out, index=pd.Index(uniques, name=keys.name), name=values.name)
+
+
 def central_tendency(feedback: pd.DataFrame, fit: CrossedFit, min_ratees: int = 10,
                      fdr: float = 0.10) -> pd.DataFrame:
     """Slope of each rater's ratee means on the other raters' means for the same ratees."""
@@ -138,7 +158,7 @@ def central_tendency(feedback: pd.DataFrame, fit: CrossedFit, min_ratees: int = 
     pairs["x"] = pairs["others"] - pairs.groupby("rater_id")["others"].transform("mean")
     pairs["y"] = pairs["mean"] - pairs.groupby("rater_id")["mean"].transform("mean")
     g = pairs.groupby("rater_id")
-    sxx = g["x"].apply(lambda s: float((s ** 2).sum()))
+    sxx = group_sums_of_squares(pairs["x"], pairs["rater_id"])
     sxy = pairs.assign(xy=pairs["x"] * pairs["y"]).groupby("rater_id")["xy"].sum()
     n = g.size()
     # regression attenuation (Fuller 1987): a rater whose ratees differ little in level, or whose
