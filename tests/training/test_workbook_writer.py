@@ -3,7 +3,8 @@
 ``analysis.training.workbook`` wrote its workbooks with openpyxl, cell by cell, until the 100,000-
 employee profile (benchmarks/results/profile_100k.md) showed them taking 266 s; it now writes them
 with XlsxWriter in ``constant_memory`` mode. The openpyxl writer, as it was at commit 2200d21, is kept
-below as the reference (only the last ``save_deterministic`` step replaced by ``wb.save``): each test
+below as the reference (only the last ``save_deterministic`` step replaced by ``wb.save``, and the
+content it shares with the module, number formats, labels, rates and rows of people, taken from it): each test
 writes the same input with both and reads both files back with openpyxl, sheet by sheet: sheet names
 and order, every cell's value (formulas as their text) and data type, number formats, fonts, fills,
 alignment, the quote prefix, links, frozen panes, column widths and merged cells. A reference that
@@ -60,20 +61,14 @@ case, hostile, prog = base.case, base.hostile, base.prog
 
 # --- the openpyxl writer of commit 2200d21 (the reference) ------------------------------------
 
-RUPIAH = '"Rp" #,##0'
-ONE_DECIMAL = "0.0"
-TWO_DECIMALS = "0.00"
-INTEGER = "0"
+# the number formats, the translations and the content (labels, rates, rows of people) are the
+# module's own: the reference differs from it in how the cells are written, which is what is compared
+RUPIAH, ONE_DECIMAL, TWO_DECIMALS, INTEGER, text = WB.RUPIAH, WB.ONE_DECIMAL, WB.TWO_DECIMALS, WB.INTEGER, WB.text
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 BANNER_FILL = PatternFill("solid", fgColor="F8CBAD")
 BANNER_FONT = Font(bold=True, color="9C0006")
 TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
-
-
-def text(key: str, lang: str, **fields) -> str:
-    """Text from the translation table (messages.yaml)."""
-    return i18n.t(key, lang, **fields)
 
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -162,38 +157,12 @@ def _fit_columns(ws: Worksheet, from_row: int, minimum: int = 6, maximum: int = 
 # --- content --------------------------------------------------------------------------------
 
 
-def _cluster_label(cluster, name_id, name_en, lang: str) -> str:
-    if cluster is None or cluster is pd.NA or (isinstance(cluster, float) and np.isnan(cluster)):
-        return text("wb.no_cluster", lang)
-    name = name_en if lang == "en" else name_id
-    return f"K{int(cluster)} {name}" if isinstance(name, str) and name else f"K{int(cluster)}"
 
 
-def _competency_label(code, name_id, name_en, lang: str) -> str:
-    name = name_en if lang == "en" else name_id
-    return f"{code} {name}" if isinstance(name, str) and name else str(code)
 
 
-def _rates(candidates: pd.DataFrame) -> tuple[float, float]:
-    """Trainer and venue day rates implied by the candidates' cost lines."""
-    td, vd = candidates["trainer_days"].sum(), candidates["venue_days"].sum()
-    tr = float(candidates["cost_trainers"].sum() / td) if td > 0 else 0.0
-    vr = float(candidates["cost_venue"].sum() / vd) if vd > 0 else 0.0
-    return tr, vr
 
 
-def _nonclassroom_lines(selected: pd.DataFrame) -> pd.DataFrame:
-    """Funded non-classroom options per programme and region (their costs are linear in n)."""
-    nc = selected[selected["mode"] != "klasikal"]
-    if nc.empty:
-        return pd.DataFrame(columns=["program_id", "program_name", "provider", "form", "region", "n", "jp", "days",
-                                     "trainer_days", "venue_days", "cost_per_participant", "cost"])
-    return (nc.groupby(["program_id", "region"], sort=True)
-            .agg(program_name=("program_name", "first"), provider=("provider", "first"), form=("form", "first"),
-                 n=("n", "sum"), jp=("jp", "first"), days=("days", "first"), trainer_days=("trainer_days", "sum"),
-                 venue_days=("venue_days", "sum"), cost_per_participant=("cost_per_participant", "first"),
-                 cost=("cost", "sum"))
-            .reset_index())
 
 
 def openpyxl_workbook(plan: WorkshopPlan, candidates: pd.DataFrame, needs: pd.DataFrame, path: str | Path,
@@ -204,8 +173,8 @@ def openpyxl_workbook(plan: WorkshopPlan, candidates: pd.DataFrame, needs: pd.Da
     path = Path(path)
     sel = plan.selected.sort_values("option_id", kind="stable").reset_index(drop=True)
     classroom = sel[sel["mode"] == "klasikal"].reset_index(drop=True)
-    nonclass = _nonclassroom_lines(sel)
-    trainer_rate, venue_rate = _rates(candidates if len(candidates) else sel)
+    nonclass = WB.nonclassroom_lines(sel)
+    trainer_rate, venue_rate = WB.day_rates(candidates if len(candidates) else sel)
     people = _people_lookup(needs, lang)
     used: set[str] = set()
     wb = Workbook()
@@ -269,8 +238,8 @@ def _summary(ws: Worksheet, plan: WorkshopPlan, classroom: pd.DataFrame, nonclas
     rows = []
     for i, (r, sheet) in enumerate(zip(classroom.itertuples(), cohort_sheets), start=1):
         rows.append([i, sheet, r.program_id, r.program_name, r.provider, label("training_form", r.form, lang),
-                     r.region, _cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang),
-                     _competency_label(r.competency_code, r.competency_name_id, r.competency_name_en, lang),
+                     r.region, WB.cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang),
+                     WB.competency_label(r.competency_code, r.competency_name_id, r.competency_name_en, lang),
                      r.n, r.days, r.jp, r.trainer_days, r.cost])
     start = len(rows)
     for j, r in enumerate(nonclass.itertuples(), start=start + 1):
@@ -301,7 +270,7 @@ def _budget(ws: Worksheet, plan: WorkshopPlan, classroom: pd.DataFrame, nonclass
     lines = []
     for r in classroom.itertuples():
         item = text("wb.budget.cohort_item", lang, program=f"{r.program_id} {r.program_name}", region=r.region,
-                    cluster=_cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang),
+                    cluster=WB.cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang),
                     k=r.cohort, of=r.n_cohorts)
         lines.append((item, r.form, r.n, r.cost_per_participant, r.trainer_days, r.venue_days))
     for r in nonclass.itertuples():
@@ -350,19 +319,17 @@ def _people_lookup(needs: pd.DataFrame, lang: str) -> dict[tuple, list]:
                                             nt["position_class"], nt["gap"], nt["basis"])}
 
 
-def _person_rows(ids: list, code: str, people: dict, lang: str) -> list[list]:
-    return [[e, *people.get((e, code), [None] * 5)] for e in ids]
 
 
 def _cohort(ws: Worksheet, r, people: dict, lang: str) -> None:
-    cluster = _cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang)
+    cluster = WB.cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang)
     row = _start(ws, text("wb.cohort.title", lang, program=f"{r.program_id} {r.program_name}", region=r.region,
                           cluster=cluster, k=r.cohort, of=r.n_cohorts), lang, True)
     sched = ["program_id", "provider", "form", "competency", "region", "cluster", "participants", "days", "jp",
              "trainer_days", "cost", "start", "venue"]
     _header(ws, row, [text(f"wb.col.{c}", lang) for c in sched])
     _rows(ws, row + 1, [[r.program_id, r.provider, label("training_form", r.form, lang),
-                         _competency_label(r.competency_code, r.competency_name_id, r.competency_name_en, lang),
+                         WB.competency_label(r.competency_code, r.competency_name_id, r.competency_name_en, lang),
                          r.region, cluster, r.n, r.days, r.jp, r.trainer_days, r.cost, None, None]],
           [None, None, None, None, None, None, INTEGER, INTEGER, ONE_DECIMAL, TWO_DECIMALS, RUPIAH, None, None])
     row += 3
@@ -370,7 +337,7 @@ def _cohort(ws: Worksheet, r, people: dict, lang: str) -> None:
     row += 1
     roster = ["no", "employee", "unit", "region", "position_class", "gap", "basis", "attended"]
     _header(ws, row, [text(f"wb.col.{c}", lang) for c in roster])
-    rows = [[i, *p, None] for i, p in enumerate(_person_rows(list(r.participants), r.competency_code, people, lang),
+    rows = [[i, *p, None] for i, p in enumerate(WB.person_rows(list(r.participants), r.competency_code, people, lang),
                                                 start=1)]
     _rows(ws, row + 1, rows, [INTEGER, None, None, None, None, ONE_DECIMAL, None, None])
     ws.freeze_panes = ws.cell(row=row + 1, column=1)
@@ -386,8 +353,8 @@ def _nonclassroom(ws: Worksheet, sel: pd.DataFrame, people: dict, lang: str) -> 
     nc = nc.sort_values(["region", "competency_code", "program_id", "participants"], kind="stable")
     rows = []
     for i, r in enumerate(nc.itertuples(), start=1):
-        person = _person_rows([r.participants], r.competency_code, people, lang)[0]
-        rows.append([i, *person, _competency_label(r.competency_code, r.competency_name_id, r.competency_name_en,
+        person = WB.person_rows([r.participants], r.competency_code, people, lang)[0]
+        rows.append([i, *person, WB.competency_label(r.competency_code, r.competency_name_id, r.competency_name_en,
                                                    lang),
                      r.program_id, r.program_name, label("training_form", r.form, lang), r.provider, r.jp,
                      r.cost / r.n])
@@ -411,8 +378,8 @@ def _left_out(ws: Worksheet, plan: WorkshopPlan, lang: str, min_cell: int, restr
         lo = lo.sort_values(["_reason", "region", "competency_code", "employee_id"], kind="stable")
         rows = [[i, r.employee_id, r.unit_id, r.region,
                  label("position_class", r.position_class, lang) if isinstance(r.position_class, str) else None,
-                 _cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang),
-                 _competency_label(r.competency_code, r.competency_name_id, r.competency_name_en, lang),
+                 WB.cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang),
+                 WB.competency_label(r.competency_code, r.competency_name_id, r.competency_name_en, lang),
                  None if pd.isna(r.gap) else float(r.gap),
                  None if not isinstance(r.basis, str) else
                  text(f"wb.basis.{'current' if r.basis == 'current' else 'target'}", lang),

@@ -398,19 +398,19 @@ def _header(s: _Sheet, row: int, labels: list[str]) -> None:
 # --- content --------------------------------------------------------------------------------
 
 
-def _cluster_label(cluster, name_id, name_en, lang: str) -> str:
+def cluster_label(cluster, name_id, name_en, lang: str) -> str:
     if cluster is None or cluster is pd.NA or (isinstance(cluster, float) and np.isnan(cluster)):
         return text("wb.no_cluster", lang)
     name = name_en if lang == "en" else name_id
     return f"K{int(cluster)} {name}" if isinstance(name, str) and name else f"K{int(cluster)}"
 
 
-def _competency_label(code, name_id, name_en, lang: str) -> str:
+def competency_label(code, name_id, name_en, lang: str) -> str:
     name = name_en if lang == "en" else name_id
     return f"{code} {name}" if isinstance(name, str) and name else str(code)
 
 
-def _rates(candidates: pd.DataFrame) -> tuple[float, float]:
+def day_rates(candidates: pd.DataFrame) -> tuple[float, float]:
     """Trainer and venue day rates implied by the candidates' cost lines."""
     td, vd = candidates["trainer_days"].sum(), candidates["venue_days"].sum()
     tr = float(candidates["cost_trainers"].sum() / td) if td > 0 else 0.0
@@ -418,7 +418,7 @@ def _rates(candidates: pd.DataFrame) -> tuple[float, float]:
     return tr, vr
 
 
-def _nonclassroom_lines(selected: pd.DataFrame) -> pd.DataFrame:
+def nonclassroom_lines(selected: pd.DataFrame) -> pd.DataFrame:
     """Funded non-classroom options per programme and region (their costs are linear in n)."""
     nc = selected[selected["mode"] != "klasikal"]
     if nc.empty:
@@ -440,8 +440,8 @@ def write_workbook(plan: WorkshopPlan, candidates: pd.DataFrame, needs: pd.DataF
     path = Path(path)
     sel = plan.selected.sort_values("option_id", kind="stable").reset_index(drop=True)
     classroom = sel[sel["mode"] == "klasikal"].reset_index(drop=True)
-    nonclass = _nonclassroom_lines(sel)
-    trainer_rate, venue_rate = _rates(candidates if len(candidates) else sel)
+    nonclass = nonclassroom_lines(sel)
+    trainer_rate, venue_rate = day_rates(candidates if len(candidates) else sel)
     people = _people_lookup(needs, lang)
     used: set[str] = set()
 
@@ -499,8 +499,8 @@ def _summary(s: _Sheet, plan: WorkshopPlan, classroom: pd.DataFrame, nonclass: p
     rows = []
     for i, (r, sheet) in enumerate(zip(classroom.itertuples(), cohort_sheets), start=1):
         rows.append([i, sheet, r.program_id, r.program_name, r.provider, label("training_form", r.form, lang),
-                     r.region, _cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang),
-                     _competency_label(r.competency_code, r.competency_name_id, r.competency_name_en, lang),
+                     r.region, cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang),
+                     competency_label(r.competency_code, r.competency_name_id, r.competency_name_en, lang),
                      r.n, r.days, r.jp, r.trainer_days, r.cost])
     start = len(rows)
     for j, r in enumerate(nonclass.itertuples(), start=start + 1):
@@ -527,7 +527,7 @@ def _budget(s: _Sheet, plan: WorkshopPlan, classroom: pd.DataFrame, nonclass: pd
     lines = []
     for r in classroom.itertuples():
         item = text("wb.budget.cohort_item", lang, program=f"{r.program_id} {r.program_name}", region=r.region,
-                    cluster=_cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang),
+                    cluster=cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang),
                     k=r.cohort, of=r.n_cohorts)
         lines.append((item, r.form, r.n, r.cost_per_participant, r.trainer_days, r.venue_days))
     for r in nonclass.itertuples():
@@ -593,19 +593,19 @@ def _itertuples(df: pd.DataFrame):
     return map(row._make, zip(df.index.tolist(), *(df.iloc[:, j].tolist() for j in range(df.shape[1]))))
 
 
-def _person_rows(ids: list, code: str, people: dict, lang: str) -> list[list]:
+def person_rows(ids: list, code: str, people: dict, lang: str) -> list[list]:
     return [[e, *people.get((e, code), [None] * 5)] for e in ids]
 
 
 def _cohort(s: _Sheet, r, people: dict, lang: str) -> None:
-    cluster = _cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang)
+    cluster = cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang)
     row = _start(s, text("wb.cohort.title", lang, program=f"{r.program_id} {r.program_name}", region=r.region,
                          cluster=cluster, k=r.cohort, of=r.n_cohorts), lang, True)
     sched = ["program_id", "provider", "form", "competency", "region", "cluster", "participants", "days", "jp",
              "trainer_days", "cost", "start", "venue"]
     _header(s, row, [text(f"wb.col.{c}", lang) for c in sched])
     s.rows(row + 1, [[r.program_id, r.provider, label("training_form", r.form, lang),
-                      _competency_label(r.competency_code, r.competency_name_id, r.competency_name_en, lang),
+                      competency_label(r.competency_code, r.competency_name_id, r.competency_name_en, lang),
                       r.region, cluster, r.n, r.days, r.jp, r.trainer_days, r.cost, None, None]],
            [None, None, None, None, None, None, INTEGER, INTEGER, ONE_DECIMAL, TWO_DECIMALS, RUPIAH, None, None])
     row += 3
@@ -613,7 +613,7 @@ def _cohort(s: _Sheet, r, people: dict, lang: str) -> None:
     row += 1
     roster = ["no", "employee", "unit", "region", "position_class", "gap", "basis", "attended"]
     _header(s, row, [text(f"wb.col.{c}", lang) for c in roster])
-    rows = [[i, *p, None] for i, p in enumerate(_person_rows(list(r.participants), r.competency_code, people, lang),
+    rows = [[i, *p, None] for i, p in enumerate(person_rows(list(r.participants), r.competency_code, people, lang),
                                                 start=1)]
     s.rows(row + 1, rows, [INTEGER, None, None, None, None, ONE_DECIMAL, None, None])
     s.freeze(row + 1)
@@ -629,8 +629,8 @@ def _nonclassroom(s: _Sheet, sel: pd.DataFrame, people: dict, lang: str) -> None
     rows = []
     form = _labeller("training_form", lang)
     for i, r in enumerate(_itertuples(nc), start=1):
-        person = _person_rows([r.participants], r.competency_code, people, lang)[0]
-        rows.append([i, *person, _competency_label(r.competency_code, r.competency_name_id, r.competency_name_en,
+        person = person_rows([r.participants], r.competency_code, people, lang)[0]
+        rows.append([i, *person, competency_label(r.competency_code, r.competency_name_id, r.competency_name_en,
                                                    lang),
                      r.program_id, r.program_name, form(r.form), r.provider, r.jp, r.cost / r.n])
     if not rows:
@@ -655,8 +655,8 @@ def _left_out(s: _Sheet, plan: WorkshopPlan, lang: str, min_cell: int, restricte
         reason = {r: text(f"wb.reason.{r}", lang) for r in lo["reason"].unique()}
         rows = [[i, r.employee_id, r.unit_id, r.region,
                  position(r.position_class) if isinstance(r.position_class, str) else None,
-                 _cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang),
-                 _competency_label(r.competency_code, r.competency_name_id, r.competency_name_en, lang),
+                 cluster_label(r.cluster, r.cluster_name_id, r.cluster_name_en, lang),
+                 competency_label(r.competency_code, r.competency_name_id, r.competency_name_en, lang),
                  None if pd.isna(r.gap) else float(r.gap),
                  None if not isinstance(r.basis, str) else basis["current" if r.basis == "current" else "target"],
                  reason[r.reason]]
