@@ -321,8 +321,15 @@ def curve_point(cands: pd.DataFrame, sol: Solution) -> dict:
 def _solve_points(cands: pd.DataFrame, points: list[float], jp_cap, time_limit: float, rel_gap: float,
                   node_limit: int) -> list[Solution]:
     """The curve's points, shared among the machine's cores (each worker builds the model once for its
-    points; the points are independent, so the curve is the same with one worker or several)."""
+    points; the points are independent, so the curve is the same with one worker or several).
+
+    With many candidates (``core.CORE_MIN_CANDIDATES``) every point is a greedy plan of a few seconds,
+    solved here: a worker would hold its own copy of the candidates (1.3 GB each at 100,000 employees,
+    which was most of the run's peak memory) for little time saved while the other notebooks use the
+    other cores."""
     workers = min(len(points), max(os.cpu_count() or 1, 1), CURVE_WORKERS)
+    if len(cands) >= core.CORE_MIN_CANDIDATES:
+        workers = 1
     if workers < 2:
         return solve_budgets(cands, points, jp_cap, time_limit, rel_gap, tie_break=False, node_limit=node_limit,
                              core_solve=False)
