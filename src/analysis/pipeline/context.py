@@ -17,6 +17,7 @@ import yaml
 
 from analysis.core import codes, disclosure, periods, privacy
 from analysis.core.cells import spreadsheet_safe
+from analysis.core.memory import release_memory
 from analysis.core.params import Params
 from analysis.core.plotting import plt
 from analysis.core.runfolder import (  # notebooks run unattended; figures go to files
@@ -77,12 +78,13 @@ class RunContext:
         """A validated table (None when the dataset does not have it)."""
         if name not in self._cache:
             path = self.run_dir / DATA_DIR / f"{name}.parquet"
-            df = pd.read_parquet(path) if path.exists() else None
+            df = _read_table(path) if path.exists() else None
             if df is not None and name in PERIOD_FILTERED and self.params.periods != "all":
                 chosen = [periods.parse_period(p) for p in self.params.periods]
                 keep = df["period"].map(lambda p: _within(p, chosen))
                 df = df[keep.to_numpy()]
             self._cache[name] = df
+            release_memory()  # what decoding the file took (core.memory)
         return self._cache[name]
 
     def appraisal_outcomes(self) -> pd.DataFrame:
@@ -219,6 +221,8 @@ class RunContext:
         self.values[section.name] = section.key_figures
         self.sections[section.name] = section.status
         self.timings.update(section.timings)
+        # what the section's work took, back to the system for the kernel running beside this one
+        release_memory()
         return shown
 
     def record(self, key: str, value) -> None:
@@ -237,6 +241,21 @@ class RunContext:
                              sections=self.sections)
 
 
+def _read_table(path: Path) -> pd.DataFrame:
+    """A validated table, each text column one Arrow array: Parquet gives a column in pieces (one per
+    row group, 32 for the 360 feedback at 100,000 employees), and taking rows from a column in
+    pieces costs a pass over every piece (10 ms against 0.2 ms for 1,700 rows of 4.1 M), which
+    grouping and selecting rows do thousands of times. The values are the same."""
+    frame = pd.read_parquet(path)
+    for col in frame.columns:
+        values = frame[col].array
+        if isinstance(values, pd.arrays.ArrowExtensionArray):
+            pieces = values.__arrow_array__()
+            if pieces.num_chunks > 1:
+                frame[col] = pd.array(pieces.combine_chunks(), dtype=frame[col].dtype)
+    return frame
+
+
 def _write_shared(frame: pd.DataFrame, path: Path) -> None:
     """A table shared between notebooks, atomically, with the columns that are Python objects named
     (Parquet would give them back as strings, with NaN where they held None)."""
@@ -250,7 +269,7 @@ def _write_shared(frame: pd.DataFrame, path: Path) -> None:
 
 def _read_shared(path: Path) -> pd.DataFrame:
     """The table as ``_write_shared`` was given it: object columns as objects, None where missing."""
-    frame = pd.read_parquet(path)
+    frame = _read_table(path)
     for col in json.loads(path.with_suffix(".objects.json").read_text(encoding="utf-8")):
         values = frame[col].astype(object)
         frame[col] = values.where(values.notna(), None)
