@@ -410,8 +410,12 @@ def competency_label(code, name_id, name_en, lang: str) -> str:
     return f"{code} {name}" if isinstance(name, str) and name else str(code)
 
 
+# all the workbook reads of the candidates
+DAY_RATE_COLUMNS = ["trainer_days", "venue_days", "cost_trainers", "cost_venue"]
+
+
 def day_rates(candidates: pd.DataFrame) -> tuple[float, float]:
-    """Trainer and venue day rates implied by the candidates' cost lines."""
+    """Trainer and venue day rates implied by the candidates' cost lines (``DAY_RATE_COLUMNS``)."""
     td, vd = candidates["trainer_days"].sum(), candidates["venue_days"].sum()
     tr = float(candidates["cost_trainers"].sum() / td) if td > 0 else 0.0
     vr = float(candidates["cost_venue"].sum() / vd) if vd > 0 else 0.0
@@ -680,7 +684,10 @@ def _left_out(s: _Sheet, plan: WorkshopPlan, lang: str, min_cell: int, restricte
 def pseudonymised(plan: WorkshopPlan, candidates: pd.DataFrame, needs: pd.DataFrame,
                   fn) -> tuple[WorkshopPlan, pd.DataFrame, pd.DataFrame]:
     """The plan, its candidates and the needs with every employee id mapped by ``fn``
-    (a function of a Series of ids), for a workbook that names people by pseudonym."""
+    (a function of a Series of ids), for a workbook that names people by pseudonym. Of the
+    candidates only the cost lines the workbook reads are kept (``DAY_RATE_COLUMNS``): they name
+    nobody, and mapping the participants of all 250,000 candidates at 100,000 employees was most of
+    notebook 03's peak memory."""
     import dataclasses
 
     ids = pd.Series(pd.unique(needs["employee_id"].dropna()))
@@ -699,7 +706,7 @@ def pseudonymised(plan: WorkshopPlan, candidates: pd.DataFrame, needs: pd.DataFr
 
     new_plan = dataclasses.replace(plan, selected=ids_in(plan.selected), coverage=ids_in(plan.coverage),
                                    left_out=ids_in(plan.left_out))
-    return new_plan, ids_in(candidates), ids_in(needs)
+    return new_plan, candidates[DAY_RATE_COLUMNS], ids_in(needs)
 
 
 def write_table(df: pd.DataFrame, path: str | Path, title: str, lang: str = "id", restricted: bool = True,

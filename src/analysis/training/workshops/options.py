@@ -209,16 +209,16 @@ def candidate_workshops(needs: pd.DataFrame, catalog: pd.DataFrame, workshops: W
                              "grouped": True, "min_cohort": prog.min_participants, "max_cohort": cap,
                              "values": vals.tolist(), "seat_lines": per_seat, "cohort_lines": per_cohort})
                 continue
-            one = {}
+            one = option_costs(prog.mode, prog.form, 1, prog.jp, prog.cost_per_participant,
+                               prog.max_participants, workshops, costs)
+            # one pair of cost-line dicts for all the options of a programme and group (read, never
+            # changed): a pair per option was half the candidates' memory at 100,000 employees
+            seat_lines, cohort_lines = {c: one[c] for c in COST_LINES}, dict.fromkeys(COST_LINES, 0.0)
             for k, (e, value) in enumerate(zip(ids.tolist(), vals.tolist())):
-                if not one:
-                    one = option_costs(prog.mode, prog.form, 1, prog.jp, prog.cost_per_participant,
-                                       prog.max_participants, workshops, costs)
                 rows.append({**p_head, "option_id": f"{prog.program_id}/{head['group_id']}/{k + 1:03d}",
                              "cohort": k + 1, "n_cohorts": len(ids), "participants": [e], "n": 1,
                              "value": float(value), **one, "grouped": False, "min_cohort": 1, "max_cohort": 1,
-                             "values": [float(value)], "seat_lines": {c: one[c] for c in COST_LINES},
-                             "cohort_lines": dict.fromkeys(COST_LINES, 0.0)})
+                             "values": [float(value)], "seat_lines": seat_lines, "cohort_lines": cohort_lines})
     out = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
     out["cluster"] = out["cluster"].astype("Int64")
     for col in ("n", "cohort", "n_cohorts", "days", "min_cohort", "max_cohort"):
