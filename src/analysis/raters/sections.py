@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.core.disclosure import protect
+from analysis.core.groups import group_positions
 from analysis.core.i18n import t
 from analysis.core.params import Params
 from analysis.core.section import Output, Section, skipped
@@ -177,16 +178,6 @@ def _ratings(feedback: pd.DataFrame, at: np.ndarray) -> pd.DataFrame:
     return g.assign(score=g["score"].astype(float))
 
 
-def _rows_by(key: pd.Series):
-    """(value, positions) for each value of ``key`` in sorted order, positions in row order: the groups
-    of ``groupby(key)`` (missing values left out) without copying the table they index."""
-    codes, values = pd.factorize(key, sort=True)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(values) + 1))  # missing values (-1) come first
-    for k, value in enumerate(values):
-        yield value, order[bounds[k]:bounds[k + 1]]
-
-
 def reliability_section(model: Section, feedback: pd.DataFrame | None, employees: pd.DataFrame,
                         min_ratees: int = 10) -> Section:
     """How far ratings of the same person agree: from variance components and Krippendorff's alpha."""
@@ -207,7 +198,7 @@ def reliability_section(model: Section, feedback: pd.DataFrame | None, employees
     by_aspect = pd.DataFrame(rows)
     unit_of = employees.set_index("employee_id")["unit_id"]
     rows = []
-    for unit, at in _rows_by(feedback["ratee_id"].map(unit_of).where(others)):
+    for unit, at in group_positions(feedback["ratee_id"].map(unit_of).where(others)):
         g = _ratings(feedback, at)
         if g["ratee_id"].nunique() < min_ratees:
             continue
