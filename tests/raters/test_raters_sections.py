@@ -142,3 +142,24 @@ def test_the_halo_figure_draws_central_tendency_raters_the_halo_test_leaves_out(
     drawn = {len(c.get_offsets()) for c in fig.axes[0].collections}
     colours = [c.get_label() for c in fig.axes[0].collections]
     assert sum(len(c.get_offsets()) for c in fig.axes[0].collections) == 3 and drawn == {1}, colours
+
+
+def test_reliability_by_unit_keeps_unit_ids_as_given(small_sample, model):
+    """Groups are taken by position from the ratings by others: integer unit ids (beyond a float's
+    precision too) stay integers, with self-ratings in the table; a missing role given as pd.NA
+    leaves its rating out, as a boolean mask does."""
+    tables, _, params = small_sample
+    fb, emp = tables["feedback_360"], tables["employees"]
+    text = sections.reliability_section(model, fb, emp, params.raters.min_ratees).tables["reliability_by_unit"].data
+    codes, units = pd.factorize(emp["unit_id"], sort=True)
+    numbered = emp.assign(unit_id=codes.astype("int64") + 2**53 + 1)
+    by_number = sections.reliability_section(model, fb, numbered, params.raters.min_ratees).tables[
+        "reliability_by_unit"].data
+    assert by_number["unit_id"].dtype == "int64" and (fb["rater_role"] == "self").any()
+    pd.testing.assert_frame_equal(by_number.assign(unit_id=units[by_number["unit_id"] - 2**53 - 1]), text,
+                                  check_dtype=False)
+    role = fb["rater_role"].astype("string").mask(fb.index % 11 == 0, pd.NA)
+    with_na = sections.reliability_section(model, fb.assign(rater_role=role), emp, params.raters.min_ratees)
+    without = sections.reliability_section(model, fb[(fb.index % 11 != 0)], emp, params.raters.min_ratees)
+    for name in ("reliability_by_unit", "reliability_by_aspect"):
+        pd.testing.assert_frame_equal(with_na.tables[name].data, without.tables[name].data)

@@ -17,7 +17,13 @@ import pandas as pd
 def group_positions(key: pd.Series) -> Iterator[tuple[object, np.ndarray]]:
     """(value, positions) for each value of ``key`` in sorted order, positions in row order; the
     groups of ``groupby(key)`` with its defaults (sorted, missing values dropped)."""
-    codes, values = pd.factorize(key, sort=True)
+    try:
+        codes, values = pd.factorize(key, sort=True)
+    except TypeError:  # values that do not sort together (text and numbers): groupby has its own order
+        positions = pd.Series(np.arange(len(key)))
+        for value, at in positions.groupby(key.reset_index(drop=True)):
+            yield value, at.to_numpy()
+        return
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(values) + 1))  # missing values (-1) come first
     for k, value in enumerate(values):

@@ -186,10 +186,11 @@ def reliability_section(model: Section, feedback: pd.DataFrame | None, employees
     # ratings by others, one group at a time: a copy of all 3.5 M of them at 100,000 employees, and
     # the sorted copy grouping makes, were most of notebook 02's memory (the groups are the same rows
     # in the same order as ``groupby`` gives them)
-    others = (feedback["rater_role"] != "self").to_numpy()
+    # (a missing role is a rating by others in text with NaN, left out where missing is pd.NA: as a mask did)
+    others = np.flatnonzero((feedback["rater_role"] != "self").fillna(False).to_numpy(dtype=bool))
     rows = []
-    for aspect in sorted(feedback.loc[others, "aspect"].dropna().unique()):
-        g = _ratings(feedback, np.flatnonzero(others & (feedback["aspect"] == aspect).to_numpy()))
+    for aspect, at in group_positions(feedback["aspect"].take(others)):
+        g = _ratings(feedback, others[at])
         rel = _component_reliability(g, ["rater_role", "period"])
         alpha = reliability.krippendorff_alpha(
             g.assign(unit=g["ratee_id"] + "|" + g["period"].astype(str)), "unit", "rater_id", "score", "interval")
@@ -198,8 +199,8 @@ def reliability_section(model: Section, feedback: pd.DataFrame | None, employees
     by_aspect = pd.DataFrame(rows)
     unit_of = employees.set_index("employee_id")["unit_id"]
     rows = []
-    for unit, at in group_positions(feedback["ratee_id"].map(unit_of).where(others)):
-        g = _ratings(feedback, at)
+    for unit, at in group_positions(feedback["ratee_id"].take(others).map(unit_of)):
+        g = _ratings(feedback, others[at])
         if g["ratee_id"].nunique() < min_ratees:
             continue
         rel = _component_reliability(g, ["aspect", "rater_role", "period"])
