@@ -7,7 +7,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from analysis.pipeline.context import read_table
+from analysis.outcomes.pp30 import SKP_COLUMNS
+from analysis.pipeline.context import RunContext, read_table
 
 
 def _frame(n: int) -> pd.DataFrame:
@@ -36,3 +37,23 @@ def test_same_as_pandas_with_text_in_one_piece(tmp_path, n):
             assert got[col].array.__arrow_array__().num_chunks <= 1, col
     if n == 250:  # the file does come in pieces, or the test would prove nothing
         assert expected["id"].array.__arrow_array__().num_chunks > 1
+
+
+def test_a_notebook_reads_only_the_columns_it_names(sample_run):
+    """ctx.table(name, columns=...) equals the whole table's columns, read from the file or taken from a
+    table already read, with the params' periods chosen even when ``period`` is not asked for."""
+    run, _, _ = sample_run
+    whole = RunContext.open(run).table("targets")
+    first = RunContext.open(run)
+    got = first.table("targets", columns=[*SKP_COLUMNS, "no_such_column"])
+    pd.testing.assert_frame_equal(got, whole[SKP_COLUMNS])
+    assert first.table("targets", columns=[*SKP_COLUMNS, "no_such_column"]) is got  # kept
+    second = RunContext.open(run)
+    second.table("targets")
+    pd.testing.assert_frame_equal(second.table("targets", columns=["target", "employee_id"]),
+                                  whole[["employee_id", "target"]])
+    period = sorted(whole["period"].unique())[-1]
+    chosen = RunContext(first.run_dir, first.params.model_copy(update={"periods": [period]}))
+    expected = whole.loc[whole["period"] == period, ["employee_id", "target"]]
+    pd.testing.assert_frame_equal(chosen.table("targets", columns=["employee_id", "target"]), expected)
+    assert RunContext.open(run).table("no_such_table", columns=["x"]) is None

@@ -26,6 +26,8 @@ from analysis.core.params import Appraisal
 from analysis.outcomes.predikat import predikat
 
 KEYS = ["employee_id", "period"]
+# the columns of the targets that SKP scores are computed from (``indicator_achievement``, ``skp_scores``)
+SKP_COLUMNS = [*KEYS, "target", "realization", "weight", "direction"]
 
 
 def indicator_achievement(targets: pd.DataFrame, cap: float = 1.2) -> pd.DataFrame:

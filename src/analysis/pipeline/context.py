@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import yaml
 
 from analysis.core import codes, disclosure, periods, privacy
@@ -74,18 +75,30 @@ class RunContext:
     def has(self, name: str) -> bool:
         return (self.run_dir / DATA_DIR / f"{name}.parquet").exists()
 
-    def table(self, name: str) -> pd.DataFrame | None:
-        """A validated table (None when the dataset does not have it)."""
-        if name not in self._cache:
-            path = self.run_dir / DATA_DIR / f"{name}.parquet"
-            df = read_table(path) if path.exists() else None
-            if df is not None and name in PERIOD_FILTERED and self.params.periods != "all":
-                chosen = [periods.parse_period(p) for p in self.params.periods]
-                keep = df["period"].map(lambda p: _within(p, chosen))
-                df = df[keep.to_numpy()]
-            self._cache[name] = df
-            release_memory()  # what decoding the file took (core.memory)
-        return self._cache[name]
+    def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """A validated table (None when the dataset does not have it).
+
+        With ``columns``, only those of them the table has, in the table's order: a notebook that
+        needs a few columns of a large table reads only those from the Parquet file (the 1.2 M
+        targets at 100,000 employees are 168 MB whole, 90 MB in the columns SKP scores use)."""
+        key = name if columns is None else (name, tuple(columns))
+        if key in self._cache:
+            return self._cache[key]
+        if columns is not None and name in self._cache:  # read whole already: a view of it
+            whole = self._cache[name]
+            self._cache[key] = None if whole is None else whole[[c for c in whole.columns if c in columns]]
+            return self._cache[key]
+        path = self.run_dir / DATA_DIR / f"{name}.parquet"
+        df = read_table(path, columns) if path.exists() else None
+        if df is not None and name in PERIOD_FILTERED and self.params.periods != "all":
+            chosen = [periods.parse_period(p) for p in self.params.periods]
+            keep = df["period"].map(lambda p: _within(p, chosen))
+            df = df[keep.to_numpy()]
+        if df is not None and columns is not None and "period" not in columns and "period" in df:
+            df = df.drop(columns="period")  # read only to choose the periods
+        self._cache[key] = df
+        release_memory()  # what decoding the file took (core.memory)
+        return df
 
     def appraisal_outcomes(self) -> pd.DataFrame:
         """Predikat of every employee and period (``outcomes.predikat.appraisal_outcomes``).
@@ -241,12 +254,17 @@ class RunContext:
                              sections=self.sections)
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A validated table, each text column one Arrow array: Parquet gives a column in pieces (one per
     row group, 32 for the 360 feedback at 100,000 employees), and taking rows from a column in
     pieces costs a pass over every piece (10 ms against 0.2 ms for 1,700 rows of 4.1 M), which
-    grouping and selecting rows do thousands of times. The values are the same."""
-    frame = pd.read_parquet(path)
+    grouping and selecting rows do thousands of times. The values are the same. With ``columns``,
+    those of them the file has (with ``period``, which choosing periods needs, where the file has it)."""
+    if columns is not None:
+        have = pq.read_schema(path).names
+        wanted = set(columns) | {"period"}
+        columns = [c for c in have if c in wanted]
+    frame = pd.read_parquet(path, columns=columns)
     for col in frame.columns:
         values = frame[col].array
         if isinstance(values, pd.arrays.ArrowExtensionArray):
