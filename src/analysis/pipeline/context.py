@@ -46,7 +46,8 @@ class RunContext:
     run_dir: Path
     params: Params
     out_dir: Path | None = None  # where outputs go; the run folder itself while the run is being built
-    _cache: dict[str, pd.DataFrame | None] = field(default_factory=dict, repr=False)
+    # tables read, by name, or by (name, columns) for a table read in part
+    _cache: dict[str | tuple, pd.DataFrame | None] = field(default_factory=dict, repr=False)
     values: dict = field(default_factory=dict)
     sections: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)

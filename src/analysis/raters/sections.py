@@ -183,10 +183,10 @@ def reliability_section(model: Section, feedback: pd.DataFrame | None, employees
     """How far ratings of the same person agree: from variance components and Krippendorff's alpha."""
     if not model.available:
         return _after_model("reliability", model)
-    # ratings by others, one group at a time: a copy of all 3.5 M of them at 100,000 employees, and
-    # the sorted copy grouping makes, were most of notebook 02's memory (the groups are the same rows
-    # in the same order as ``groupby`` gives them)
-    # (a missing role is a rating by others in text with NaN, left out where missing is pd.NA: as a mask did)
+    # ratings by others, taken one group at a time by position: a copy of all 3.5 M of them at 100,000
+    # employees, and the sorted copy grouping makes, were most of notebook 02's memory (the groups are
+    # the same rows in the same order as ``groupby`` gives them). A missing role counts as "by others"
+    # in text with NaN and is left out where it is pd.NA, as the boolean mask before did.
     others = np.flatnonzero((feedback["rater_role"] != "self").fillna(False).to_numpy(dtype=bool))
     rows = []
     for aspect, at in group_positions(feedback["aspect"].take(others)):
