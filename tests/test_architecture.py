@@ -20,7 +20,7 @@ PACKAGE = ROOT / "src" / "analysis"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"__init__"}),  # the package's version
     frozenset({"core"}),
-    frozenset({"data", "stats"}),
+    frozenset({"data", "stats", "engine"}),
     frozenset({"synth", "imports"}),
     frozenset({"outcomes"}),
     frozenset({"raters", "training", "rollout"}),

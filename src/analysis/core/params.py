@@ -10,12 +10,14 @@ A params file is read defensively: it must be UTF-8 text of at most
 ``MAX_FILE_BYTES``; YAML anchors and aliases (``&``, ``*``: the way to make a
 small file expand into gigabytes) and a key given twice in one mapping are
 errors; every bad value an error quotes is cut to a readable length.
-A relative ``privacy.key_file`` is relative to the folder of the file that sets it.
+A relative ``privacy.key_file`` (and ``dask.tls_*`` file) is relative to the folder of the file that
+sets it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import reprlib
 from pathlib import Path
 from typing import Literal
@@ -329,6 +331,54 @@ class Notify(_Strict):
     timeout_seconds: float = Field(60.0, gt=0, le=3_600, description="a notifier still running then is stopped")
 
 
+# A Dask scheduler's address: tcp:// or tls://, a host name or IPv4/IPv6 address, a port.
+SCHEDULER_ADDRESS = r"^(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+):[0-9]{1,5}$"
+# Memory per worker as Dask writes it: a number and a unit (4GiB, 2.5 GB, 512MiB).
+MEMORY_SIZE = r"^[0-9]+(\.[0-9]+)?\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
+
+
+class Dask(_Strict):
+    """The Dask cluster of a run with ``engine: dask`` (docs/national.md)."""
+
+    scheduler: str = Field("local", max_length=300,
+                           description="'local' (a LocalCluster on this machine, started and stopped by the "
+                                       "run) or the address of a running scheduler: tcp://host:8786 or "
+                                       "tls://host:8786")
+    workers: int = Field(2, ge=1, le=256, strict=True, description="local: worker processes")
+    threads_per_worker: int = Field(1, ge=1, le=64, strict=True, description="local: threads of each worker")
+    memory_limit: str = Field("4GiB", pattern=MEMORY_SIZE,
+                              description="local: memory of each worker (Dask spills to disk, then pauses, "
+                                          "then restarts a worker above it)")
+    connect_seconds: float = Field(30.0, gt=0, le=600,
+                                   description="an address: a scheduler that does not answer by then stops the run")
+    partitions: int = Field(64, ge=1, le=4096, strict=True,
+                            description="partitions of the validated tables: every region lies in one")
+    tls_ca_file: str | None = Field(None, min_length=1, max_length=1_000,
+                                    description="tls://: the certificate authority that signed the cluster's "
+                                                "certificates")
+    tls_cert: str | None = Field(None, min_length=1, max_length=1_000, description="tls://: this client's certificate")
+    tls_key: str | None = Field(None, min_length=1, max_length=1_000, description="tls://: this client's private key")
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler(cls, v: str) -> str:
+        if v != "local" and not re.match(SCHEDULER_ADDRESS, v):
+            raise ValueError(f"{quote(v)} is neither 'local' nor a scheduler address such as "
+                             "tls://10.0.0.5:8786 or tcp://scheduler:8786")
+        return v
+
+    @model_validator(mode="after")
+    def _tls(self):
+        files = {"tls_ca_file": self.tls_ca_file, "tls_cert": self.tls_cert, "tls_key": self.tls_key}
+        if self.scheduler.startswith("tls://") and not all(files.values()):
+            missing = ", ".join(k for k, f in files.items() if not f)
+            raise ValueError(f"a tls:// scheduler needs tls_ca_file, tls_cert and tls_key (missing: {missing})")
+        if any(files.values()) and not self.scheduler.startswith("tls://"):
+            raise ValueError("TLS files are given but the scheduler is not a tls:// address: appraisal data is "
+                             "personal data, so give the tls:// address (or remove the files)")
+        return self
+
+
 class Params(_Strict):
     # ``import`` is a Python keyword: the field is ``imports``, written ``import`` in params files
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -343,6 +393,9 @@ class Params(_Strict):
     kernel: str = Field("asn-workbench", pattern=r"^[A-Za-z0-9._\-]+$", max_length=100)
     # notebooks 01-04 executed side by side, each in its own kernel (and memory); 1: one after another
     parallel_notebooks: int = Field(2, ge=1, le=8, strict=True)
+    # pandas in each notebook's process, or Dask for the heavy computations of a national run
+    engine: Literal["pandas", "dask"] = "pandas"
+    dask: Dask = Dask()
     privacy: Privacy = Privacy()
     appraisal: Appraisal = Appraisal()
     raters: Raters = Raters()
@@ -526,6 +579,23 @@ def _resolve_key_file(data: dict, path: Path) -> None:
     privacy["key_file"] = str(resolved)
 
 
+TLS_FILES = ("tls_ca_file", "tls_cert", "tls_key")
+
+
+def _resolve_tls_files(data: dict, path: Path) -> None:
+    """Make relative ``dask.tls_*`` files absolute against the folder of the file that sets them, as
+    ``privacy.key_file`` is (a scheduled run starts in whatever folder its scheduler chooses)."""
+    dask = data.get("dask")
+    if not isinstance(dask, dict):
+        return
+    for name in TLS_FILES:
+        value = dask.get(name)
+        if isinstance(value, str) and value.strip() and not Path(value).expanduser().is_absolute():
+            dask[name] = os.path.abspath(path.parent / Path(value).expanduser())
+        elif isinstance(value, str) and value.strip():
+            dask[name] = str(Path(value).expanduser())
+
+
 def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     if path.resolve() in chain:
         raise ParamsError(str(path), [("extends", "files extend each other in a loop")])
@@ -541,6 +611,7 @@ def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict:
         bad = next(k for k in data if not isinstance(k, str))
         raise ParamsError(str(path), [("", f"{quote(bad)} is not a key (keys are names such as fdr)")])
     _resolve_key_file(data, path)
+    _resolve_tls_files(data, path)
     parent = data.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str) or not parent.strip():

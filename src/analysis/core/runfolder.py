@@ -12,6 +12,7 @@ TMP_PREFIX = ".tmp-"  # a run still being built; renamed to its run id when it e
 PARAMS_FILE = "params.yaml"
 DATA_DIR = "data"  # the validated tables (personal data)
 DERIVED_DIR = "derived"  # under DATA_DIR: tables computed once per run and shared by the notebooks
+PARTITIONED_DIR = "partitioned"  # under DATA_DIR, with engine: dask: the tables cut by region (engine.partitioned)
 TIMINGS_DIR = ".timings"  # a notebook's own timings, merged into the manifest by the runner
 RESULTS_DIR = "results"
 

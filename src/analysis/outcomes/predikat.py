@@ -46,10 +46,23 @@ def predikat(hasil_kerja: pd.Series, perilaku_kerja: pd.Series) -> pd.Series:
 def appraisal_outcomes(appraisals: pd.DataFrame, employees: pd.DataFrame,
                        units: pd.DataFrame) -> pd.DataFrame:
     """One row per employee and period: ratings, predikat, unit and region, reported mismatch."""
+    out = with_people(appraisals.reset_index(drop=True), employees, units, validate=True)
+    return in_order(with_predikat(out))
+
+
+def with_people(appraisals: pd.DataFrame, employees: pd.DataFrame, units: pd.DataFrame,
+                validate: bool = False) -> pd.DataFrame:
+    """The appraisals with their employee's unit and details (``EMPLOYEE_COLUMNS``) and the unit's region,
+    in the appraisals' order (on Dask, per partition: ``outcomes.distributed``)."""
     cols = [c for c in EMPLOYEE_COLUMNS if c in employees.columns]
-    out = appraisals.reset_index(drop=True).merge(
-        employees[["employee_id", *cols]], on="employee_id", how="left", validate="many_to_one")
-    out = out.merge(units[["unit_id", "region"]], on="unit_id", how="left", validate="many_to_one")
+    check = {"validate": "many_to_one"} if validate else {}
+    out = appraisals.merge(employees[["employee_id", *cols]], on="employee_id", how="left", **check)
+    return out.merge(units[["unit_id", "region"]], on="unit_id", how="left", **check)
+
+
+def with_predikat(out: pd.DataFrame) -> pd.DataFrame:
+    """Predikat from the two ratings, and whether a reported predikat differs from it (row by row)."""
+    out = out.copy(deep=False)  # copy-on-write: the caller's frame (a Dask partition) is never changed
     out["predikat"] = predikat(out["hasil_kerja"], out["perilaku_kerja"])
     if "predikat_reported" in out:
         has = out["predikat_reported"].notna()
@@ -61,6 +74,12 @@ def appraisal_outcomes(appraisals: pd.DataFrame, employees: pd.DataFrame,
     if "innovation" not in out:
         out["innovation"] = pd.NA
     out["innovation"] = out["innovation"].astype("boolean")
+    return out
+
+
+def in_order(out: pd.DataFrame) -> pd.DataFrame:
+    """By period, unit and employee (one row per employee and period: the order is the same whatever
+    order the rows came in)."""
     return out.sort_values(["period", "unit_id", "employee_id"], kind="stable").reset_index(drop=True)
 
 

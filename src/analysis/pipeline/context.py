@@ -25,6 +25,7 @@ from analysis.core.runfolder import (  # notebooks run unattended; figures go to
     DATA_DIR,
     DERIVED_DIR,
     PARAMS_FILE,
+    PARTITIONED_DIR,
     TIMINGS_DIR,
 )
 from analysis.outcomes import predikat
@@ -76,6 +77,27 @@ class RunContext:
     def has(self, name: str) -> bool:
         return (self.run_dir / DATA_DIR / f"{name}.parquet").exists()
 
+    @property
+    def on_dask(self) -> bool:
+        """Do the heavy computations run on Dask (``engine: dask``, the tables partitioned in the run)?"""
+        return self.params.engine == "dask" and (self.run_dir / DATA_DIR / PARTITIONED_DIR).is_dir()
+
+    def lazy_table(self, name: str, columns: list[str] | None = None):
+        """A validated table as a lazy Dask DataFrame over its partitions (``engine: dask``), the
+        periods chosen in params only, as ``table`` gives them (None when the dataset lacks it)."""
+        from analysis.engine import partitioned  # (brings Dask: only for engine: dask)
+
+        folder = self.run_dir / DATA_DIR / PARTITIONED_DIR
+        if not partitioned.part_files(folder, name):
+            return None
+        if columns is not None and name in PERIOD_FILTERED and "period" not in columns:
+            columns = [*columns, "period"]
+        df = partitioned.dask_frame(folder, name, columns)
+        if name in PERIOD_FILTERED and self.params.periods != "all":
+            chosen = [periods.parse_period(p) for p in self.params.periods]
+            df = df[df["period"].map(lambda p: _within(p, chosen), meta=("period", bool))]
+        return df
+
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
         """A validated table (None when the dataset does not have it).
 
@@ -113,8 +135,14 @@ class RunContext:
             if path.exists():
                 out = _read_shared(path)
             else:
-                out = predikat.appraisal_outcomes(self.table("appraisals"), self.table("employees"),
-                                                  self.table("units"))
+                if self.on_dask:
+                    from analysis.outcomes import distributed  # (brings Dask: only for engine: dask)
+
+                    out = distributed.appraisal_outcomes(self.lazy_table("appraisals"),
+                                                         self.lazy_table("employees"), self.table("units"))
+                else:
+                    out = predikat.appraisal_outcomes(self.table("appraisals"), self.table("employees"),
+                                                      self.table("units"))
                 if self.out_dir is None:
                     _write_shared(out, path)
             self._cache["appraisal_outcomes"] = out

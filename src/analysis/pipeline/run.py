@@ -30,6 +30,7 @@ folder; 130 interrupted (SIGINT or SIGTERM).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import json
@@ -52,9 +53,10 @@ import yaml
 from analysis.core import privacy
 from analysis.core.memory import release_memory
 from analysis.core.params import Params, ParamsError, load_params, shorten
-from analysis.core.runfolder import DATA_DIR, PARAMS_FILE, TIMINGS_DIR, TMP_PREFIX
+from analysis.core.runfolder import DATA_DIR, PARAMS_FILE, PARTITIONED_DIR, TIMINGS_DIR, TMP_PREFIX
 from analysis.data.exclusion import exclude_rows
 from analysis.data.validation import Dataset, load_dataset
+from analysis.engine.cluster import ClusterError
 from analysis.pipeline import changes, history, history_page, notify
 from analysis.pipeline import manifest as mf
 from analysis.pipeline.results import write_results
@@ -694,6 +696,16 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
             return finish("bad_params", EXIT_BAD_INPUT, msg)
 
     manifest["dataset"]["rows_written"] = _write_tables(ds.tables, work / DATA_DIR)
+    if params.engine == "dask":
+        t0 = time.perf_counter()
+        from analysis.engine import cluster, partitioned
+
+        files = partitioned.write_partitioned(ds.tables, work / DATA_DIR / PARTITIONED_DIR, params.dask.partitions)
+        manifest["engine"] = {"name": "dask", **cluster.describe(params.dask), "partitions": params.dask.partitions,
+                              "partition_files": sum(files.values()),
+                              "partitioned_seconds": round(time.perf_counter() - t0, 2)}
+        echo(f"  engine: dask ({cluster.describe(params.dask)['scheduler']}), the tables in "
+             f"{params.dask.partitions} partitions by region")
     # what the brief may say about the run and its data: counts only, never the report's messages,
     # and nothing that changes between two runs of the same inputs (the run id is in the manifest)
     write_results(work / "results" / "00_run.json", "00_run", {
@@ -726,7 +738,12 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
 
         # derived once here, so that notebooks running side by side read it rather than race to write it
         t0 = time.perf_counter()
-        RunContext.open(work).appraisal_outcomes()
+        try:
+            with _engine(params):
+                RunContext.open(work).appraisal_outcomes()
+        except ClusterError as exc:
+            echo(f"engine: dask: {exc}")
+            return finish("failed", EXIT_STEP_FAILED, f"engine: dask: {exc}")
         manifest["derived_seconds"] = round(time.perf_counter() - t0, 2)
     def since_previous() -> None:  # before the brief, which reads it
         try:
@@ -748,6 +765,18 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
     outcome = finish("success", EXIT_OK)
     echo(f"Run finished: {outcome.run_dir}")
     return outcome
+
+
+@contextlib.contextmanager
+def _engine(params: Params):
+    """The run's Dask client with ``engine: dask`` (``engine.cluster``), else nothing to start."""
+    if params.engine != "dask":
+        yield
+        return
+    from analysis.engine import cluster  # (brings Dask: only for engine: dask)
+
+    with cluster.connect(params.dask):
+        yield
 
 
 _KERNELS: set = set()  # kernel managers of the notebooks running now (stopped when the run is interrupted)

@@ -1,0 +1,54 @@
+"""A run with ``engine: dask`` gives the regional run's outputs: the validated tables partitioned in the run
+folder, the derived appraisal outcomes computed on a 2-worker LocalCluster, notebook 01's tables and
+results identical to those of the pandas run on the same data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analysis.pipeline.run import run_pipeline
+from conftest import DEFAULT
+
+pytestmark = pytest.mark.usefixtures("test_key")
+
+
+def params(tmp_path, text: str):
+    path = tmp_path / "national.yaml"
+    path.write_text(f"extends: {DEFAULT}\nengine: dask\n{text}", encoding="utf-8")
+    return path
+
+
+def test_notebook_01_on_dask_gives_the_regional_runs_outputs(sample_run, tmp_path):
+    regional, _, _ = sample_run
+    data = regional.parent.parent / "data"
+    lines = []
+    res = run_pipeline(params(tmp_path, "dask: {workers: 2, memory_limit: 1GiB, partitions: 8}\n"), data=data,
+                       out_root=tmp_path / "out", only="01", echo=lines.append)
+    assert res.exit_code == 0, "\n".join(lines)
+    run = res.run_dir
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["engine"] | {"partitioned_seconds": 0} == {
+        "name": "dask", "scheduler": "local", "workers": 2, "threads_per_worker": 1, "memory_limit": "1GiB",
+        "partitions": 8, "partition_files": manifest["engine"]["partition_files"], "partitioned_seconds": 0}
+    assert len(list((run / "data" / "partitioned" / "appraisals").glob("part-*.parquet"))) == 8
+    derived = "data/derived/appraisal_outcomes.parquet"
+    assert (run / derived).read_bytes() == (regional / derived).read_bytes()
+    tables = sorted(p.name for p in (run / "tables").iterdir())
+    assert tables
+    for name in tables:
+        assert (run / "tables" / name).read_bytes() == (regional / "tables" / name).read_bytes(), name
+    assert ((run / "results" / "01_appraisal_outcomes.json").read_bytes()
+            == (regional / "results" / "01_appraisal_outcomes.json").read_bytes())
+
+
+def test_a_scheduler_that_does_not_answer_stops_the_run_with_one_line(sample_run, tmp_path):
+    regional, _, _ = sample_run
+    lines = []
+    res = run_pipeline(params(tmp_path, "dask: {scheduler: 'tcp://127.0.0.1:1', connect_seconds: 2}\n"),
+                       data=regional.parent.parent / "data", out_root=tmp_path / "out", only="01",
+                       echo=lines.append)
+    text = "\n".join(lines)
+    assert res.exit_code == 1 and "Traceback" not in text
+    assert "engine: dask: could not start or reach the scheduler at tcp://127.0.0.1:1" in text
