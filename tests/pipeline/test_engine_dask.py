@@ -1,6 +1,7 @@
 """A run with ``engine: dask`` gives the regional run's outputs: the validated tables partitioned in the run
-folder, the derived appraisal outcomes computed on a 2-worker LocalCluster, notebook 01's tables and
-results identical to those of the pandas run on the same data."""
+folder, the derived appraisal outcomes and notebook 02's rater model computed on a 2-worker LocalCluster
+(the kernel attaches to the runner's cluster), notebooks 01 and 02's tables and results identical to
+those of the pandas run on the same data."""
 
 from __future__ import annotations
 
@@ -20,27 +21,37 @@ def params(tmp_path, text: str):
     return path
 
 
-def test_notebook_01_on_dask_gives_the_regional_runs_outputs(sample_run, tmp_path):
+def test_notebooks_01_and_02_on_dask_give_the_regional_runs_outputs(sample_run, tmp_path, capfd):
     regional, _, _ = sample_run
     data = regional.parent.parent / "data"
     lines = []
     res = run_pipeline(params(tmp_path, "dask: {workers: 2, memory_limit: 1GiB, partitions: 8}\n"), data=data,
-                       out_root=tmp_path / "out", only="01", echo=lines.append)
+                       out_root=tmp_path / "out", only="01,02", echo=lines.append)
     assert res.exit_code == 0, "\n".join(lines)
+    # nothing from Dask on the console: not the runner's lines, nor what its workers write to the terminal
+    out, err = capfd.readouterr()
+    noise = [line for line in [*lines, *out.splitlines(), *err.splitlines()]
+             if "WARNING" in line or "Traceback" in line or "distributed." in line]
+    assert not noise, noise
     run = res.run_dir
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["engine"] | {"partitioned_seconds": 0} == {
         "name": "dask", "scheduler": "local", "workers": 2, "threads_per_worker": 1, "memory_limit": "1GiB",
         "partitions": 8, "partition_files": manifest["engine"]["partition_files"], "partitioned_seconds": 0}
     assert len(list((run / "data" / "partitioned" / "appraisals").glob("part-*.parquet"))) == 8
+    assert not (run / "data" / "dask-scratch-space").exists()  # the workers' spill folders are tidied
     derived = "data/derived/appraisal_outcomes.parquet"
     assert (run / derived).read_bytes() == (regional / derived).read_bytes()
     tables = sorted(p.name for p in (run / "tables").iterdir())
     assert tables
     for name in tables:
         assert (run / "tables" / name).read_bytes() == (regional / "tables" / name).read_bytes(), name
-    assert ((run / "results" / "01_appraisal_outcomes.json").read_bytes()
-            == (regional / "results" / "01_appraisal_outcomes.json").read_bytes())
+    for name in ("01_appraisal_outcomes.json", "02_rater_bias.json"):
+        assert (run / "results" / name).read_bytes() == (regional / "results" / name).read_bytes(), name
+    assert "rater_model_variance_components.csv" in tables
+    # notebook 02's model was gathered from the 8 partitions (the manifest says so; the results cannot)
+    step = next(s for s in manifest["steps"] if s["name"] == "02_rater_bias")
+    assert step["timings"]["rater_model_partitions"] == 8
 
 
 def test_a_scheduler_that_does_not_answer_stops_the_run_with_one_line(sample_run, tmp_path):

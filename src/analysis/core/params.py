@@ -16,6 +16,7 @@ sets it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import reprlib
@@ -332,9 +333,33 @@ class Notify(_Strict):
 
 
 # A Dask scheduler's address: tcp:// or tls://, a host name or IPv4/IPv6 address, a port.
-SCHEDULER_ADDRESS = r"^(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+):[0-9]{1,5}$"
-# Memory per worker as Dask writes it: a number and a unit (4GiB, 2.5 GB, 512MiB).
-MEMORY_SIZE = r"^[0-9]+(\.[0-9]+)?\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$"
+SCHEDULER_ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\]|[A-Za-z0-9]([A-Za-z0-9.\-]*[A-Za-z0-9])?)"
+                               r":([0-9]{1,5})")
+# Memory per worker as Dask writes it: a number and a unit, upper or lower case (4GiB, 2.5 GB, 512mib, 4G).
+MEMORY_SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?i?b|[kmgtp])\s*", re.IGNORECASE)
+MEMORY_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15,
+                "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40, "pi": 2**50}
+MIN_WORKER_MEMORY = 2**27  # 128 MiB: a worker with less pauses before it has done anything
+
+
+def _host_ok(host: str) -> bool:
+    """A bracketed host is an IPv6 address; a name's dotted labels are not empty."""
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return False
+        return True
+    return all(host.split("."))
+
+
+def memory_bytes(text: str) -> int | None:
+    """Bytes of a size as Dask writes it (``4GiB``, ``2.5 GB``, ``4G``), or None when it is not one."""
+    m = MEMORY_SIZE.fullmatch(text)
+    if not m:
+        return None
+    unit = m.group(2).lower().removesuffix("b")
+    return int(float(m.group(1)) * MEMORY_UNITS[unit]) if unit in MEMORY_UNITS else None
 
 
 class Dask(_Strict):
@@ -346,7 +371,7 @@ class Dask(_Strict):
                                        "tls://host:8786")
     workers: int = Field(2, ge=1, le=256, strict=True, description="local: worker processes")
     threads_per_worker: int = Field(1, ge=1, le=64, strict=True, description="local: threads of each worker")
-    memory_limit: str = Field("4GiB", pattern=MEMORY_SIZE,
+    memory_limit: str = Field("4GiB", max_length=40,
                               description="local: memory of each worker (Dask spills to disk, then pauses, "
                                           "then restarts a worker above it)")
     connect_seconds: float = Field(30.0, gt=0, le=600,
@@ -362,9 +387,27 @@ class Dask(_Strict):
     @field_validator("scheduler")
     @classmethod
     def _scheduler(cls, v: str) -> str:
-        if v != "local" and not re.match(SCHEDULER_ADDRESS, v):
+        m = SCHEDULER_ADDRESS.fullmatch(v)
+        if v != "local" and not (m and 1 <= int(m.group(4)) <= 65535 and _host_ok(m.group(2))):
             raise ValueError(f"{quote(v)} is neither 'local' nor a scheduler address such as "
-                             "tls://10.0.0.5:8786 or tcp://scheduler:8786")
+                             "tls://10.0.0.5:8786 or tcp://scheduler:8786 (port 1-65535)")
+        return v
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory(cls, v: str) -> str:
+        size = memory_bytes(v)
+        if size is None:
+            raise ValueError(f"{quote(v)} is not a size such as 4GiB, 2.5 GB or 512MiB")
+        if size < MIN_WORKER_MEMORY:
+            raise ValueError(f"{quote(v)} is less than the 128 MiB a worker needs")
+        return v
+
+    @field_validator("tls_ca_file", "tls_cert", "tls_key")
+    @classmethod
+    def _file(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("must be the path of a file (it is blank)")
         return v
 
     @model_validator(mode="after")

@@ -69,6 +69,8 @@ def write_partitioned(tables: dict[str, pd.DataFrame], folder: Path, n: int) -> 
     for name, df in tables.items():
         target = Path(folder) / name
         target.mkdir(parents=True, exist_ok=True)
+        for stale in part_files(folder, name):  # files of an earlier write would misalign the partitions
+            stale.unlink()
         schema = pa.Schema.from_pandas(df, preserve_index=True)
         if name not in parts:
             pq.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=True), target / PART_FILE.format(0))
@@ -97,9 +99,16 @@ def read_whole(folder: Path, name: str, columns: list[str] | None = None) -> pd.
     return out.sort_index(kind="stable")
 
 
+def read_part(folder: Path, name: str, k: int, columns: list[str] | None = None) -> pd.DataFrame:
+    """Partition ``k`` of a table, with pandas (a reference table's one file for any ``k``)."""
+    files = part_files(folder, name)
+    return pd.read_parquet(files[k] if len(files) > 1 else files[0], columns=columns)
+
+
 def dask_frame(folder: Path, name: str, columns: list[str] | None = None):
-    """A partitioned table as a lazy Dask DataFrame, one partition per file (so that partition k of one
-    table lines up with partition k of another), indexed by the rows' labels."""
+    """A partitioned table as a lazy Dask DataFrame, indexed by the rows' labels. Dask's optimiser may
+    read several small files as one partition, so partitions of two tables do not line up here: joins
+    partition by partition use ``from_parts``."""
     import dask
     import dask.dataframe as dd
 
@@ -108,3 +117,31 @@ def dask_frame(folder: Path, name: str, columns: list[str] | None = None):
     # (str, NaN where missing), and the same answers need the same dtypes
     with dask.config.set({"dataframe.convert-string": False}):
         return dd.read_parquet(files, columns=columns, split_row_groups=False, calculate_divisions=False)
+
+
+def from_parts(read, names: list[str], func, folder: Path):
+    """A lazy Dask DataFrame whose partition ``k`` is ``func(*tables)``, the tables being partition ``k``
+    of each named table as ``read(name, k)`` gives it (``read`` must be picklable: it runs on the
+    workers). Tables cut by the same region hash meet partition by partition, whatever Dask does with
+    the files; the frame's dtypes are those ``func`` gives on the tables' empty partitions."""
+    import dask
+    import dask.dataframe as dd
+
+    counts = {n: len(part_files(folder, n)) for n in names}
+    if len(set(counts.values())) != 1:
+        raise ValueError(f"tables cut into different numbers of partitions: {counts}; write them with "
+                         "write_partitioned and the same number")
+    n = next(iter(counts.values()))
+    meta = func(*[read(name, 0).iloc[:0] for name in names])
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_map(_Joined(read, names, func), range(n), meta=meta, enforce_metadata=False)
+
+
+class _Joined:
+    """Partition ``k`` of ``from_parts`` (a class, not a closure, so that workers can unpickle it)."""
+
+    def __init__(self, read, names: list[str], func):
+        self.read, self.names, self.func = read, names, func
+
+    def __call__(self, k: int) -> pd.DataFrame:
+        return self.func(*[self.read(name, k) for name in self.names])

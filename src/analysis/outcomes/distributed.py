@@ -16,25 +16,32 @@ from analysis.core.codes import PREDIKAT
 from analysis.outcomes import predikat
 
 
-def _people_and_predikat(appraisals: pd.DataFrame, employees: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+def people_and_predikat(appraisals: pd.DataFrame, employees: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """One partition's outcomes: its appraisals with their employees (the same partition) and the units."""
     return predikat.with_predikat(predikat.with_people(appraisals.reset_index(drop=True), employees, units))
 
 
-def lazy_outcomes(appraisals, employees, units: pd.DataFrame):
-    """The outcomes as a lazy Dask DataFrame, one partition per partition of the tables (unordered)."""
-    import dask.dataframe as dd
-
-    if appraisals.npartitions != employees.npartitions:
-        raise ValueError(f"appraisals have {appraisals.npartitions} partitions and employees "
-                         f"{employees.npartitions}: both must be written by engine.partitioned with the same "
-                         "number")
-    # align_dataframes=False: partition k meets partition k (they are cut by the same region hash)
-    return dd.map_partitions(_people_and_predikat, appraisals, employees, units, align_dataframes=False)
+def lazy_outcomes(parts, units: pd.DataFrame):
+    """The outcomes as a lazy Dask DataFrame, one partition per partition of the tables (unordered).
+    ``parts`` is ``engine.partitioned.from_parts`` bound to the run's tables (``RunContext.parts``):
+    partition k of the appraisals meets partition k of the employees. Keys are unique (validation
+    sees to it): the join is not checked again here, as the regional run's ``many_to_one`` does."""
+    return parts(["appraisals", "employees"], _WithUnits(units))
 
 
-def appraisal_outcomes(appraisals, employees, units: pd.DataFrame) -> pd.DataFrame:
+class _WithUnits:
+    """``people_and_predikat`` with the units bound (picklable, for the workers)."""
+
+    def __init__(self, units: pd.DataFrame):
+        self.units = units
+
+    def __call__(self, appraisals: pd.DataFrame, employees: pd.DataFrame) -> pd.DataFrame:
+        return people_and_predikat(appraisals, employees, self.units)
+
+
+def appraisal_outcomes(parts, units: pd.DataFrame) -> pd.DataFrame:
     """``predikat.appraisal_outcomes`` on Dask: the same table (see the module docstring)."""
-    return predikat.in_order(lazy_outcomes(appraisals, employees, units).compute())
+    return predikat.in_order(lazy_outcomes(parts, units).compute())
 
 
 def unit_counts(outcomes) -> pd.DataFrame:

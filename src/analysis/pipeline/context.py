@@ -42,6 +42,28 @@ def _within(period: str, chosen: list[periods.Period]) -> bool:
                                  for c in chosen)
 
 
+def chosen_periods(df: pd.DataFrame, name: str, chosen: tuple[str, ...] | None) -> pd.DataFrame:
+    """The rows of a table within the periods chosen in params (``chosen``; None: all of them)."""
+    if chosen is None or name not in PERIOD_FILTERED or "period" not in df:
+        return df
+    wanted = [periods.parse_period(p) for p in chosen]
+    return df[df["period"].map(lambda p: _within(p, wanted)).to_numpy(dtype=bool)]
+
+
+@dataclass(frozen=True)
+class PartReader:
+    """Partition ``k`` of a validated table as a Dask worker reads it: the periods chosen in params only
+    (a small object, sent to the workers with each task)."""
+
+    folder: Path
+    chosen: tuple[str, ...] | None
+
+    def __call__(self, name: str, k: int, columns: list[str] | None = None) -> pd.DataFrame:
+        from analysis.engine import partitioned
+
+        return chosen_periods(partitioned.read_part(self.folder, name, k, columns), name, self.chosen)
+
+
 @dataclass
 class RunContext:
     run_dir: Path
@@ -83,20 +105,43 @@ class RunContext:
         return self.params.engine == "dask" and (self.run_dir / DATA_DIR / PARTITIONED_DIR).is_dir()
 
     def lazy_table(self, name: str, columns: list[str] | None = None):
-        """A validated table as a lazy Dask DataFrame over its partitions (``engine: dask``), the
-        periods chosen in params only, as ``table`` gives them (None when the dataset lacks it)."""
+        """A validated table as a lazy Dask DataFrame over its partitions, the periods chosen in params
+        only, as ``table`` gives them; None unless the run uses ``engine: dask`` (or when the dataset
+        lacks the table). Computations on it run on the run's cluster (``engine.cluster.attach``)."""
         from analysis.engine import partitioned  # (brings Dask: only for engine: dask)
 
         folder = self.run_dir / DATA_DIR / PARTITIONED_DIR
-        if not partitioned.part_files(folder, name):
+        if not self.on_dask or not partitioned.part_files(folder, name):
             return None
+        self._attach()
+        read = columns
         if columns is not None and name in PERIOD_FILTERED and "period" not in columns:
-            columns = [*columns, "period"]
-        df = partitioned.dask_frame(folder, name, columns)
+            read = [*columns, "period"]  # to choose the periods, dropped after
+        df = partitioned.dask_frame(folder, name, read)
         if name in PERIOD_FILTERED and self.params.periods != "all":
-            chosen = [periods.parse_period(p) for p in self.params.periods]
-            df = df[df["period"].map(lambda p: _within(p, chosen), meta=("period", bool))]
-        return df
+            df = df.map_partitions(chosen_periods, name, self._chosen, meta=df._meta)
+        return df if read == columns else df.drop(columns="period")
+
+    def _attach(self) -> None:
+        """The run's cluster, once (none, in a finished run opened by hand: Dask computes here)."""
+        from analysis.engine import cluster
+
+        if "_dask_client" not in self._cache:
+            self._cache["_dask_client"] = cluster.attach(self.params.dask)
+
+    @property
+    def _chosen(self) -> tuple[str, ...] | None:
+        return None if self.params.periods == "all" else tuple(self.params.periods)
+
+    def parts(self, names: list[str], func):
+        """A lazy Dask DataFrame whose partition k is ``func`` of partition k of each named table (the
+        periods chosen in params only): tables cut by the same region meet partition by partition
+        (``engine.partitioned.from_parts``). On the run's cluster, as ``lazy_table``."""
+        from analysis.engine import partitioned  # (brings Dask: only for engine: dask)
+
+        self._attach()
+        folder = self.run_dir / DATA_DIR / PARTITIONED_DIR
+        return partitioned.from_parts(PartReader(folder, self._chosen), names, func, folder)
 
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
         """A validated table (None when the dataset does not have it).
@@ -113,10 +158,8 @@ class RunContext:
             return self._cache[key]
         path = self.run_dir / DATA_DIR / f"{name}.parquet"
         df = read_table(path, columns) if path.exists() else None
-        if df is not None and name in PERIOD_FILTERED and self.params.periods != "all":
-            chosen = [periods.parse_period(p) for p in self.params.periods]
-            keep = df["period"].map(lambda p: _within(p, chosen))
-            df = df[keep.to_numpy()]
+        if df is not None:
+            df = chosen_periods(df, name, self._chosen)
         if df is not None and columns is not None and "period" not in columns and "period" in df:
             df = df.drop(columns="period")  # read only to choose the periods
         self._cache[key] = df
@@ -138,8 +181,7 @@ class RunContext:
                 if self.on_dask:
                     from analysis.outcomes import distributed  # (brings Dask: only for engine: dask)
 
-                    out = distributed.appraisal_outcomes(self.lazy_table("appraisals"),
-                                                         self.lazy_table("employees"), self.table("units"))
+                    out = distributed.appraisal_outcomes(self.parts, self.table("units"))
                 else:
                     out = predikat.appraisal_outcomes(self.table("appraisals"), self.table("employees"),
                                                       self.table("units"))

@@ -733,31 +733,43 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
 
         RunContext.open(work).save_restricted(exclusion.excluded, "excluded_rows",
                                               id_columns=("employee_id", "rater_id", "ratee_id"))
-    if "appraisals" in ds.tables:
-        from analysis.pipeline.context import RunContext  # (brings plotting: not for the other commands)
+    # engine: dask: the run's cluster, from the appraisal outcomes to the last notebook (the kernels find
+    # its address in their environment: engine.cluster.attach)
+    engine = contextlib.ExitStack()
+    try:
+        engine.enter_context(_engine(params, work / DATA_DIR))
+    except ClusterError as exc:
+        echo(f"engine: dask: {exc}")
+        return finish("failed", EXIT_STEP_FAILED, f"engine: dask: {exc}")
+    with engine:
+        if "appraisals" in ds.tables:
+            from analysis.pipeline.context import RunContext  # (brings plotting: not for the other commands)
 
-        # derived once here, so that notebooks running side by side read it rather than race to write it
-        t0 = time.perf_counter()
-        try:
-            with _engine(params):
+            # derived once here, so that notebooks running side by side read it rather than race to write it
+            t0 = time.perf_counter()
+            try:
                 RunContext.open(work).appraisal_outcomes()
-        except ClusterError as exc:
-            echo(f"engine: dask: {exc}")
-            return finish("failed", EXIT_STEP_FAILED, f"engine: dask: {exc}")
-        manifest["derived_seconds"] = round(time.perf_counter() - t0, 2)
-    def since_previous() -> None:  # before the brief, which reads it
-        try:
-            if changes.write_changes(work, work.parent, params.name) is not None:
-                echo("  compared with the previous report: results/06_changes.json")
-        except Exception as exc:  # noqa: BLE001 - a previous run folder that cannot be read: no comparison
-            echo(f"Note: the changes since the previous report could not be computed: {_reason(exc)}")
+            except Exception as exc:  # noqa: BLE001 - on a cluster: a worker lost, files it cannot read
+                if params.engine != "dask":
+                    raise
+                message = f"engine: dask: the cluster could not compute the appraisal outcomes: {_reason(exc)}"
+                echo(message)
+                return finish("failed", EXIT_STEP_FAILED, message)
+            manifest["derived_seconds"] = round(time.perf_counter() - t0, 2)
 
-    tables = set(ds.tables)
-    # the notebooks read the tables from the run folder: the runner's copy is handed back first
-    del ds, exclusion
-    release_memory(collect=True)  # the validated tables: 0.8 GB at 100,000 employees, held for nothing
-    failed = _run_steps(steps, tables, work, kernel, progress, manifest, manifest_path, echo, signals,
-                        max(1, params.parallel_notebooks), before_last=since_previous)
+        def since_previous() -> None:  # before the brief, which reads it
+            try:
+                if changes.write_changes(work, work.parent, params.name) is not None:
+                    echo("  compared with the previous report: results/06_changes.json")
+            except Exception as exc:  # noqa: BLE001 - a previous run folder that cannot be read: no comparison
+                echo(f"Note: the changes since the previous report could not be computed: {_reason(exc)}")
+
+        tables = set(ds.tables)
+        # the notebooks read the tables from the run folder: the runner's copy is handed back first
+        del ds, exclusion
+        release_memory(collect=True)  # the validated tables: 0.8 GB at 100,000 employees, held for nothing
+        failed = _run_steps(steps, tables, work, kernel, progress, manifest, manifest_path, echo, signals,
+                            max(1, params.parallel_notebooks), before_last=since_previous)
     if failed:
         outcome = finish("failed", EXIT_STEP_FAILED, "failed step(s): " + ", ".join(sorted(failed)))
         echo(f"Run failed; its folder is {outcome.run_dir} (not the latest run).")
@@ -768,15 +780,21 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
 
 
 @contextlib.contextmanager
-def _engine(params: Params):
-    """The run's Dask client with ``engine: dask`` (``engine.cluster``), else nothing to start."""
+def _engine(params: Params, scratch: Path):
+    """The run's Dask client with ``engine: dask`` (``engine.cluster``; a local cluster spills under
+    ``scratch``, in the run folder), else nothing to start."""
     if params.engine != "dask":
         yield
         return
     from analysis.engine import cluster  # (brings Dask: only for engine: dask)
 
-    with cluster.connect(params.dask):
-        yield
+    try:
+        with cluster.connect(params.dask, scratch=scratch):
+            yield
+    finally:
+        # the workers are gone: what they spilled (personal data, also of a worker that crashed) and
+        # their lock files go with them
+        shutil.rmtree(scratch / "dask-scratch-space", ignore_errors=True)
 
 
 _KERNELS: set = set()  # kernel managers of the notebooks running now (stopped when the run is interrupted)

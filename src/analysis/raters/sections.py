@@ -25,14 +25,17 @@ def _after_model(name: str, model: Section) -> Section:
 # --- 1. the crossed model --------------------------------------------------------------
 
 
-def model_section(feedback: pd.DataFrame | None, params: Params) -> Section:
-    """Fit score ~ aspect + source + period + (1|ratee) + (1|rater) to the 360 feedback."""
+def model_section(feedback: pd.DataFrame | None, params: Params, partitioned=None) -> Section:
+    """Fit score ~ aspect + source + period + (1|ratee) + (1|rater) to the 360 feedback.
+
+    ``partitioned``: the same feedback as a Dask DataFrame (``RunContext.lazy_table``, ``engine:
+    dask``), on which the model's design is gathered; the fit is the same."""
     if feedback is None or feedback.empty:
         return skipped("model", "feedback_360 table absent", "nb02.skipped")
     if feedback["ratee_id"].nunique() < 3 or feedback["rater_id"].nunique() < 3:
         return skipped("model", "too few raters and ratees to separate them", "nb02.too_small")
     try:
-        fit = spec.feedback_model(feedback, method=params.raters.method)
+        fit = spec.feedback_model(feedback if partitioned is None else partitioned, method=params.raters.method)
     except CrossedModelError as exc:
         return skipped("model", f"the model cannot be fitted: {exc}", "nb02.too_small")
     vc = fit.variance_components
@@ -76,6 +79,8 @@ def model_section(feedback: pd.DataFrame | None, params: Params) -> Section:
             s.text[lang] += " " + t("nb02.se_probed", lang, err=probed["rater_id"]["max"] / 2)
     s.data = {"fit": fit}
     s.timings = {"rater_model_fit": round(fit.seconds, 2)}  # to the manifest, never to results
+    if partitioned is not None:  # where the design was gathered (engine: dask), for the manifest too
+        s.timings["rater_model_partitions"] = partitioned.npartitions
     return s
 
 

@@ -19,12 +19,16 @@ RELIABILITY_TARGET = 0.70
 
 
 def feedback_model(feedback: pd.DataFrame, method: str = "reml", **kwargs) -> CrossedFit:
-    """score ~ aspect + rater_role (+ period) + (1|ratee) + (1|rater) on 360 feedback."""
+    """score ~ aspect + rater_role (+ period) + (1|ratee) + (1|rater) on 360 feedback.
+
+    ``feedback`` may be a Dask DataFrame (``engine: dask``): the fit is then gathered partition by
+    partition (``stats.mixed.partitioned``), and is the same."""
     fixed = ["aspect", "rater_role"]
-    if feedback["period"].nunique() > 1:
+    periods = feedback["period"].nunique()
+    if int(periods.compute() if hasattr(periods, "compute") else periods) > 1:
         fixed.append("period")
-    data = feedback[["score", "ratee_id", "rater_id", *fixed]].copy()
-    data["score"] = data["score"].astype(float)
+    data = feedback[["score", "ratee_id", "rater_id", *fixed]]
+    data = data.assign(score=data["score"].astype(float))
     return fit_crossed(data, "score", ["ratee_id", "rater_id"], fixed, method=method, **kwargs)
 
 

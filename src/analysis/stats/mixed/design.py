@@ -53,10 +53,15 @@ def _fixed_matrix(data: pd.DataFrame, fixed: list[str]) -> tuple[list[str], list
     The reference level of a categorical is its first level in sorted order (R's default),
     so estimates line up with lme4's.
     """
+    return fixed_plan({col: data[col] for col in fixed})
+
+
+def fixed_plan(columns: dict[str, pd.Series]) -> tuple[list[str], list[tuple]]:
+    """``_fixed_matrix`` from each fixed column's values, or only its distinct values (what a partitioned
+    design gathers first): the plan depends on the dtype and the set of levels, nothing else."""
     names = ["Intercept"]
     plan: list[tuple] = []
-    for col in fixed:
-        s = data[col]
+    for col, s in columns.items():
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             names.append(col)
             plan.append(("num", col, None))
@@ -70,7 +75,8 @@ def _fixed_matrix(data: pd.DataFrame, fixed: list[str]) -> tuple[list[str], list
     return names, plan
 
 
-def _x_chunk(data: pd.DataFrame, plan: list[tuple], p: int) -> np.ndarray:
+def x_rows(data: pd.DataFrame, plan: list[tuple], p: int) -> np.ndarray:
+    """The rows of X for ``data`` (a chunk of the ratings), by the column plan of ``fixed_plan``."""
     x = np.zeros((len(data), p))
     x[:, 0] = 1.0
     j = 1
@@ -86,16 +92,39 @@ def _x_chunk(data: pd.DataFrame, plan: list[tuple], p: int) -> np.ndarray:
     return x
 
 
-def build_design(data: pd.DataFrame, response: str, groups: list[str], fixed: list[str]) -> Design:
-    """One pass over the ratings (in chunks) to the sufficient statistics."""
-    missing = [c for c in [response, *groups, *fixed] if c not in data.columns]
+def check_columns(columns, response: str, groups: list[str], fixed: list[str]) -> list[str]:
+    """The columns a design uses (response, groups, fixed effects), or a ``CrossedModelError`` saying
+    what is wrong with the request."""
+    missing = [c for c in [response, *groups, *fixed] if c not in columns]
     if missing:
         raise CrossedModelError(f"columns not in the data: {', '.join(missing)}")
     if len(groups) < 1:
         raise CrossedModelError("give at least one grouping factor")
     if len(set(groups)) != len(groups):
         raise CrossedModelError("a grouping factor is named twice")
-    cols = [response, *groups, *fixed]
+    return [response, *groups, *fixed]
+
+
+def factor_levels(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes and levels of a grouping factor: its distinct values in sorted order (``pd.factorize``),
+    a categorical's used categories in their order."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.cat.remove_unused_categories()
+        return np.asarray(values.cat.codes.to_numpy(), dtype=np.int64), pd.Index(values.cat.categories)
+    c, lev = pd.factorize(values, sort=True)
+    return np.asarray(c, dtype=np.int64), pd.Index(lev)
+
+
+def cross_counts(codes: list[np.ndarray], q: list[int]) -> dict[tuple[int, int], sp.csr_matrix]:
+    """N_kl = Z_k'Z_l for k < l: ratings per pair of levels."""
+    n = len(codes[0]) if codes else 0
+    return {(k, m): sp.csr_matrix((np.ones(n), (codes[k], codes[m])), shape=(q[k], q[m]))
+            for k in range(len(codes)) for m in range(k + 1, len(codes))}
+
+
+def build_design(data: pd.DataFrame, response: str, groups: list[str], fixed: list[str]) -> Design:
+    """One pass over the ratings (in chunks) to the sufficient statistics."""
+    cols = check_columns(data.columns, response, groups, fixed)
     complete = data[cols].notna().all(axis=1).to_numpy()
     n_dropped = int((~complete).sum())
     df = data.loc[complete, cols] if n_dropped else data[cols]
@@ -105,14 +134,9 @@ def build_design(data: pd.DataFrame, response: str, groups: list[str], fixed: li
     y = df[response].to_numpy(dtype=float)
     codes, levels = [], []
     for g in groups:
-        s = df[g]
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            s = s.cat.remove_unused_categories()
-            c, lev = s.cat.codes.to_numpy(), s.cat.categories
-        else:
-            c, lev = pd.factorize(s, sort=True)
-        codes.append(np.asarray(c, dtype=np.int64))
-        levels.append(pd.Index(lev))
+        c, lev = factor_levels(df[g])
+        codes.append(c)
+        levels.append(lev)
     order = sorted(range(len(groups)), key=lambda k: -len(levels[k]))  # largest factor first
     groups = [groups[k] for k in order]
     codes = [codes[k] for k in order]
@@ -126,27 +150,30 @@ def build_design(data: pd.DataFrame, response: str, groups: list[str], fixed: li
     ztx = [np.zeros((qk, p)) for qk in q]
     for start in range(0, n, CHUNK):
         sl = slice(start, min(start + CHUNK, n))
-        x = _x_chunk(df.iloc[sl], plan, p)
+        x = x_rows(df.iloc[sl], plan, p)
         xtx += x.T @ x
         xty += x.T @ y[sl]
         for k in range(len(groups)):
             ck = codes[k][sl]
             for j in range(p):
                 ztx[k][:, j] += np.bincount(ck, weights=x[:, j], minlength=q[k])
-    # like lme4, drop fixed-effect columns that are linear combinations of earlier ones
+    counts = [np.bincount(c, minlength=qk).astype(float) for c, qk in zip(codes, q)]
+    zty = [np.bincount(c, weights=y, minlength=qk) for c, qk in zip(codes, q)]
+    return finish_design(n, names, groups, levels, counts, zty, ztx, cross_counts(codes, q), xtx, xty,
+                         float(y @ y), n_dropped)
+
+
+def finish_design(n: int, names: list[str], groups: list[str], levels: list[pd.Index], counts, zty, ztx, cross,
+                  xtx: np.ndarray, xty: np.ndarray, yty: float, n_dropped: int) -> Design:
+    """The design from its statistics, dropping (like lme4) fixed-effect columns that are linear
+    combinations of earlier ones."""
     keep = _independent_columns(xtx)
     dropped = [nm for i, nm in enumerate(names) if i not in keep]
     if dropped:
         names = [names[i] for i in keep]
         xtx, xty = xtx[np.ix_(keep, keep)], xty[keep]
         ztx = [z[:, keep] for z in ztx]
-    counts = [np.bincount(c, minlength=qk).astype(float) for c, qk in zip(codes, q)]
-    zty = [np.bincount(c, weights=y, minlength=qk) for c, qk in zip(codes, q)]
-    cross = {}
-    for k in range(len(groups)):
-        for m in range(k + 1, len(groups)):
-            cross[(k, m)] = sp.csr_matrix((np.ones(n), (codes[k], codes[m])), shape=(q[k], q[m]))
-    return Design(n, names, groups, levels, counts, zty, ztx, cross, xtx, xty, float(y @ y), n_dropped, dropped)
+    return Design(n, names, groups, levels, counts, zty, ztx, cross, xtx, xty, yty, n_dropped, dropped)
 
 
 def _independent_columns(xtx: np.ndarray, tol: float = 1e-9) -> list[int]:

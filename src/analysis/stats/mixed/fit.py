@@ -37,7 +37,9 @@ def fit_crossed(data: pd.DataFrame, response: str, groups: list[str], fixed: lis
     for exact conditional means, standard errors and criterion) or "auto": exact when S
     (the levels of every factor but the largest, plus the fixed effects) has at most
     1,500 rows, hybrid up to ``max_dense``, iterative beyond.
-    Rows with a missing value in any used column are dropped and counted.
+    Rows with a missing value in any used column are dropped and counted. ``data`` may be a Dask
+    DataFrame (``engine: dask``): the design's statistics are then gathered partition by partition
+    (``partitioned``) and the fit is the same.
     ``n_probes`` (iterative solver): Hutchinson probes for the traces; by default 64, or 16
     when the other factors have more than 20,000 levels (the estimator's relative error
     falls with the number of levels too, and is reported in ``info["trace_rel_se"]``).
@@ -66,7 +68,12 @@ def _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol
     method = method.lower()
     if method not in ("reml", "ml"):
         raise CrossedModelError("method must be 'reml' or 'ml'")
-    d = build_design(data, response, list(groups), list(fixed))
+    if hasattr(data, "npartitions"):  # a Dask DataFrame (engine: dask): the statistics gathered per partition
+        from analysis.stats.mixed.partitioned import build_design_partitioned
+
+        d = build_design_partitioned(data, response, list(groups), list(fixed))
+    else:
+        d = build_design(data, response, list(groups), list(fixed))
     sysm = System(d)
     reml = method == "reml"
     if solver == "auto":

@@ -1,0 +1,131 @@
+"""The crossed model's design gathered from a partitioned table (a Dask DataFrame: ``engine: dask``).
+
+The fit needs the ratings only through the design's sufficient statistics (``design``): per-level
+counts and sums, the crossed counts N_kl, X'X, X'y, Z_k'X and y'y. They are gathered in two passes
+over the partitions, each partition on its worker:
+
+1. the distinct levels of every grouping factor and of every categorical fixed effect, in the complete
+   rows (so that codes and the columns of X are the ones a single pass over the whole table gives);
+2. each partition's statistics, for the levels that occur in it only (a partition of one region sends
+   its own raters and ratees, not arrays over every level in the country), summed on the client.
+
+Afterwards nothing scales with the ratings: the optimisation runs on the client as on one machine
+(``fit``), on the same ``Design``. Counts and the sums of 0/1 columns are whole numbers, added exactly
+in any order; so are the sums of the response when it is whole numbers, as 360 scores are. Then the
+design, and so the fit, is the one machine's to the last bit (tests/stats/test_mixed_partitioned.py).
+A response with fractions gives sums that differ from one machine's in the last bits (the order of
+addition), well below the solver's tolerance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from analysis.stats.mixed.design import (
+    CHUNK,
+    CrossedModelError,
+    Design,
+    check_columns,
+    factor_levels,
+    finish_design,
+    fixed_plan,
+    x_rows,
+)
+
+
+# what Dask puts among a categorical's categories when it does not know them
+UNKNOWN_CATEGORIES = "__UNKNOWN_CATEGORIES__"
+
+
+def build_design_partitioned(frame, response: str, groups: list[str], fixed: list[str]) -> Design:
+    """``design.build_design`` on a Dask DataFrame (see the module docstring)."""
+    import dask
+
+    cols = check_columns(frame.columns, response, groups, fixed)
+    part = frame[cols]
+    complete = part.dropna()
+    meta = part._meta
+    categorical = [c for c in fixed if not (pd.api.types.is_numeric_dtype(meta[c])
+                                            and not pd.api.types.is_bool_dtype(meta[c]))]
+    wanted = list(dict.fromkeys([*groups, *categorical]))
+    n_rows, n, *distinct = dask.compute(part.map_partitions(len).sum(), complete.map_partitions(len).sum(),
+                                        *[complete[c].drop_duplicates(split_out=1) for c in wanted])
+    if n == 0:
+        raise CrossedModelError("no complete rows to fit")
+    values = {c: _typed(v, meta[c]) for c, v in zip(wanted, distinct)}
+    levels = [factor_levels(values[g])[1] for g in groups]
+    order = sorted(range(len(groups)), key=lambda k: -len(levels[k]))  # largest factor first
+    groups = [groups[k] for k in order]
+    levels = [levels[k] for k in order]
+    q = [len(lv) for lv in levels]
+    names, plan = fixed_plan({c: (values[c] if c in values else meta[c]) for c in fixed})
+    p = len(names)
+
+    parts = dask.compute(*[dask.delayed(_partition_statistics)(d, response, groups, levels, plan, p)
+                           for d in complete.to_delayed()])
+    counts = [np.zeros(qk) for qk in q]
+    zty = [np.zeros(qk) for qk in q]
+    ztx = [np.zeros((qk, p)) for qk in q]
+    xtx, xty, yty = np.zeros((p, p)), np.zeros(p), 0.0
+    pairs: dict[tuple[int, int], list] = {(k, m): [] for k in range(len(q)) for m in range(k + 1, len(q))}
+    for st in parts:
+        xtx += st["xtx"]
+        xty += st["xty"]
+        yty += st["yty"]
+        for k, (at, c, zy, zx) in enumerate(st["levels"]):
+            counts[k][at] += c  # each level once per partition: no repeated index in ``at``
+            zty[k][at] += zy
+            ztx[k][at] += zx
+        for key, found in st["pairs"].items():
+            pairs[key].append(found)
+    cross = {}
+    for (k, m), found in pairs.items():
+        rows = np.concatenate([f[0] for f in found]) if found else np.zeros(0, np.int64)
+        cols_ = np.concatenate([f[1] for f in found]) if found else np.zeros(0, np.int64)
+        vals = np.concatenate([f[2] for f in found]) if found else np.zeros(0)
+        cross[(k, m)] = sp.csr_matrix((vals, (rows, cols_)), shape=(q[k], q[m]))
+    return finish_design(int(n), names, groups, levels, counts, zty, ztx, cross, xtx, xty, float(yty),
+                         int(n_rows - n))
+
+
+def _typed(distinct: pd.Series, meta: pd.Series) -> pd.Series:
+    """The distinct values of a column with the column's dtype (a categorical keeps its categories, so
+    its levels come in their order, as on one machine)."""
+    values = pd.Series(distinct.to_numpy() if not isinstance(distinct.dtype, pd.CategoricalDtype)
+                       else distinct.astype(object).to_numpy())
+    if isinstance(meta.dtype, pd.CategoricalDtype):
+        if UNKNOWN_CATEGORIES in meta.cat.categories:
+            raise CrossedModelError(f"column {meta.name!r} is categorical with categories Dask does not know "
+                                    "(its order decides the levels): give it known categories (.cat.as_known())")
+        return pd.Series(pd.Categorical(values, categories=meta.cat.categories, ordered=meta.cat.ordered))
+    return values.astype(meta.dtype)
+
+
+def _partition_statistics(df: pd.DataFrame, response: str, groups: list[str], levels: list[pd.Index],
+                          plan: list[tuple], p: int) -> dict:
+    """One partition's statistics, each factor's for the levels that occur in it: (their positions
+    among all levels, counts, Z'y, Z'X), and the crossed counts as (row, column, count) triples."""
+    y = df[response].to_numpy(dtype=float)
+    codes = [np.asarray(lv.get_indexer(df[g]), dtype=np.int64) for g, lv in zip(groups, levels)]
+    xtx, xty = np.zeros((p, p)), np.zeros(p)
+    local = [np.unique(c, return_inverse=True) for c in codes]
+    ztx = [np.zeros((len(u), p)) for u, _ in local]
+    for start in range(0, len(df), CHUNK):
+        sl = slice(start, min(start + CHUNK, len(df)))
+        x = x_rows(df.iloc[sl], plan, p)
+        xtx += x.T @ x
+        xty += x.T @ y[sl]
+        for k, (u, inv) in enumerate(local):
+            for j in range(p):
+                ztx[k][:, j] += np.bincount(inv[sl], weights=x[:, j], minlength=len(u))
+    out_levels = [(u, np.bincount(inv, minlength=len(u)).astype(float), np.bincount(inv, weights=y, minlength=len(u)),
+                   zx) for (u, inv), zx in zip(local, ztx)]
+    pairs = {}
+    for k in range(len(codes)):
+        for m in range(k + 1, len(codes)):
+            width = len(levels[m])
+            key, n_pair = np.unique(codes[k] * width + codes[m], return_counts=True)
+            pairs[(k, m)] = (key // width, key % width, n_pair.astype(float))
+    return {"xtx": xtx, "xty": xty, "yty": float(y @ y), "levels": out_levels, "pairs": pairs}
