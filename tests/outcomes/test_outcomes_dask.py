@@ -80,7 +80,8 @@ def test_the_run_context_chooses_the_periods_in_every_partition_even_empty_ones(
     tables, _, _ = on_cluster
     params = Params(engine="dask", periods=chosen, dask=Dask(partitions=64))
     ctx = RunContext.open(run_folder(tmp_path / "dask", tables, params))
-    pandas_ctx = RunContext.open(run_folder(tmp_path / "pandas", tables, params.model_copy(update={"engine": "pandas"})))
+    regional_params = params.model_copy(update={"engine": "pandas"})
+    pandas_ctx = RunContext.open(run_folder(tmp_path / "pandas", tables, regional_params))
     assert ctx.on_dask and not pandas_ctx.on_dask
     got, expected = ctx.appraisal_outcomes(), pandas_ctx.appraisal_outcomes()
     assert set(got["period"]) == set(chosen) & set(tables["appraisals"]["period"])

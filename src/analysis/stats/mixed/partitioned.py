@@ -34,7 +34,6 @@ from analysis.stats.mixed.design import (
     x_rows,
 )
 
-
 # what Dask puts among a categorical's categories when it does not know them
 UNKNOWN_CATEGORIES = "__UNKNOWN_CATEGORIES__"
 
