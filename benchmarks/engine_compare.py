@@ -78,13 +78,13 @@ def compare(a: Path, b: Path) -> dict:
 
 
 def render(data: dict) -> str:
-    lines = [f"# The two engines on one dataset ({data['machine']}, commit {data['commit']})", "",
+    lines = ["# The two engines on one dataset", "",
              "`workbench run` with `engine: pandas` and with `engine: dask` (a 2-worker `LocalCluster`, "
              "one thread and 4 GiB each) on the same dataset, one after the other. Seconds per step from "
              "each run's manifest; peak memory of each run's whole process tree (runner, kernels and the "
              "cluster's workers). Produced by `python benchmarks/engine_compare.py`.", ""]
     for rec in data["records"]:
-        lines += [f"## {rec['dataset']}", ""]
+        lines += [f"## {rec['dataset']} ({rec['machine']}, commit {rec['commit']})", ""]
         steps = list(dict.fromkeys([*rec["pandas"]["steps"], *rec["dask"]["steps"]]))
         lines += ["| engine | " + " | ".join(steps) + " | total s | peak RSS GiB | peak PSS GiB | exit |",
                   "|---" * (len(steps) + 5) + "|"]
@@ -110,6 +110,7 @@ def main(argv=None) -> int:
     ap.add_argument("--data", help="a dataset folder (instead of synthesising one)")
     ap.add_argument("--render", action="store_true", help="only re-render the report from the JSON")
     ap.add_argument("--note", help="a sentence kept with the record and shown in the report")
+    ap.add_argument("--name", help="how the report names a dataset given with --data")
     args = ap.parse_args(argv)
     if args.render:
         REPORT.write_text(render(json.loads(JSON.read_text(encoding="utf-8"))), encoding="utf-8")
@@ -122,13 +123,16 @@ def main(argv=None) -> int:
                            stdout=subprocess.DEVNULL)
         dask_params = work / "dask.yaml"
         dask_params.write_text(f"extends: {ROOT / 'params' / 'default.yaml'}\n{DASK_PARAMS}", encoding="utf-8")
-        record = {"dataset": f"synth --employees {args.employees:,}" if not args.data else str(data),
+        record = {"dataset": f"synth --employees {args.employees:,}" if not args.data else args.name or str(data),
                   "pandas": run(ROOT / "params" / "default.yaml", data, work / "pandas"),
                   "dask": run(dask_params, data, work / "dask")}
         record["same"] = compare(work / "pandas" / "latest", work / "dask" / "latest")
         if args.note:
             record["note"] = args.note
-    result = {"machine": machine(), "commit": commit(), "records": [record]}
+    record["machine"], record["commit"] = machine(), commit()
+    # one record per dataset: a new measurement replaces the one of the same dataset, others are kept
+    kept = json.loads(JSON.read_text(encoding="utf-8"))["records"] if JSON.exists() else []
+    result = {"records": [r for r in kept if r["dataset"] != record["dataset"]] + [record]}
     JSON.write_text(json.dumps(result, indent=1), encoding="utf-8")
     REPORT.write_text(render(result), encoding="utf-8")
     print(REPORT.read_text(encoding="utf-8"))
