@@ -61,7 +61,7 @@ def run(params: Path, data: Path, out: Path) -> dict:
 def _comparable(path: Path) -> bytes:
     if path.name == "00_run.json":  # names the params file, which differs on purpose
         data = json.loads(path.read_text(encoding="utf-8"))
-        data.pop("params_name", None)
+        (data.get("values") or data).pop("params_name", None)
         return json.dumps(data, sort_keys=True).encode()
     return path.read_bytes()
 
@@ -111,12 +111,13 @@ def main(argv=None) -> int:
     ap.add_argument("--render", action="store_true", help="only re-render the report from the JSON")
     ap.add_argument("--note", help="a sentence kept with the record and shown in the report")
     ap.add_argument("--name", help="how the report names a dataset given with --data")
+    ap.add_argument("--keep", help="a new folder to keep both runs in (default: a temporary one, removed)")
     args = ap.parse_args(argv)
     if args.render:
         REPORT.write_text(render(json.loads(JSON.read_text(encoding="utf-8"))), encoding="utf-8")
         return 0
     with tempfile.TemporaryDirectory(prefix="engines-") as tmp:
-        work = Path(tmp)
+        work = Path(args.keep) if args.keep else Path(tmp)
         data = Path(args.data) if args.data else work / "data"
         if not args.data:
             subprocess.run([WORKBENCH, "synth", "--out", str(data), "--employees", str(args.employees)], check=True,
