@@ -118,6 +118,7 @@ def main(argv=None) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="engines-") as tmp:
         work = Path(args.keep) if args.keep else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         data = Path(args.data) if args.data else work / "data"
         if not args.data:
             subprocess.run([WORKBENCH, "synth", "--out", str(data), "--employees", str(args.employees)], check=True,
