@@ -90,3 +90,6 @@ def test_the_run_context_chooses_the_periods_in_every_partition_even_empty_ones(
     whole = pandas_ctx.table("appraisals", columns=["employee_id", "hasil_kerja"])
     pd.testing.assert_frame_equal(lazy.compute().sort_index(), whole)
     assert pandas_ctx.lazy_table("appraisals") is None  # engine: pandas never computes on Dask
+    # the counts notebook 01 checks the SE 3/2023 bounds with
+    pd.testing.assert_frame_equal(ctx.unit_counts(), bounds.unit_counts(expected))
+    assert pandas_ctx.unit_counts() is None

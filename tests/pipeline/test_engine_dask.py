@@ -1,8 +1,8 @@
 """A run with ``engine: dask`` gives the regional run's outputs: the validated tables partitioned in the run
-folder, the derived appraisal outcomes and notebook 02's rater model computed on a 2-worker LocalCluster
-(the kernel attaches to the runner's cluster), notebook 02's tables and results identical to those of
-the pandas run on the same data. (Notebook 01 only reads the derived outcomes: on the sample, the whole
-run is byte-identical too, benchmarks/results/engine_compare.md.)"""
+folder; the derived appraisal outcomes, notebook 01's per-unit counts and notebook 02's rater model
+computed on a 2-worker LocalCluster (the kernels attach to the runner's cluster); notebooks 01 and 02's
+tables and results identical to those of the pandas run on the same data. (On the sample and at 100 k,
+the whole run is byte-identical too: benchmarks/results/engine_compare.md.)"""
 
 from __future__ import annotations
 
@@ -22,12 +22,12 @@ def params(tmp_path, text: str):
     return path
 
 
-def test_notebook_02_on_dask_gives_the_regional_runs_outputs(sample_run, tmp_path, capfd):
+def test_notebooks_01_and_02_on_dask_give_the_regional_runs_outputs(sample_run, tmp_path, capfd):
     regional, _, _ = sample_run
     data = regional.parent.parent / "data"
     lines = []
     res = run_pipeline(params(tmp_path, "dask: {workers: 2, memory_limit: 1GiB, partitions: 8}\n"), data=data,
-                       out_root=tmp_path / "out", only="02", echo=lines.append)
+                       out_root=tmp_path / "out", only="01,02", echo=lines.append)
     assert res.exit_code == 0, "\n".join(lines)
     # nothing from Dask on the console: not the runner's lines, nor what its workers write to the terminal
     out, err = capfd.readouterr()
@@ -47,8 +47,9 @@ def test_notebook_02_on_dask_gives_the_regional_runs_outputs(sample_run, tmp_pat
     assert tables
     for name in tables:
         assert (run / "tables" / name).read_bytes() == (regional / "tables" / name).read_bytes(), name
-    result = "results/02_rater_bias.json"
-    assert (run / result).read_bytes() == (regional / result).read_bytes()
+    for result in ("results/01_appraisal_outcomes.json", "results/02_rater_bias.json"):
+        assert (run / result).read_bytes() == (regional / result).read_bytes(), result
+    assert "compliance_by_period.csv" in tables
     assert "rater_model_variance_components.csv" in tables
     # notebook 02's model was gathered from the 8 partitions (the manifest says so; the results cannot)
     step = next(s for s in manifest["steps"] if s["name"] == "02_rater_bias")

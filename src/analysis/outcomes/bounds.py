@@ -150,9 +150,11 @@ def compliance_table(counts: pd.DataFrame, bounds: pd.DataFrame) -> pd.DataFrame
     return out[lead + rest].sort_values(["period", "unit_id"], kind="stable").reset_index(drop=True)
 
 
-def check_distribution(outcomes: pd.DataFrame, org_ratings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Compliance per unit and period (wide) and per bound (long)."""
-    counts = unit_counts(outcomes)
+def check_distribution(outcomes: pd.DataFrame, org_ratings: pd.DataFrame,
+                       counts: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Compliance per unit and period (wide) and per bound (long). ``counts``: the outcomes' ``unit_counts``
+    when they were counted elsewhere (on Dask: ``outcomes.distributed.unit_counts``)."""
+    counts = unit_counts(outcomes) if counts is None else counts
     bounds = check_bounds(counts, org_ratings)
     return compliance_table(counts, bounds), bounds
 

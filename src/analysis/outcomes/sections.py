@@ -80,11 +80,14 @@ def predikat_section(out: pd.DataFrame) -> Section:
 # --- 2. distribution rules ------------------------------------------------------
 
 def compliance_section(outcomes: pd.DataFrame, org_ratings: pd.DataFrame | None, units: pd.DataFrame,
-                       appraisals: pd.DataFrame, employees: pd.DataFrame) -> Section:
-    """Each unit and period against the SE 3/2023 bounds of its org predikat."""
+                       appraisals: pd.DataFrame, employees: pd.DataFrame,
+                       counts: pd.DataFrame | None = None) -> Section:
+    """Each unit and period against the SE 3/2023 bounds of its org predikat. ``counts``: people per
+    predikat, unit and period counted on Dask (``RunContext.unit_counts``, ``engine: dask``); the same
+    table ``bounds.unit_counts`` gives."""
     if org_ratings is None:
         return skipped("compliance", "org_ratings table absent", "nb01.compliance_skipped")
-    compliance, unit_bounds = bounds.check_distribution(outcomes, org_ratings)
+    compliance, unit_bounds = bounds.check_distribution(outcomes, org_ratings, counts)
     compliance = compliance.merge(units[["unit_id", "unit_name", "region"]], on="unit_id", how="left")
     lead = ["unit_id", "unit_name", "region"]
     compliance = compliance[lead + [c for c in compliance.columns if c not in lead]]

@@ -143,6 +143,15 @@ class RunContext:
         folder = self.run_dir / DATA_DIR / PARTITIONED_DIR
         return partitioned.from_parts(PartReader(folder, self._chosen), names, func, folder)
 
+    def unit_counts(self) -> pd.DataFrame | None:
+        """People per predikat for each unit and period, counted on the run's cluster over the
+        partitions (``outcomes.distributed.unit_counts``); None unless the run uses ``engine: dask``."""
+        if not self.on_dask or not self.has("appraisals"):
+            return None
+        from analysis.outcomes import distributed  # (brings Dask: only for engine: dask)
+
+        return distributed.unit_counts(distributed.lazy_outcomes(self.parts, self.table("units")))
+
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
         """A validated table (None when the dataset does not have it).
 
