@@ -92,13 +92,6 @@ def part_files(folder: Path, name: str) -> list[Path]:
     return sorted((Path(folder) / name).glob("part-*.parquet"))
 
 
-def read_whole(folder: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """A partitioned table read back whole with pandas, in the order it was written (by its row labels)."""
-    frames = [pd.read_parquet(f, columns=columns) for f in part_files(folder, name)]
-    out = pd.concat(frames) if len(frames) > 1 else frames[0]
-    return out.sort_index(kind="stable")
-
-
 def read_part(folder: Path, name: str, k: int, columns: list[str] | None = None) -> pd.DataFrame:
     """Partition ``k`` of a table, with pandas (a reference table's one file for any ``k``)."""
     files = part_files(folder, name)

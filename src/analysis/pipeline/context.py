@@ -58,10 +58,10 @@ class PartReader:
     folder: Path
     chosen: tuple[str, ...] | None
 
-    def __call__(self, name: str, k: int, columns: list[str] | None = None) -> pd.DataFrame:
+    def __call__(self, name: str, k: int) -> pd.DataFrame:
         from analysis.engine import partitioned
 
-        return chosen_periods(partitioned.read_part(self.folder, name, k, columns), name, self.chosen)
+        return chosen_periods(partitioned.read_part(self.folder, name, k), name, self.chosen)
 
 
 @dataclass
@@ -71,6 +71,9 @@ class RunContext:
     out_dir: Path | None = None  # where outputs go; the run folder itself while the run is being built
     # tables read, by name, or by (name, columns) for a table read in part
     _cache: dict[str | tuple, pd.DataFrame | None] = field(default_factory=dict, repr=False)
+    # engine: dask: the client of the run's cluster (None: Dask computes in this process), once
+    _client: object = field(default=None, repr=False)
+    _attached: bool = field(default=False, repr=False)
     values: dict = field(default_factory=dict)
     sections: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
@@ -126,8 +129,8 @@ class RunContext:
         """The run's cluster, once (none, in a finished run opened by hand: Dask computes here)."""
         from analysis.engine import cluster
 
-        if "_dask_client" not in self._cache:
-            self._cache["_dask_client"] = cluster.attach(self.params.dask)
+        if not self._attached:
+            self._client, self._attached = cluster.attach(self.params.dask), True
 
     @property
     def _chosen(self) -> tuple[str, ...] | None:

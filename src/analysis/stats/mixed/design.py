@@ -47,18 +47,14 @@ class Design:
         return [len(c) for c in self.counts]
 
 
-def _fixed_matrix(data: pd.DataFrame, fixed: list[str]) -> tuple[list[str], list[tuple]]:
+def fixed_plan(columns: dict[str, pd.Series]) -> tuple[list[str], list[tuple]]:
     """Column plan of X: intercept, numeric columns as is, categoricals by treatment coding.
 
     The reference level of a categorical is its first level in sorted order (R's default),
-    so estimates line up with lme4's.
+    so estimates line up with lme4's. ``columns`` holds each fixed effect's values, or only its
+    distinct values (what a partitioned design gathers first): the plan depends on the dtype and the
+    set of levels, nothing else.
     """
-    return fixed_plan({col: data[col] for col in fixed})
-
-
-def fixed_plan(columns: dict[str, pd.Series]) -> tuple[list[str], list[tuple]]:
-    """``_fixed_matrix`` from each fixed column's values, or only its distinct values (what a partitioned
-    design gathers first): the plan depends on the dtype and the set of levels, nothing else."""
     names = ["Intercept"]
     plan: list[tuple] = []
     for col, s in columns.items():
@@ -142,7 +138,7 @@ def build_design(data: pd.DataFrame, response: str, groups: list[str], fixed: li
     codes = [codes[k] for k in order]
     levels = [levels[k] for k in order]
     q = [len(lv) for lv in levels]
-    names, plan = _fixed_matrix(df, fixed)
+    names, plan = fixed_plan({col: df[col] for col in fixed})
     p = len(names)
 
     xtx = np.zeros((p, p))
