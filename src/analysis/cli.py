@@ -64,6 +64,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
         print(f"--employees must be at least {synth.MIN_EMPLOYEES}: fewer cannot fill the units of a "
               "regional government with realistic teams")
         return EXIT_BAD_INPUT
+    if args.format == "partitioned":
+        return _synth_national(args)
     t0 = time.perf_counter()
     out = Path(args.out)
     try:
@@ -75,6 +77,36 @@ def cmd_synth(args: argparse.Namespace) -> int:
     rows = ", ".join(f"{name} {len(df):,}" for name, df in tables.items())
     print(f"Sample dataset written to {out} in {time.perf_counter() - t0:.1f} s ({rows}).")
     print(f"Planted truths: {out / 'truth.json'}")
+    return EXIT_OK
+
+
+def _synth_national(args: argparse.Namespace) -> int:
+    """``synth --format partitioned``: one instansi at a time, each a partition (synth.national)."""
+    import time
+
+    from analysis.synth import MIN_EMPLOYEES, national
+
+    per = national.PER_INSTANSI if args.per_instansi is None else args.per_instansi
+    if per < MIN_EMPLOYEES:
+        print(f"--per-instansi must be at least {MIN_EMPLOYEES}")
+        return EXIT_BAD_INPUT
+    t0 = time.perf_counter()
+    out = Path(args.out)
+
+    def progress(inst, total):
+        print(f"  {inst.code}: {inst.employees:,} employees ({inst.index + 1}/{total}, "
+              f"{time.perf_counter() - t0:.0f} s)", flush=True)
+
+    try:
+        summary = national.write_national(out, args.employees, min(per, args.employees), args.seed,
+                                          progress=progress)
+    except ValueError as exc:
+        print(f"Cannot write the dataset: {exc}")
+        return EXIT_BAD_INPUT
+    rows = ", ".join(f"{name} {n:,}" for name, n in summary["row_counts"].items())
+    print(f"National dataset of {len(summary['instansi'])} instansi written to {out} as partitioned Parquet "
+          f"in {time.perf_counter() - t0:.1f} s ({rows}).")
+    print(f"Planted truths: {out / 'truth.json'} and {out / 'truth'}/")
     return EXIT_OK
 
 
@@ -243,7 +275,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="dataset folder to write (replaced when complete)")
     p.add_argument("--employees", type=int, default=6000, help="number of employees (default 6000)")
     p.add_argument("--seed", type=int, default=20261122, help="random seed (same seed, same data)")
-    p.add_argument("--format", choices=("csv", "xlsx", "parquet"), default="csv", help="file format")
+    p.add_argument("--format", choices=("csv", "xlsx", "parquet", "partitioned"), default="csv",
+                   help="file format; partitioned: one folder of Parquet parts per table, one part per "
+                        "instansi, generated one instansi at a time (a national dataset)")
+    p.add_argument("--per-instansi", type=int, default=None,
+                   help="with --format partitioned: employees of one instansi (default 50000)")
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("import", help="turn agency exports (e-Kinerja, SIASN, training history, SKM) into a "

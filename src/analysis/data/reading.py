@@ -45,6 +45,9 @@ from analysis.data.contract import TABLES, Table
 from analysis.data.problems import Problem, shorten
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
+# a table too large for one file is a folder named after it, of Parquet parts read in name order
+# (what ``workbench synth --format partitioned`` writes: docs/data-format.md, "Partitioned tables")
+PART_GLOB = "part-*.parquet"
 SEPARATORS = (",", ";", "\t", "|")
 HEADER_SCAN_ROWS = 30
 # Folded column names that exports use for a contract column.
@@ -110,22 +113,35 @@ class RawTable:
     blank_rows: int = 0
     # problems with single rows found while reading (the rest of the file is read)
     problems: list[Problem] = field(default_factory=list)
+    parts: int | None = None  # the Parquet parts of a partitioned table (``path`` is then its folder)
 
     def info(self) -> dict:
+        files = table_parts(self.path) if self.parts is not None else [self.path]
         return {
-            "file": self.path.name,
+            "file": self.path.name + ("/" if self.parts is not None else ""),
             "format": self.format,
             "sha256": self.sha256,
-            "bytes": self.path.stat().st_size,
+            "bytes": sum(f.stat().st_size for f in files),
             "rows": int(len(self.data)),
             "header_row": self.header_row,
             "encoding": self.encoding,
             "separator": self.separator,
+            **({"parts": self.parts} if self.parts is not None else {}),
         }
 
 
+def table_parts(folder: Path) -> list[Path]:
+    """The Parquet parts of a partitioned table, in the order they are read."""
+    return sorted(p for p in Path(folder).glob(PART_GLOB) if p.is_file())
+
+
 def sha256_of(path: Path) -> str:
+    """SHA-256 of a file; of a partitioned table, of its parts' names and hashes in order."""
     h = hashlib.sha256()
+    if Path(path).is_dir():
+        for part in table_parts(path):
+            h.update(f"{part.name}:{sha256_of(part)}\n".encode())
+        return h.hexdigest()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
@@ -137,7 +153,11 @@ def find_files(folder: Path) -> tuple[dict[str, Path], list[Problem]]:
     problems: list[Problem] = []
     found: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
-        if path.name.startswith((".", "~$")) or path.is_dir():
+        if path.name.startswith((".", "~$")):
+            continue
+        if path.is_dir():
+            if path.name.lower() in TABLES:  # a partitioned table; other folders are not the dataset's
+                found.setdefault(path.name.lower(), []).append(path)
             continue
         stem, suffix = path.stem.lower(), path.suffix.lower()
         if path.name.lower() in IGNORED_FILES:
@@ -167,6 +187,8 @@ def read_table(name: str, path: Path) -> RawTable:
     spec = TABLES[name]
     suffix = path.suffix.lower()
     try:
+        if path.is_dir():
+            return _read_parts(spec, path)
         size = path.stat().st_size
         if size == 0:
             raise ReadError(Problem(name, None, None, "empty_file", path.name, f"{path.name} is empty"))
@@ -865,6 +887,41 @@ def _read_parquet(spec: Table, path: Path) -> RawTable:
                          else _typed_to_text(df.iloc[:, i]) for i in range(df.shape[1])})
     body.index = pd.RangeIndex(2, 2 + len(body))
     return assemble_table(spec, path, header, body, 1, "parquet")
+
+
+def _read_parts(spec: Table, folder: Path) -> RawTable:
+    """A partitioned table: each part read (and held to the limits) as the Parquet file it is, the rows
+    numbered on through the parts in order, as if they were one file with its header in row 1."""
+    parts = table_parts(folder)
+    if not parts:
+        raise ReadError(Problem(spec.name, None, None, "empty_file", folder.name,
+                                f"{folder.name}/ holds no {PART_GLOB} files"))
+    tables, offset = [], 0
+    for part in parts:
+        if part.stat().st_size > MAX_FILE_BYTES:
+            raise _limit_error(spec, part, "file_too_large", None, None, part.name,
+                               f"{folder.name}/{part.name} has {part.stat().st_size:,} bytes; a file may have "
+                               f"at most {MAX_FILE_BYTES:,}")
+        table = _read_parquet(spec, part)
+        table.data.index = table.data.index + offset
+        tables.append(table)
+        offset += _parquet_rows(part)
+    first = tables[0]
+    for t in tables[1:]:
+        if t.data.columns.tolist() != first.data.columns.tolist() or t.ignored_columns != first.ignored_columns:
+            raise ReadError(Problem(spec.name, 1, None, "parts_differ", t.path.name,
+                                    f"{folder.name}/{t.path.name} has other columns than {first.path.name}: "
+                                    "every part of a table must have the same header"))
+    data = pd.concat([t.data for t in tables]) if len(tables) > 1 else first.data
+    return RawTable(spec.name, data, folder, "parquet", sha256_of(folder), 1,
+                    ignored_columns=first.ignored_columns, blank_rows=sum(t.blank_rows for t in tables),
+                    parts=len(parts))
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 def _typed_to_text(s: pd.Series) -> pd.Series:
