@@ -20,8 +20,8 @@ PACKAGE = ROOT / "src" / "analysis"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"__init__"}),  # the package's version
     frozenset({"core"}),
-    frozenset({"data", "stats", "engine"}),
-    frozenset({"synth", "imports"}),
+    frozenset({"data", "stats"}),
+    frozenset({"synth", "imports", "engine"}),
     frozenset({"outcomes"}),
     frozenset({"raters", "training", "rollout"}),
     frozenset({"report"}),

@@ -39,7 +39,7 @@ def test_notebooks_01_and_02_on_dask_give_the_regional_runs_outputs(sample_run, 
     written = len(list((run / "data" / "partitioned").glob("*/part-*.parquet")))
     assert manifest["engine"] | {"partitioned_seconds": 0} == {
         "name": "dask", "scheduler": "local", "workers": 2, "threads_per_worker": 1, "memory_limit": "1GiB",
-        "partitions": 8, "partition_files": written, "partitioned_seconds": 0}
+        "partitions": 8, "partitioned_by": "region", "partition_files": written, "partitioned_seconds": 0}
     assert written > 8 * 5  # the tables of people and units in 8 files each, the reference tables in one
     assert len(list((run / "data" / "partitioned" / "appraisals").glob("part-*.parquet"))) == 8
     assert not (run / "data" / "dask-scratch-space").exists()  # the workers' spill folders are tidied

@@ -898,11 +898,7 @@ def _read_parts(spec: Table, folder: Path) -> RawTable:
                                 f"{folder.name}/ holds no {PART_GLOB} files"))
     tables, offset = [], 0
     for part in parts:
-        if part.stat().st_size > MAX_FILE_BYTES:
-            raise _limit_error(spec, part, "file_too_large", None, None, part.name,
-                               f"{folder.name}/{part.name} has {part.stat().st_size:,} bytes; a file may have "
-                               f"at most {MAX_FILE_BYTES:,}")
-        table = _read_parquet(spec, part)
+        table = read_table_part(spec.name, part)
         table.data.index = table.data.index + offset
         tables.append(table)
         offset += _parquet_rows(part)
@@ -916,6 +912,27 @@ def _read_parts(spec: Table, folder: Path) -> RawTable:
     return RawTable(spec.name, data, folder, "parquet", sha256_of(folder), 1,
                     ignored_columns=first.ignored_columns, blank_rows=sum(t.blank_rows for t in tables),
                     parts=len(parts))
+
+
+def read_table_part(name: str, part: Path) -> RawTable:
+    """One Parquet part of a partitioned table, held to the limits of one file, its rows numbered from
+    2 as if it were alone; raises ReadError naming the part."""
+    spec = TABLES[name]
+    where = f"{part.parent.name}/{part.name}"
+    try:
+        if part.stat().st_size > MAX_FILE_BYTES:
+            raise _limit_error(spec, part, "file_too_large", None, None, part.name,
+                               f"{where} has {part.stat().st_size:,} bytes; a file may have at most "
+                               f"{MAX_FILE_BYTES:,}")
+        return _read_parquet(spec, part)
+    except ReadError:
+        raise
+    except MemoryError as exc:
+        raise ReadError(Problem(name, None, None, "file_too_large", where,
+                                f"{where} does not fit in this computer's memory")) from exc
+    except Exception as exc:  # any library failure on a broken part becomes a report line
+        raise ReadError(Problem(name, None, None, "unreadable", where,
+                                f"{where} cannot be read as parquet: {_short(exc)}")) from exc
 
 
 def _parquet_rows(path: Path) -> int:

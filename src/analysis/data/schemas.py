@@ -82,7 +82,7 @@ def check(table: Table, data: pd.DataFrame, cells: dict[str, Distinct] | None = 
     if dups.any():
         d = out[dups].drop_duplicates("row").copy()
         d["column"] = "+".join(key_cols)
-        d[["value", "message"]] = _duplicate_messages(data, key_cols, d["row"])
+        d[["value", "message"]] = duplicate_messages(data, key_cols, d["row"])
         out = pd.concat([out[~dups], d])
     out.insert(0, "table", table.name)
     out.insert(0, "severity", "error")
@@ -129,7 +129,7 @@ def key_repeats(codes: list[np.ndarray]) -> bool:
     return bool((ordered[1:] == ordered[:-1]).any())
 
 
-def _duplicate_messages(data: pd.DataFrame, key: list[str], rows: pd.Series) -> pd.DataFrame:
+def duplicate_messages(data: pd.DataFrame, key: list[str], rows: pd.Series) -> pd.DataFrame:
     """For each duplicated row: its key value and the other rows that share it."""
     sub = data.loc[rows.to_numpy(), key].astype(str).map(shorten)
     label = sub.agg(" / ".join, axis=1)

@@ -70,43 +70,72 @@ def load_dataset(folder: Path | str) -> Dataset:
     for name in TABLES:
         if name not in files:
             if name in REQUIRED_TABLES and name not in ambiguous:
-                report.add(Problem(name, None, None, "missing_table", None,
-                                   f"required table {name} is missing: expected {name}.csv, "
-                                   f"{name}.xlsx or {name}.parquet in {folder}"))
+                report.add(missing_table(name, folder))
             continue
-        try:
-            table = read_table(name, files[name])
-        except ReadError as exc:
-            problem = exc.problem
-            if problem.check == "empty_file" and not TABLES[name].required:
-                # the same rule as a header without rows: an empty optional table is absent
-                problem = dataclasses.replace(
-                    problem, severity="warning",
-                    message=problem.message + "; the table is optional and is treated as absent")
-            report.add(problem)
-            continue
-        report.files[name] = table.info()
-        raw[name] = table
+        table = read_whole(name, files[name], report)
+        if table is not None:
+            report.files[name] = table.info()
+            raw[name] = table
 
     typed: dict[str, pd.DataFrame] = {}
     # each typed column also as its distinct values and each row's code (see ``distinct``): the
     # checks that look at one value at a time look at each distinct value once
     cells: dict[str, dict[str, Distinct]] = {}
     for name, table in raw.items():
-        result = _type_table(TABLES[name], table, report)
+        result = type_table(TABLES[name], table, report)
         if result is not None:
             typed[name], cells[name] = result
 
-    _check_references(typed, report, cells)
+    check_references(typed, report, cells)
     _set_aside(typed, report, cells)
     for name, df in typed.items():
         report.files[name]["rows_used"] = int(len(df))
     return Dataset(folder, typed, report)
 
 
-def _type_table(spec: Table, table: RawTable, report: ValidationReport
-                ) -> tuple[pd.DataFrame, dict[str, Distinct]] | None:
-    data = table.data
+def missing_table(name: str, folder: Path) -> Problem:
+    return Problem(name, None, None, "missing_table", None,
+                   f"required table {name} is missing: expected {name}.csv, {name}.xlsx or {name}.parquet "
+                   f"in {folder}")
+
+
+def read_whole(name: str, path: Path, report: ValidationReport) -> RawTable | None:
+    """A table's file (or folder of parts) read, or None with the problem reported."""
+    try:
+        return read_table(name, path)
+    except ReadError as exc:
+        problem = exc.problem
+        if problem.check == "empty_file" and not TABLES[name].required:
+            # the same rule as a header without rows: an empty optional table is absent
+            problem = dataclasses.replace(
+                problem, severity="warning",
+                message=problem.message + "; the table is optional and is treated as absent")
+        report.add(problem)
+        return None
+
+
+def type_table(spec: Table, table: RawTable, report: ValidationReport
+               ) -> tuple[pd.DataFrame, dict[str, Distinct]] | None:
+    """The table typed and checked (None when it has no rows or lacks a required column)."""
+    missing = header_problems(spec, table, report)
+    if table.data.empty:
+        severity = "error" if spec.required else "warning"
+        report.add(no_rows(spec, table.path.name, table.header_row, severity))
+        return None
+    if missing:
+        return None
+    return type_rows(spec, table.data, report)
+
+
+def no_rows(spec: Table, fname: str, header_row: int, severity: str) -> Problem:
+    return Problem(spec.name, header_row, None, "no_rows", None,
+                   f"{fname} has a header (row {header_row}) but no data rows"
+                   + ("" if spec.required else "; the table is treated as absent"), severity)
+
+
+def header_problems(spec: Table, table: RawTable, report: ValidationReport) -> list[str]:
+    """Report what is wrong with the table's header (and rows the reader could not match to it);
+    returns the required columns it lacks."""
     fname = table.path.name
     for problem in table.problems:  # rows the reader could not match to the header
         report.add(problem)
@@ -114,19 +143,17 @@ def _type_table(spec: Table, table: RawTable, report: ValidationReport
         report.add(Problem(spec.name, table.header_row, col, "unknown_column", col,
                            f"{fname}: column '{shorten(col)}' is not part of table {spec.name} and is ignored",
                            "warning"))
-    missing = [c for c in spec.required_columns if c not in data.columns]
+    missing = [c for c in spec.required_columns if c not in table.data.columns]
     for col in missing:
         report.add(Problem(spec.name, table.header_row, col, "missing_column", None,
                            f"{fname}: required column {col} is missing from the header (row {table.header_row})"))
-    if data.empty:
-        severity = "error" if spec.required else "warning"
-        report.add(Problem(spec.name, table.header_row, None, "no_rows", None,
-                           f"{fname} has a header (row {table.header_row}) but no data rows"
-                           + ("" if spec.required else "; the table is treated as absent"), severity))
-        return None
-    if missing:
-        return None
+    return missing
 
+
+def type_rows(spec: Table, data: pd.DataFrame, report: ValidationReport
+              ) -> tuple[pd.DataFrame, dict[str, Distinct]]:
+    """The rows typed, and each column's distinct values; every problem of a row or a cell (and of
+    the key within these rows) reported."""
     typed = pd.DataFrame(index=data.index)
     cells: dict[str, Distinct] = {}
     bad_cells: list[pd.DataFrame] = []
@@ -350,8 +377,9 @@ def unknown_values(column: Distinct, known: pd.Index) -> np.ndarray:
     return column.spread_mask(values.notna() & ~values.isin(known))
 
 
-def _check_references(typed: dict[str, pd.DataFrame], report: ValidationReport,
-                      cells: dict[str, dict[str, Distinct]]) -> None:
+def check_references(typed: dict[str, pd.DataFrame], report: ValidationReport,
+                     cells: dict[str, dict[str, Distinct]]) -> None:
+    """Every reference between the tables: a value the target lacks is reported (``dangling_problems``)."""
     for name, df in typed.items():
         for ref in TABLES[name].references:
             if ref.column not in df:
@@ -359,25 +387,30 @@ def _check_references(typed: dict[str, pd.DataFrame], report: ValidationReport,
             if ref.table not in typed:
                 if ref.table in REQUIRED_TABLES:
                     continue  # already reported as a missing or broken required table
-                report.add(Problem(name, None, ref.column, "missing_reference_table", ref.table,
-                                   f"{name}.{ref.column} refers to table {ref.table}, which is not in the dataset",
-                                   ref.severity))
+                report.add(missing_reference_table(name, ref))
                 continue
             known = pd.Index(typed[ref.table][ref.target].dropna().unique())
-            values = df[ref.column]
             dangling = unknown_values(cells[name][ref.column], known)
-            if not dangling.any():
-                continue
-            what = "the row is set aside" if ref.action == "exclude" else "the row is kept"
-            # a value that is there but for its case is said so (U0001 / u0001)
-            by_case = {str(k).casefold(): k for k in known}
-            msgs = [f"{ref.column} {shorten(v)} is not in {ref.table}.{ref.target}"
-                    + (f" (it has {shorten(by_case[str(v).casefold()])}, which differs only in case)"
-                       if str(v).casefold() in by_case else "")
-                    + ("" if ref.severity == "error" else f"; {what}")
-                    for v in values[dangling]]
-            report.add_frame(_frame(name, df.index[dangling], ref.column, "dangling_reference",
-                                    values[dangling], msgs, ref.severity))
+            if dangling.any():
+                report.add_frame(dangling_problems(name, ref, df.index[dangling], df[ref.column][dangling], known))
+
+
+def missing_reference_table(name: str, ref) -> Problem:
+    return Problem(name, None, ref.column, "missing_reference_table", ref.table,
+                   f"{name}.{ref.column} refers to table {ref.table}, which is not in the dataset", ref.severity)
+
+
+def dangling_problems(name: str, ref, rows: pd.Index, values: pd.Series, known: pd.Index) -> pd.DataFrame:
+    """The report's lines for values of ``name.ref.column`` that ``known`` (the target's values) lacks."""
+    what = "the row is set aside" if ref.action == "exclude" else "the row is kept"
+    # a value that is there but for its case is said so (U0001 / u0001)
+    by_case = {str(k).casefold(): k for k in known}
+    msgs = [f"{ref.column} {shorten(v)} is not in {ref.table}.{ref.target}"
+            + (f" (it has {shorten(by_case[str(v).casefold()])}, which differs only in case)"
+               if str(v).casefold() in by_case else "")
+            + ("" if ref.severity == "error" else f"; {what}")
+            for v in values]
+    return _frame(name, rows, ref.column, "dangling_reference", values, msgs, ref.severity)
 
 
 def _set_aside(typed: dict[str, pd.DataFrame], report: ValidationReport,

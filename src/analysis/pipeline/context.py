@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
@@ -169,7 +170,9 @@ class RunContext:
             self._cache[key] = None if whole is None else whole[[c for c in whole.columns if c in columns]]
             return self._cache[key]
         path = self.run_dir / DATA_DIR / f"{name}.parquet"
-        df = read_table(path, columns) if path.exists() else None
+        # a partitioned dataset validated on the cluster is only in its parts (engine.validation)
+        parts = sorted((self.run_dir / DATA_DIR / PARTITIONED_DIR / name).glob("part-*.parquet"))
+        df = read_table(path, columns) if path.exists() else read_table(parts, columns) if parts else None
         if df is not None:
             df = chosen_periods(df, name, self._chosen)
         if df is not None and columns is not None and "period" not in columns and "period" in df:
@@ -337,17 +340,23 @@ class RunContext:
                              sections=self.sections)
 
 
-def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+def read_table(path: Path | list[Path], columns: list[str] | None = None) -> pd.DataFrame:
     """A validated table, each text column one Arrow array: Parquet gives a column in pieces (one per
     row group, 32 for the 360 feedback at 100,000 employees), and taking rows from a column in
     pieces costs a pass over every piece (10 ms against 0.2 ms for 1,700 rows of 4.1 M), which
     grouping and selecting rows do thousands of times. The values are the same. With ``columns``,
-    those of them the file has (with ``period``, which choosing periods needs, where the file has it)."""
+    those of them the file has (with ``period``, which choosing periods needs, where the file has it).
+    ``path`` may be a list of the parts of one table, read as the one table they make, in order."""
+    paths = path if isinstance(path, list) else [path]
     if columns is not None:
-        have = pq.read_schema(path).names
+        have = pq.read_schema(paths[0]).names
         wanted = set(columns) | {"period"}
         columns = [c for c in have if c in wanted]
-    frame = pd.read_parquet(path, columns=columns)
+    if len(paths) == 1:
+        frame = pd.read_parquet(paths[0], columns=columns)
+    else:
+        frame = pa.concat_tables([pq.read_table(p, columns=columns, use_pandas_metadata=True)
+                                  for p in paths]).to_pandas()
     for col in frame.columns:
         values = frame[col].array
         if isinstance(values, pd.arrays.ArrowExtensionArray):

@@ -655,28 +655,78 @@ def _start(params: Params, steps: list[Step], params_file, out_root: Path, start
 def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest_path: Path,
          finish: Callable[..., RunOutcome], echo: Callable[[str], None], kernel: str,
          signals: _StopSignals) -> RunOutcome:
+    # engine: dask: the run's cluster, from validation to the last notebook (the kernels find its
+    # address in their environment: engine.cluster.attach)
+    engine = contextlib.ExitStack()
+    try:
+        engine.enter_context(_engine(params, work / DATA_DIR))
+    except ClusterError as exc:
+        echo(f"engine: dask: {exc}")
+        return finish("failed", EXIT_STEP_FAILED, f"engine: dask: {exc}")
+    with engine:
+        status, code, error = _run_with_engine(params, steps, work, manifest, manifest_path, echo, kernel, signals)
+    # published only now, the cluster stopped: its workers spill into the run folder
+    outcome = finish(status, code, error)
+    if status == "success":
+        echo(f"Run finished: {outcome.run_dir}")
+    elif error.startswith(FAILED_STEPS):
+        echo(f"Run failed; its folder is {outcome.run_dir} (not the latest run).")
+    return outcome
+
+
+def _validate(params: Params, dataset_path: Path, work: Path):
+    """The dataset validated: whole (``load_dataset``), or with ``engine: dask`` and a partitioned
+    dataset, partition by partition on the cluster, the typed partitions written into the run
+    (``engine.validation``)."""
+    if params.engine == "dask":
+        from analysis.engine.validation import validate_partitioned  # (brings Dask: only for engine: dask)
+
+        return validate_partitioned(dataset_path, work / DATA_DIR / PARTITIONED_DIR)
+    return load_dataset(dataset_path)
+
+
+FAILED_STEPS = "failed step(s): "
+
+
+def _run_with_engine(params: Params, steps: list[Step], work: Path, manifest: dict, manifest_path: Path,
+                     echo: Callable[[str], None], kernel: str, signals: _StopSignals) -> tuple[str, int, str]:
+    """Validation, the tables written and the notebooks run; returns how the run ends (status, exit
+    code, error) for the caller to publish the run folder with."""
     dataset_path = Path(params.dataset).expanduser().resolve()
     echo(f"Run {manifest['run_id']}: validating {dataset_path}")
     t0 = time.perf_counter()
-    ds = load_dataset(dataset_path)
+    try:
+        ds = _validate(params, dataset_path, work)
+    except Exception as exc:  # noqa: BLE001 - on a cluster: a worker lost; bad data is a report, not this
+        if params.engine != "dask":
+            raise
+        message = f"engine: dask: the cluster could not validate the dataset: {_reason(exc)}"
+        echo(message)
+        return "failed", EXIT_STEP_FAILED, message
+    on_parts = not isinstance(ds, Dataset)  # validated partition by partition: no table is whole here
     ds.report.write_csv(work / "validation.csv")
     manifest["dataset"] = {"path": str(dataset_path), "files": ds.report.files}
     manifest["validation"] = ds.report.summary_dict() | {"seconds": round(time.perf_counter() - t0, 2)}
     mf.write_manifest(manifest_path, manifest)
     echo(f"  {ds.report.n_errors} error(s), {ds.report.n_warnings} warning(s) "
-         f"in {sum(f.get('rows', 0) for f in ds.report.files.values())} rows of {len(ds.tables)} tables")
+         f"in {sum(f.get('rows', 0) for f in ds.report.files.values())} rows of {len(ds.tables)} tables"
+         + (f", on the cluster in {ds.parts} partitions" if on_parts else ""))
     exclusion = None
     if not ds.ok and params.validation.on_error == "exclude":
-        exclusion = exclude_rows(ds.tables, ds.report.to_frame(), params.validation.max_excluded_share)
-        if not exclusion.ok:
-            echo(f"The rows with errors cannot be set aside: {exclusion.stop}.")
-            exclusion = None
+        if on_parts:
+            echo("The rows with errors cannot be set aside in a partitioned dataset (validation.on_error: "
+                 "exclude needs the tables whole: engine: pandas).")
+        else:
+            exclusion = exclude_rows(ds.tables, ds.report.to_frame(), params.validation.max_excluded_share)
+            if not exclusion.ok:
+                echo(f"The rows with errors cannot be set aside: {exclusion.stop}.")
+                exclusion = None
     if not ds.ok and exclusion is None:
         # consoles and logs circulate: NIPs in the messages are shown as their pseudonyms
         ds.report.print_summary(echo, key=_console_key(params))
         echo("The data has errors: nothing was analysed. Fix them and run again "
              "(the full report is validation.csv in the failed run folder).")
-        return finish("invalid_data", EXIT_BAD_INPUT, f"the dataset has {ds.report.n_errors} error(s)")
+        return "invalid_data", EXIT_BAD_INPUT, f"the dataset has {ds.report.n_errors} error(s)"
     if exclusion is not None:
         ds = Dataset(ds.folder, exclusion.tables, ds.report)
         manifest["exclusion"] = {"rows": int(len(exclusion.excluded)),
@@ -687,31 +737,40 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
              "(plans/excluded_rows.csv; validation.csv says why): the analysis runs on the rest")
 
     if params.periods != "all":
-        available = set(ds.tables["appraisals"]["period"].dropna())
+        available = set(ds.periods if on_parts else ds.tables["appraisals"]["period"].dropna())
         missing = [p for p in params.periods if p not in available]
         if missing:
             msg = (f"params: periods: {', '.join(missing)} not in the appraisals "
                    f"(available: {', '.join(sorted(available))})")
             echo(msg)
-            return finish("bad_params", EXIT_BAD_INPUT, msg)
+            return "bad_params", EXIT_BAD_INPUT, msg
 
-    manifest["dataset"]["rows_written"] = _write_tables(ds.tables, work / DATA_DIR)
-    if params.engine == "dask":
+    row_counts = ds.rows_used if on_parts else {name: int(len(df)) for name, df in ds.tables.items()}
+    if on_parts:
+        manifest["dataset"]["rows_written"] = dict(row_counts)
+        manifest["engine"] = {"name": "dask", **_cluster_description(params), "partitions": ds.parts,
+                              "partitioned_by": "the dataset's parts",
+                              "partition_files": len(list((work / DATA_DIR / PARTITIONED_DIR).glob("*/part-*")))}
+        echo(f"  engine: dask ({manifest['engine']['scheduler']}), the tables in the dataset's {ds.parts} parts")
+    else:
+        manifest["dataset"]["rows_written"] = _write_tables(ds.tables, work / DATA_DIR)
+    if params.engine == "dask" and not on_parts:
         t0 = time.perf_counter()
-        from analysis.engine import cluster, partitioned
+        from analysis.engine import partitioned
 
         files = partitioned.write_partitioned(ds.tables, work / DATA_DIR / PARTITIONED_DIR, params.dask.partitions)
-        manifest["engine"] = {"name": "dask", **cluster.describe(params.dask), "partitions": params.dask.partitions,
+        manifest["engine"] = {"name": "dask", **_cluster_description(params), "partitions": params.dask.partitions,
+                              "partitioned_by": "region",
                               "partition_files": sum(files.values()),
                               "partitioned_seconds": round(time.perf_counter() - t0, 2)}
-        echo(f"  engine: dask ({cluster.describe(params.dask)['scheduler']}), the tables in "
+        echo(f"  engine: dask ({manifest['engine']['scheduler']}), the tables in "
              f"{params.dask.partitions} partitions by region")
     # what the brief may say about the run and its data: counts only, never the report's messages,
     # and nothing that changes between two runs of the same inputs (the run id is in the manifest)
     write_results(work / "results" / "00_run.json", "00_run", {
         "params_name": params.name, "language": params.language,
         "min_cell": params.privacy.min_cell, "alpha": params.alpha, "fdr": params.fdr,
-        "periods": params.periods, "tables": {name: int(len(df)) for name, df in ds.tables.items()},
+        "periods": params.periods, "tables": row_counts,
         "validation": ds.report.summary_dict(),
         "steps": [s.name for s in steps],
         # only when rows were set aside, so that a run without it writes what it always wrote
@@ -733,50 +792,43 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
 
         RunContext.open(work).save_restricted(exclusion.excluded, "excluded_rows",
                                               id_columns=("employee_id", "rater_id", "ratee_id"))
-    # engine: dask: the run's cluster, from the appraisal outcomes to the last notebook (the kernels find
-    # its address in their environment: engine.cluster.attach)
-    engine = contextlib.ExitStack()
-    try:
-        engine.enter_context(_engine(params, work / DATA_DIR))
-    except ClusterError as exc:
-        echo(f"engine: dask: {exc}")
-        return finish("failed", EXIT_STEP_FAILED, f"engine: dask: {exc}")
-    with engine:
-        if "appraisals" in ds.tables:
-            from analysis.pipeline.context import RunContext  # (brings plotting: not for the other commands)
+    if "appraisals" in ds.tables:
+        from analysis.pipeline.context import RunContext  # (brings plotting: not for the other commands)
 
-            # derived once here, so that notebooks running side by side read it rather than race to write it
-            t0 = time.perf_counter()
-            try:
-                RunContext.open(work).appraisal_outcomes()
-            except Exception as exc:  # noqa: BLE001 - on a cluster: a worker lost, files it cannot read
-                if params.engine != "dask":
-                    raise
-                message = f"engine: dask: the cluster could not compute the appraisal outcomes: {_reason(exc)}"
-                echo(message)
-                return finish("failed", EXIT_STEP_FAILED, message)
-            manifest["derived_seconds"] = round(time.perf_counter() - t0, 2)
+        # derived once here, so that notebooks running side by side read it rather than race to write it
+        t0 = time.perf_counter()
+        try:
+            RunContext.open(work).appraisal_outcomes()
+        except Exception as exc:  # noqa: BLE001 - on a cluster: a worker lost, files it cannot read
+            if params.engine != "dask":
+                raise
+            message = f"engine: dask: the cluster could not compute the appraisal outcomes: {_reason(exc)}"
+            echo(message)
+            return "failed", EXIT_STEP_FAILED, message
+        manifest["derived_seconds"] = round(time.perf_counter() - t0, 2)
 
-        def since_previous() -> None:  # before the brief, which reads it
-            try:
-                if changes.write_changes(work, work.parent, params.name) is not None:
-                    echo("  compared with the previous report: results/06_changes.json")
-            except Exception as exc:  # noqa: BLE001 - a previous run folder that cannot be read: no comparison
-                echo(f"Note: the changes since the previous report could not be computed: {_reason(exc)}")
+    def since_previous() -> None:  # before the brief, which reads it
+        try:
+            if changes.write_changes(work, work.parent, params.name) is not None:
+                echo("  compared with the previous report: results/06_changes.json")
+        except Exception as exc:  # noqa: BLE001 - a previous run folder that cannot be read: no comparison
+            echo(f"Note: the changes since the previous report could not be computed: {_reason(exc)}")
 
-        tables = set(ds.tables)
-        # the notebooks read the tables from the run folder: the runner's copy is handed back first
-        del ds, exclusion
-        release_memory(collect=True)  # the validated tables: 0.8 GB at 100,000 employees, held for nothing
-        failed = _run_steps(steps, tables, work, kernel, progress, manifest, manifest_path, echo, signals,
-                            max(1, params.parallel_notebooks), before_last=since_previous)
+    tables = set(ds.tables)
+    # the notebooks read the tables from the run folder: the runner's copy is handed back first
+    del ds, exclusion
+    release_memory(collect=True)  # the validated tables: 0.8 GB at 100,000 employees, held for nothing
+    failed = _run_steps(steps, tables, work, kernel, progress, manifest, manifest_path, echo, signals,
+                        max(1, params.parallel_notebooks), before_last=since_previous)
     if failed:
-        outcome = finish("failed", EXIT_STEP_FAILED, "failed step(s): " + ", ".join(sorted(failed)))
-        echo(f"Run failed; its folder is {outcome.run_dir} (not the latest run).")
-        return outcome
-    outcome = finish("success", EXIT_OK)
-    echo(f"Run finished: {outcome.run_dir}")
-    return outcome
+        return "failed", EXIT_STEP_FAILED, FAILED_STEPS + ", ".join(sorted(failed))
+    return "success", EXIT_OK, ""
+
+
+def _cluster_description(params: Params) -> dict:
+    from analysis.engine import cluster  # (brings Dask: only for engine: dask)
+
+    return cluster.describe(params.dask)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,180 @@
+"""Validation of a partitioned dataset on a 2-worker cluster (``engine.validation``) reports what
+``load_dataset`` reports for the same parts read as one table, row for row and word for word, and
+writes the typed tables it would give; and it finds what only partitions can get wrong (rows of an
+employee or a unit in another part than theirs)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from analysis.core.params import Dask
+from analysis.data.validation import load_dataset
+from analysis.engine import cluster
+from analysis.engine import partitioned as P
+from analysis.engine.validation import PartitionedDataset, input_parts, validate_partitioned
+from corpus.builders import N, base_tables, write_table
+
+PART_OF_REGION = {"Kota": 0, "Selatan": 1}  # two parts: the base dataset's two regions
+
+
+@pytest.fixture(scope="module")
+def client():
+    with cluster.connect(Dask(workers=2, memory_limit="1GiB")) as c:
+        yield c
+
+
+def write_parts(folder, tables: dict[str, pd.DataFrame], moved: dict[tuple[str, int], int] | None = None):
+    """The tables cut by region into two parts (each row in the part of its unit's region; a row whose
+    unit is unknown in part 0), the reference tables one file each. ``moved``: (table, row position) ->
+    the part a row is put in instead."""
+    folder.mkdir(parents=True, exist_ok=True)
+    units = tables.get("units", pd.DataFrame(columns=["unit_id", "region"]))
+    region = dict(zip(units["unit_id"], units["region"]))
+    emp = tables.get("employees", pd.DataFrame(columns=["employee_id", "unit_id"]))
+    unit_of = dict(zip(emp["employee_id"], emp["unit_id"]))
+    for name, df in tables.items():
+        key = P.REGION_KEY.get(name)
+        if key is None:
+            write_table(folder, name, df, "parquet")
+            continue
+        unit = df[key] if key == "unit_id" else df[key].map(unit_of)
+        part = unit.map(region).map(PART_OF_REGION).fillna(0).astype(int).to_numpy().copy()
+        for (table, pos), k in (moved or {}).items():
+            if table == name:
+                part[pos] = k
+        (folder / name).mkdir()
+        for k in range(2):
+            pq.write_table(pa.Table.from_pandas(df[part == k], preserve_index=False),
+                           folder / name / f"part-{k:05d}.parquet")
+    return folder
+
+
+def both(folder, out) -> tuple[PartitionedDataset, object]:
+    return validate_partitioned(folder, out), load_dataset(folder)
+
+
+def assert_same(got: PartitionedDataset, ds, out) -> None:
+    """The same report, files, rows and typed tables as reading the parts as one table."""
+    pd.testing.assert_frame_equal(got.report.to_frame(), ds.report.to_frame())
+    assert got.report.files == ds.report.files
+    assert got.rows_used == ds.row_counts()
+    for name, df in ds.tables.items():
+        written = pd.concat([pd.read_parquet(f) for f in P.part_files(out, name)])
+        df.to_parquet(out.parent / "whole.parquet", index=True)
+        pd.testing.assert_frame_equal(written, pd.read_parquet(out.parent / "whole.parquet"))
+
+
+def with_rows(df: pd.DataFrame, *rows: list[str]) -> pd.DataFrame:
+    return pd.concat([df, pd.DataFrame(list(rows), columns=df.columns)], ignore_index=True)
+
+
+def bad_cells(t):
+    t["appraisals"].loc[0, "hasil_kerja"] = "luar biasa"
+    t["feedback_360"].loc[1, "score"] = "7"
+    t["employees"].loc[6, "birth_date"] = "1987-13-05"
+
+
+def repeated_key_in_a_part(t):
+    t["appraisals"] = with_rows(t["appraisals"], t["appraisals"].iloc[1].tolist())
+
+
+def employee_in_two_parts(t):  # the kadis (Kota) again, in a Selatan unit
+    t["employees"] = with_rows(t["employees"], [N["kadis"], "U03"] + t["employees"].iloc[0, 2:].tolist())
+
+
+def dangling_employee(t):  # an appraisal of a NIP no part has: set aside, with a warning
+    t["appraisals"] = with_rows(t["appraisals"], ["199901012020011099", "2024", N["kasi"], "sesuai", "sesuai",
+                                                  "baik", "false"])
+    t["feedback_360"] = with_rows(t["feedback_360"], ["2024", N["staf"], "199901012020011099", "peer", "loyal", "3"])
+
+
+def unit_case_variant_in_another_part(t):
+    t["units"] = with_rows(t["units"], ["u01", "Dinas X", "Selatan", "dinas"])
+
+
+def unit_unknown(t):
+    t["service_outcomes"] = with_rows(t["service_outcomes"], ["U09", "2024Q1", "70", "75", "0", "2"])
+    t["employees"].loc[7, "unit_id"] = "u03"
+
+
+def no_employees(t):
+    del t["employees"]
+
+
+def no_optional_table(t):
+    del t["training_history"]
+
+
+def no_competencies(t):
+    del t["competencies"]
+
+
+CASES = [bad_cells, repeated_key_in_a_part, employee_in_two_parts, dangling_employee,
+         unit_case_variant_in_another_part, unit_unknown, no_employees, no_optional_table, no_competencies]
+
+
+def test_a_clean_dataset_gives_what_load_dataset_gives(client, tmp_path):
+    folder = write_parts(tmp_path / "data", base_tables())
+    assert input_parts(folder) == 2
+    got, ds = both(folder, tmp_path / "run" / "partitioned")
+    assert got.ok and ds.ok and got.parts == 2 and got.periods == ["2024"]
+    assert_same(got, ds, tmp_path / "run" / "partitioned")
+    # every table cut by region has one file per part (the feedback's second part empty), the others one
+    out = tmp_path / "run" / "partitioned"
+    assert [len(P.part_files(out, n)) for n in ("appraisals", "feedback_360", "units", "competencies")] == [2, 2, 2, 1]
+    assert pd.read_parquet(P.part_files(out, "feedback_360")[1]).empty
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.__name__ for c in CASES])
+def test_a_broken_dataset_gives_the_report_load_dataset_gives(client, tmp_path, case):
+    tables = base_tables()
+    case(tables)
+    folder = write_parts(tmp_path / "data", tables)
+    got, ds = both(folder, tmp_path / "run" / "partitioned")
+    assert_same(got, ds, tmp_path / "run" / "partitioned")
+
+
+def test_a_rater_in_another_part_is_fine_but_a_row_away_from_its_employee_is_an_error(client, tmp_path):
+    tables = base_tables()
+    # the staf (Selatan) is appraised by the kasi (Kota) in the base dataset: a rater may be anywhere
+    guru = tables["appraisals"].index[tables["appraisals"]["employee_id"] == N["guru"]][0]
+    operator = tables["employees"].index[tables["employees"]["employee_id"] == N["operator"]][0]
+    folder = write_parts(tmp_path / "data", tables, moved={("appraisals", guru): 1, ("employees", operator): 0})
+    got, ds = both(folder, tmp_path / "run" / "partitioned")
+    assert ds.ok  # read as one table, nothing is wrong
+    frame = got.report.to_frame()
+    assert not got.ok and set(frame["check"]) == {"misaligned"}
+    # the guru's appraisal is away from the guru; the operator is away from U03, and so (now) is the
+    # operator's appraisal, which stayed in U03's part
+    assert sorted(zip(frame["table"], frame["column"], frame["value"])) == sorted([
+        ("appraisals", "employee_id", N["operator"]), ("appraisals", "employee_id", N["guru"]),
+        ("employees", "unit_id", "U03")])
+    assert "another part" in frame["message"].iloc[0]
+
+
+def test_parts_that_differ_or_cannot_be_read_are_reported_naming_the_part(client, tmp_path):
+    tables = base_tables()
+    folder = write_parts(tmp_path / "data", tables)
+    pq.write_table(pa.Table.from_pandas(tables["appraisals"].drop(columns="innovation"), preserve_index=False),
+                   folder / "appraisals" / "part-00001.parquet")
+    (folder / "targets" / "part-00001.parquet").write_bytes(b"PAR1 not really parquet")
+    got = validate_partitioned(folder, tmp_path / "out")
+    frame = got.report.to_frame().set_index("table")
+    assert frame.loc["appraisals", "check"] == "parts_differ" and "part-00001" in frame.loc["appraisals", "message"]
+    assert frame.loc["targets", "check"] == "unreadable"
+    assert frame.loc["targets", "message"].startswith("targets/part-00001.parquet cannot be read as parquet")
+    assert "appraisals" not in got.rows_used and "targets" not in got.rows_used
+    ds = load_dataset(folder)
+    assert set(ds.report.to_frame()["check"]) == {"parts_differ", "unreadable"}
+
+
+def test_a_dataset_of_files_or_of_parts_that_do_not_line_up_is_loaded_whole(client, tmp_path):
+    write_parts(tmp_path / "data", base_tables())
+    assert isinstance(validate_partitioned(tmp_path / "data", tmp_path / "o1"), PartitionedDataset)
+    (tmp_path / "data" / "targets" / "part-00001.parquet").unlink()
+    assert input_parts(tmp_path / "data") is None
+    ds = validate_partitioned(tmp_path / "data", tmp_path / "o2")
+    assert not isinstance(ds, PartitionedDataset) and ds.ok and not (tmp_path / "o2").exists()
