@@ -12,6 +12,7 @@ import pytest
 
 from analysis.pipeline.run import run_pipeline
 from conftest import DEFAULT
+from corpus.parts import cut_by_region
 
 pytestmark = pytest.mark.usefixtures("test_key")
 
@@ -56,6 +57,33 @@ def test_notebooks_01_and_02_on_dask_give_the_regional_runs_outputs(sample_run, 
     # notebook 02's model was gathered from the 8 partitions (the manifest says so; the results cannot)
     step = next(s for s in manifest["steps"] if s["name"] == "02_rater_bias")
     assert step["timings"]["rater_model_partitions"] == 8
+
+
+def test_a_partitioned_dataset_is_validated_on_the_cluster_and_gives_the_regional_runs_outputs(sample_run, tmp_path):
+    """The sample cut into parts by region: validated part by part on the cluster, its parts the run's
+    partitions, no table whole in the run folder; notebook 01 as in the regional run on the CSV files."""
+    regional, _, _ = sample_run
+    data = cut_by_region(regional.parent.parent / "data", tmp_path / "parts", 4)
+    lines = []
+    res = run_pipeline(params(tmp_path, "dask: {workers: 2, memory_limit: 1GiB}\n"), data=data,
+                       out_root=tmp_path / "out", only="01", echo=lines.append)
+    assert res.exit_code == 0, "\n".join(lines)
+    run = res.run_dir
+    assert "on the cluster in 4 partitions" in "\n".join(lines)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["engine"]["partitions"] == 4 and manifest["engine"]["partitioned_by"] == "the dataset's parts"
+    assert manifest["dataset"]["files"]["appraisals"]["parts"] == 4
+    assert not list((run / "data").glob("*.parquet"))  # only the parts: nothing was ever whole
+    assert len(list((run / "data" / "partitioned" / "feedback_360").glob("part-*.parquet"))) == 4
+    derived = "data/derived/appraisal_outcomes.parquet"
+    assert (run / derived).read_bytes() == (regional / derived).read_bytes()
+    for name in sorted(p.name for p in (run / "tables").iterdir()):
+        assert (run / "tables" / name).read_bytes() == (regional / "tables" / name).read_bytes(), name
+    assert (run / "results/01_appraisal_outcomes.json").read_bytes() == \
+        (regional / "results/01_appraisal_outcomes.json").read_bytes()
+    ours, theirs = (json.loads((r / "results/00_run.json").read_text()) for r in (run, regional))
+    assert ours["values"]["tables"] == theirs["values"]["tables"]
+    assert ours["values"]["validation"] == theirs["values"]["validation"]
 
 
 def test_a_scheduler_that_does_not_answer_stops_the_run_with_one_line(sample_run, tmp_path):

@@ -666,7 +666,7 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
     with engine:
         status, code, error = _run_with_engine(params, steps, work, manifest, manifest_path, echo, kernel, signals)
     # published only now, the cluster stopped: its workers spill into the run folder
-    outcome = finish(status, code, error)
+    outcome = finish(status, code, error or None)
     if status == "success":
         echo(f"Run finished: {outcome.run_dir}")
     elif error.startswith(FAILED_STEPS):
