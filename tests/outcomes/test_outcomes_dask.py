@@ -57,6 +57,21 @@ def test_unit_counts_are_the_regional_runs(on_cluster, tmp_path):
                                   expected)
 
 
+def test_unit_totals_are_the_regional_runs_with_predikat_missing(on_cluster, tmp_path):
+    tables, one, _ = on_cluster
+    tables = dict(tables)
+    app = tables["appraisals"].copy()
+    app.loc[app.index[::29], "hasil_kerja"] = None  # no predikat for these: appraised, not Sangat Baik
+    tables["appraisals"] = app
+    app.to_parquet(tmp_path / "appraisals.parquet", index=True)
+    P.write_partitioned(tables, tmp_path / "parts", 16)
+    expected = predikat.appraisal_outcomes(pd.read_parquet(tmp_path / "appraisals.parquet"), one["employees"],
+                                           one["units"])
+    assert expected["predikat"].isna().any()
+    got = distributed.unit_totals(distributed.lazy_outcomes(parts_of(tmp_path / "parts"), one["units"]))
+    pd.testing.assert_frame_equal(got, bounds.unit_totals(expected))
+
+
 def test_tables_cut_differently_are_refused(on_cluster, tmp_path):
     tables, one, _ = on_cluster
     P.write_partitioned(tables, tmp_path, 4)
@@ -90,6 +105,9 @@ def test_the_run_context_chooses_the_periods_in_every_partition_even_empty_ones(
     whole = pandas_ctx.table("appraisals", columns=["employee_id", "hasil_kerja"])
     pd.testing.assert_frame_equal(lazy.compute().sort_index(), whole)
     assert pandas_ctx.lazy_table("appraisals") is None  # engine: pandas never computes on Dask
-    # the counts notebook 01 checks the SE 3/2023 bounds with
+    # the counts notebook 01 checks the SE 3/2023 bounds with, and the totals of notebook 04's panel:
+    # the same with either engine
     pd.testing.assert_frame_equal(ctx.unit_counts(), bounds.unit_counts(expected))
-    assert pandas_ctx.unit_counts() is None
+    pd.testing.assert_frame_equal(pandas_ctx.unit_counts(), bounds.unit_counts(expected))
+    pd.testing.assert_frame_equal(ctx.unit_totals(), bounds.unit_totals(expected))
+    pd.testing.assert_frame_equal(pandas_ctx.unit_totals(), bounds.unit_totals(expected))

@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 
 from analysis.core.params import load_params
+from analysis.outcomes.bounds import check_distribution, unit_counts, unit_totals
 from analysis.outcomes.predikat import appraisal_outcomes
 from analysis.rollout import figures
 from analysis.rollout import sections as R
@@ -108,7 +109,8 @@ def test_region_effects_follow_the_planted_multipliers():
 def test_appraisal_metrics_use_annual_cohorts_and_leave_out_first_year_adopters():
     tables, _ = sample()
     outcomes = appraisal_outcomes(tables["appraisals"], tables["employees"], tables["units"])
-    s = R.appraisal_section(outcomes, tables["org_ratings"], tables["rollout"], params(n_boot=0))
+    s = R.appraisal_section(unit_totals(outcomes), unit_counts(outcomes), tables["org_ratings"], tables["rollout"],
+                            params(n_boot=0))
     assert s.available, s.status
     periods = s.key_figures["periods"]
     share = s.key_figures["share_sangat_baik"]
@@ -121,12 +123,36 @@ def test_appraisal_metrics_use_annual_cohorts_and_leave_out_first_year_adopters(
     assert set(table["metric"]) == {"share_sangat_baik", "compliant"}
 
 
+def test_the_appraisal_panel_from_per_unit_totals_is_the_one_from_every_employees_outcome():
+    """The panel is built from per-unit totals and counts (what a cluster sends back), never from the
+    outcomes of every employee; it is the panel the outcomes give directly, a predikat that cannot be
+    derived counted among the appraised and not among the Sangat Baik."""
+    from analysis.rollout import panels
+
+    tables, _ = sample()
+    outcomes = appraisal_outcomes(tables["appraisals"], tables["employees"], tables["units"])
+    outcomes.loc[outcomes.index[::37], "predikat"] = None  # hasil or perilaku missing: no predikat
+    got, notes = panels.appraisal_panel(unit_totals(outcomes), unit_counts(outcomes), tables["org_ratings"],
+                                        tables["rollout"], 5)
+    # directly from the outcomes, as the panel was first written
+    g = outcomes.groupby(["unit_id", "period"])
+    top = (outcomes["predikat"] == "sangat_baik").groupby([outcomes["unit_id"], outcomes["period"]])
+    direct = pd.DataFrame({"n": g.size(), "share_sangat_baik": top.mean()}).reset_index()
+    direct = direct[direct["n"] >= 5]
+    compliance, _ = check_distribution(outcomes, tables["org_ratings"])
+    comp = compliance[["unit_id", "period", "compliant"]].dropna(subset=["compliant"])
+    direct = direct.merge(comp.assign(compliant=comp["compliant"].astype(float)), on=["unit_id", "period"], how="left")
+    pd.testing.assert_frame_equal(got[direct.columns], direct)
+    assert (direct["share_sangat_baik"] < 1).all()
+
+
 def test_appraisal_metrics_are_skipped_when_there_is_one_appraisal_year():
     tables, _ = sample()
     last = tables["appraisals"]["period"].astype(str).max()
     one = tables["appraisals"][tables["appraisals"]["period"].astype(str) == last]
     outcomes = appraisal_outcomes(one, tables["employees"], tables["units"])
-    s = R.appraisal_section(outcomes, tables["org_ratings"], tables["rollout"], params(n_boot=0))
+    s = R.appraisal_section(unit_totals(outcomes), unit_counts(outcomes), tables["org_ratings"], tables["rollout"],
+                            params(n_boot=0))
     assert not s.available and s.status.startswith("skipped")
 
 

@@ -85,6 +85,14 @@ def unit_counts(outcomes: pd.DataFrame) -> pd.DataFrame:
     return counts.reset_index()
 
 
+def unit_totals(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Per unit and period: people appraised (``n``, a predikat that cannot be derived included) and
+    those rated Sangat Baik (``n_sangat_baik``)."""
+    top = (outcomes["predikat"] == "sangat_baik").astype("int64")
+    g = top.groupby([outcomes["unit_id"], outcomes["period"]])
+    return pd.DataFrame({"n": g.size(), "n_sangat_baik": g.sum()}).reset_index()
+
+
 def check_bounds(counts: pd.DataFrame, org_ratings: pd.DataFrame) -> pd.DataFrame:
     """One row per unit, period and applicable bound: limit, count, shortfall, holds.
 
@@ -150,7 +158,7 @@ def compliance_table(counts: pd.DataFrame, bounds: pd.DataFrame) -> pd.DataFrame
     return out[lead + rest].sort_values(["period", "unit_id"], kind="stable").reset_index(drop=True)
 
 
-def check_distribution(outcomes: pd.DataFrame, org_ratings: pd.DataFrame,
+def check_distribution(outcomes: pd.DataFrame | None, org_ratings: pd.DataFrame,
                        counts: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Compliance per unit and period (wide) and per bound (long). ``counts``: the outcomes' ``unit_counts``
     when they were counted elsewhere (on Dask: ``outcomes.distributed.unit_counts``)."""

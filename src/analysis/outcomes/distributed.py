@@ -44,6 +44,15 @@ def appraisal_outcomes(parts, units: pd.DataFrame) -> pd.DataFrame:
     return predikat.in_order(lazy_outcomes(parts, units).compute())
 
 
+def unit_totals(outcomes) -> pd.DataFrame:
+    """``bounds.unit_totals`` on Dask: summed on the partitions, one row per unit and period to the client."""
+    top = (outcomes["predikat"] == "sangat_baik").astype("int64")
+    both = top.to_frame("n_sangat_baik").assign(unit_id=outcomes["unit_id"], period=outcomes["period"])
+    g = both.groupby(["unit_id", "period"])["n_sangat_baik"].agg(["count", "sum"], split_out=1).compute()
+    out = pd.DataFrame({"n": g["count"].astype("int64"), "n_sangat_baik": g["sum"].astype("int64")}).sort_index()
+    return out.reset_index()
+
+
 def unit_counts(outcomes) -> pd.DataFrame:
     """``bounds.unit_counts`` on Dask: people per predikat for each unit and period, counted on the
     partitions and summed on the client (one row per unit, period and predikat crosses the network)."""

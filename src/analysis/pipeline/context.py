@@ -29,7 +29,7 @@ from analysis.core.runfolder import (  # notebooks run unattended; figures go to
     PARTITIONED_DIR,
     TIMINGS_DIR,
 )
-from analysis.outcomes import predikat
+from analysis.outcomes import bounds, predikat
 from analysis.pipeline.display import ShownTable, present
 from analysis.pipeline.results import write_results
 
@@ -148,13 +148,24 @@ class RunContext:
         return partitioned.from_parts(PartReader(folder, self._chosen), names, func, folder)
 
     def unit_counts(self) -> pd.DataFrame | None:
-        """People per predikat for each unit and period, counted on the run's cluster over the
-        partitions (``outcomes.distributed.unit_counts``); None unless the run uses ``engine: dask``."""
-        if not self.on_dask or not self.has("appraisals"):
+        """People per predikat for each unit and period (``bounds.unit_counts``; None without appraisals).
+        With ``engine: dask`` counted on the run's cluster over the partitions
+        (``outcomes.distributed.unit_counts``): the appraisal outcomes are never whole here."""
+        return self._per_unit("unit_counts")
+
+    def unit_totals(self) -> pd.DataFrame | None:
+        """People appraised and rated Sangat Baik for each unit and period (``bounds.unit_totals``), on
+        the run's cluster with ``engine: dask``, as ``unit_counts``."""
+        return self._per_unit("unit_totals")
+
+    def _per_unit(self, name: str) -> pd.DataFrame | None:
+        if not self.has("appraisals"):
             return None
+        if not self.on_dask:
+            return getattr(bounds, name)(self.appraisal_outcomes())
         from analysis.outcomes import distributed  # (brings Dask: only for engine: dask)
 
-        return distributed.unit_counts(distributed.lazy_outcomes(self.parts, self.table("units")))
+        return getattr(distributed, name)(distributed.lazy_outcomes(self.parts, self.table("units")))
 
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
         """A validated table (None when the dataset does not have it).

@@ -52,24 +52,24 @@ def cohort_table(panel: pd.DataFrame, prep: PreparedPanel, by: str) -> pd.DataFr
     return cohorts.reindex(order).rename_axis("cohort").reset_index()
 
 
-def appraisal_panel(out: pd.DataFrame, org_ratings: pd.DataFrame | None, rollout_table: pd.DataFrame,
-                    min_employees: int = 5) -> tuple[pd.DataFrame, list[str]]:
+def appraisal_panel(totals: pd.DataFrame, counts: pd.DataFrame, org_ratings: pd.DataFrame | None,
+                    rollout_table: pd.DataFrame, min_employees: int = 5) -> tuple[pd.DataFrame, list[str]]:
     """Per unit and appraisal period: share rated Sangat Baik and compliance with the distribution bounds.
 
     Units with fewer than ``min_employees`` appraised in a period are left out of that period (their
     shares jump by 1/n and describe few people); the estimators then keep units seen in every period.
-    ``out`` is ``outcomes.predikat.appraisal_outcomes(...)``, computed once per run.
+    ``totals`` and ``counts`` are the appraisal outcomes per unit and period (``bounds.unit_totals``,
+    ``bounds.unit_counts``: ``RunContext.unit_totals``, ``unit_counts``), so that the panel never
+    needs the outcomes of every employee.
     """
-    g = out.groupby(["unit_id", "period"])
-    top = (out["predikat"] == "sangat_baik").groupby([out["unit_id"], out["period"]])
-    metrics = pd.DataFrame({"n": g.size(), "share_sangat_baik": top.mean()}).reset_index()
+    metrics = totals[["unit_id", "period", "n"]].assign(share_sangat_baik=totals["n_sangat_baik"] / totals["n"])
     notes = []
     small = metrics["n"] < min_employees
     if small.any():
         notes.append(f"{int(small.sum())} unit-period(s) with fewer than {min_employees} appraised employees left out")
     metrics = metrics[~small]
     if org_ratings is not None:
-        compliance, _ = bounds.check_distribution(out, org_ratings)
+        compliance, _ = bounds.check_distribution(None, org_ratings, counts)
         comp = compliance[["unit_id", "period", "compliant"]].dropna(subset=["compliant"])
         metrics = metrics.merge(comp.assign(compliant=comp["compliant"].astype(float)), on=["unit_id", "period"],
                                 how="left")

@@ -214,16 +214,18 @@ def outcome_section(panel_section: Section, outcome: str, params: Params) -> Sec
 APPRAISAL_METRICS = ("share_sangat_baik", "compliant")
 
 
-def appraisal_section(outcomes: pd.DataFrame, org_ratings: pd.DataFrame | None,
+def appraisal_section(totals: pd.DataFrame, counts: pd.DataFrame, org_ratings: pd.DataFrame | None,
                       rollout_table: pd.DataFrame | None, params: Params) -> Section:
-    """The same estimator on the units' appraisal outcomes, by appraisal period, where periods allow."""
+    """The same estimator on the units' appraisal outcomes, by appraisal period, where periods allow.
+    ``totals`` and ``counts``: the outcomes per unit and period (``RunContext.unit_totals``,
+    ``unit_counts``)."""
     name = "appraisal_metrics"
     if not params.rollout.appraisal_metrics:
         return skipped(name, "params.rollout.appraisal_metrics is false", "nb04.skipped.appraisal_off")
     if rollout_table is None:
         return skipped(name, "no rollout table", "nb04.skipped.tables")
     try:
-        panel, notes = panels.appraisal_panel(outcomes, org_ratings, rollout_table, params.privacy.min_cell)
+        panel, notes = panels.appraisal_panel(totals, counts, org_ratings, rollout_table, params.privacy.min_cell)
     except ValueError as exc:
         return skipped(name, str(exc), "nb04.skipped.appraisal_periods")
     rows, figures = [], {}
