@@ -21,8 +21,13 @@
    times / W)`` (greedy list scheduling reaches this within the longest task). The assumptions are
    written in the report.
 
-Not measured, because they cannot run at this size yet: the notebooks' other sections, which read
-whole tables in one kernel (docs/national.md says which). Written to benchmarks/results/national.json
+4. With ``--runner``: ``workbench run --only 04`` with ``engine: dask`` on the same dataset, the run as
+   an agency would start it (validation on the cluster, the appraisal outcomes derived, then notebook
+   04, the rollout evaluation, whose inputs are one row per unit or per unit and period): per step
+   the seconds the manifest records, and the peak memory of the whole process tree.
+
+Not measured, because they cannot run at this size yet: notebooks 01-03, which read whole tables of
+people in one kernel (docs/national.md says which). Written to benchmarks/results/national.json
 (one record per dataset size and worker count) and rendered to benchmarks/results/national.md.
 """
 
@@ -100,17 +105,27 @@ def task_times(stream: list[dict]) -> list[float]:
 
 
 def step(name: str, func, client) -> tuple[dict, object]:
+    """Run one step, measured; a failure (a worker killed above its memory limit) is recorded with its
+    error rather than raised, and the result is then None."""
     from distributed import get_task_stream
 
     peaks = ProcessPeaks()
     t0 = time.perf_counter()
-    with get_task_stream(client) as ts:
-        result = func()
+    result, error, stream = None, None, []
+    try:
+        with get_task_stream(client) as ts:
+            result = func()
+        stream = ts.data
+    except Exception as exc:  # noqa: BLE001 - the failure is the measurement
+        error = f"{type(exc).__name__}: {str(exc)[:300]}"
+    memory = peaks.stop()
     seconds = time.perf_counter() - t0
-    tasks = task_times(ts.data)
+    tasks = task_times(stream)
     record = {"step": name, "seconds": round(seconds, 1), "tasks": len(tasks),
               "task_seconds": round(sum(tasks), 1), "longest_task": round(max(tasks, default=0), 2),
-              "client_seconds": round(max(0.0, seconds - _span(ts.data)), 1), **peaks.stop()}
+              "client_seconds": round(max(0.0, seconds - _span(stream)), 1), **memory}
+    if error:
+        record["error"] = error
     return record, result
 
 
@@ -138,7 +153,9 @@ def synthesise(employees: int, per_instansi: int, out: Path) -> dict:
     return {"seconds": round(time.perf_counter() - t0, 1), "peak_rss_gib": round(watch.peak / 2**30, 2)}
 
 
-def cluster_steps(data: Path, work: Path, workers: int, memory_limit: str, model: bool) -> list[dict]:
+def cluster_steps(data: Path, work: Path, workers: int, memory_limit: str, model: bool, keep) -> list[dict]:
+    """The steps on a LocalCluster; ``keep(records)`` after each, so that a step that fails (a worker
+    above its memory limit) leaves the ones before it recorded."""
     import functools
 
     import pandas as pd
@@ -155,28 +172,63 @@ def cluster_steps(data: Path, work: Path, workers: int, memory_limit: str, model
     records = []
     with cluster.connect(Dask(workers=workers, threads_per_worker=1, memory_limit=memory_limit),
                          scratch=work) as client:
+        limit = client.run(lambda dask_worker: dask_worker.memory_manager.memory_limit)
+        limit_gib = round(min(limit.values()) / 2**30, 2)
+
+        def save(steps: list[dict]) -> None:  # each step with the workers' limit, and whether one went above
+            for r in steps:
+                r.update(memory_limit_gib=limit_gib, above_limit=r["worker_max_gib"] > limit_gib)
+            keep(steps)
+
         rec, ds = step("validation", lambda: validate_partitioned(data, out), client)
-        rec["ok"] = bool(ds.ok)
-        rec["rows"] = int(sum(ds.rows_used.values()))
+        rec["ok"] = bool(ds is not None and ds.ok)
+        rec["rows"] = int(sum(ds.rows_used.values())) if ds is not None else None
         records.append(rec)
-        if not ds.ok:
+        save(records)
+        if not rec["ok"]:
             return records
         units = pd.concat([pd.read_parquet(f) for f in P.part_files(out, "units")])
         parts = functools.partial(P.from_parts, functools.partial(P.read_part, out), folder=out)
         rec, outcomes = step("appraisal outcomes", lambda: distributed.appraisal_outcomes(parts, units), client)
-        rec["rows"] = len(outcomes)
+        rec["rows"] = len(outcomes) if outcomes is not None else None
         records.append(rec)
+        save(records)
         del outcomes
         if model:
             feedback = P.dask_frame(out, "feedback_360")
             rec, fit = step("rater model", lambda: spec.feedback_model(feedback, method="reml"), client)
-            rec.update(rows=int(fit.n), fit_seconds=round(fit.seconds, 1), solver=fit.solver)
+            if fit is not None:
+                rec.update(rows=int(fit.n), fit_seconds=round(fit.seconds, 1), solver=fit.solver)
             records.append(rec)
-        limit = client.run(lambda dask_worker: dask_worker.memory_manager.memory_limit)
-        for r in records:
-            r["memory_limit_gib"] = round(min(limit.values()) / 2**30, 2)
-            r["above_limit"] = r["worker_max_gib"] > r["memory_limit_gib"]
+            save(records)
     return records
+
+
+def runner(data: Path, work: Path, workers: int, memory_limit: str) -> dict:
+    """``workbench run --only 04`` with engine: dask on the dataset (see the module docstring)."""
+    params = work / "national.yaml"
+    params.write_text(f"extends: {ROOT / 'params' / 'default.yaml'}\nengine: dask\ndask:\n  scheduler: local\n"
+                      f"  workers: {workers}\n  threads_per_worker: 1\n  memory_limit: {memory_limit}\n",
+                      encoding="utf-8")
+    out = work / "runs"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([WORKBENCH, "run", "--params", str(params), "--data", str(data), "--out", str(out),
+                             "--only", "04"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    watch = PeakRSS(proc.pid)
+    _, err = proc.communicate()
+    watch.stop()
+    record = {"exit_code": proc.returncode, "seconds": round(time.perf_counter() - t0, 1),
+              "peak_rss_gib": round(watch.peak / 2**30, 2),
+              "peak_pss_gib": round(watch.peak_pss / 2**30, 2) if watch.peak_pss else None}
+    runs = sorted(p for p in out.iterdir() if p.is_dir() and not p.is_symlink())
+    manifest = json.loads((runs[-1] / "manifest.json").read_text(encoding="utf-8")) if runs else {}
+    record["steps"] = {"validation": (manifest.get("validation") or {}).get("seconds"),
+                       "derived outcomes": manifest.get("derived_seconds"),
+                       **{s["name"]: s.get("seconds") for s in manifest.get("steps", [])}}
+    if proc.returncode != 0:
+        record["error"] = err.strip().splitlines()[-1] if err.strip() else manifest.get("error", "failed")
+    shutil.rmtree(out, ignore_errors=True)
+    return record
 
 
 def render(data: dict) -> str:
@@ -189,19 +241,30 @@ def render(data: dict) -> str:
                   "", f"Machine: {rec['machine']}; commit {rec['commit']}; {rec['date']}.", ""]
         if rec.get("synth"):
             s = rec["synth"]
-            lines += [f"Synthesis: {s['seconds']:,.0f} s, peak {s['peak_rss_gib']} GiB RSS "
-                      f"({rec['instansi']} instansi; {rec['rows']:,} rows, {rec['bytes'] / 2**30:.1f} GiB of Parquet).", ""]
+            lines += [f"Synthesis: {s['seconds']:,.0f} s, peak {s['peak_rss_gib']} GiB RSS ({rec['instansi']} "
+                      f"instansi; {rec['rows']:,} rows, {rec['bytes'] / 2**30:.1f} GiB of Parquet).", ""]
         lines += ["| step | rows | seconds | tasks | task seconds | longest task | client seconds | client peak GiB "
                   "| worker peak GiB (limit) |", "|---|---|---|---|---|---|---|---|---|"]
         for r in rec["steps"]:
-            lines.append(f"| {r['step']} | {r.get('rows', 0):,} | {r['seconds']:,.0f} | {r['tasks']} | "
+            if r.get("error"):
+                lines.append(f"| {r['step']} | failed after {r['seconds']:,.0f} s: {r['error']} | | | | | | "
+                             f"{r['client_gib']} | {r['worker_max_gib']} |")
+                continue
+            lines.append(f"| {r['step']} | {r.get('rows') or 0:,} | {r['seconds']:,.0f} | {r['tasks']} | "
                          f"{r['task_seconds']:,.0f} | {r['longest_task']:.1f} | {r['client_seconds']:,.0f} | "
                          f"{r['client_gib']} | {r['worker_max_gib']} ({r['memory_limit_gib']})"
                          + (" **above the limit**" if r["above_limit"] else "") + " |")
+        if rec.get("runner"):
+            r = rec["runner"]
+            steps = ", ".join(f"{k} {v:,.0f} s" for k, v in r["steps"].items() if v is not None)
+            lines += ["", f"`workbench run --only 04` (engine: dask, a cluster of the same size): exit "
+                      f"{r['exit_code']} in {r['seconds']:,.0f} s ({steps}); peak {r['peak_pss_gib']} GiB PSS, "
+                      f"{r['peak_rss_gib']} GiB RSS, for the runner, its cluster and the notebook's kernel together"
+                      + (f"; error: {r['error']}" if r.get("error") else "") + "."]
         lines += ["", "Estimated seconds on W workers like this machine's cores (below):", "",
                   "| step | " + " | ".join(f"W = {w}" for w in CLUSTER_SIZES) + " |",
                   "|---|" + "---|" * len(CLUSTER_SIZES)]
-        for r in rec["steps"]:
+        for r in [r for r in rec["steps"] if not r.get("error")]:
             lines.append(f"| {r['step']} | " + " | ".join(f"{estimate(r, w):,.0f}" for w in CLUSTER_SIZES) + " |")
         lines.append("")
     lines += [
@@ -232,6 +295,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--memory-limit", default="6GiB")
     ap.add_argument("--no-model", action="store_true", help="skip the rater model")
+    ap.add_argument("--runner", action="store_true", help="also `workbench run --only 04` on the dataset")
     ap.add_argument("--render", action="store_true", help="only render the report from the JSON")
     args = ap.parse_args()
     data = json.loads(JSON.read_text()) if JSON.exists() else {"records": []}
@@ -249,11 +313,19 @@ def main() -> int:
                "bytes": sum(f.stat().st_size for f in dataset.rglob("*.parquet")),
                "workers": args.workers, "memory_limit": args.memory_limit, "synth": synth,
                "machine": machine(), "commit": commit(), "date": time.strftime("%Y-%m-%d")}
-        rec["steps"] = cluster_steps(dataset, work / "run", args.workers, args.memory_limit, not args.no_model)
-        data["records"] = [r for r in data["records"]
-                           if (r["employees"], r["workers"]) != (rec["employees"], rec["workers"])] + [rec]
-        data["records"].sort(key=lambda r: (r["employees"], r["workers"]))
-        JSON.write_text(json.dumps(data, indent=1) + "\n")
+        def save(steps: list[dict]) -> None:
+            rec["steps"] = steps
+            data["records"] = [r for r in data["records"]
+                               if (r["employees"], r["workers"]) != (rec["employees"], rec["workers"])] + [rec]
+            data["records"].sort(key=lambda r: (r["employees"], r["workers"]))
+            JSON.write_text(json.dumps(data, indent=1) + "\n")
+            REPORT.write_text(render(data))
+
+        save(cluster_steps(dataset, work / "run", args.workers, args.memory_limit, not args.no_model, save))
+        shutil.rmtree(work / "run", ignore_errors=True)
+        if args.runner:
+            rec["runner"] = runner(dataset, work, args.workers, args.memory_limit)
+            save(rec["steps"])
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     REPORT.write_text(render(data))

@@ -96,6 +96,7 @@ def test_a_part_over_a_limit_is_reported_with_the_part_and_the_row(tmp_path, mon
     frame = load_dataset(tmp_path).report.to_frame()
     row = frame[frame["table"] == "appraisals"].iloc[0]
     assert row["check"] == "cell_too_long" and "part-00001.parquet" in row["message"]
+    assert row["row"] == 6  # the fifth data row: numbered on through the parts
 
 
 def test_the_hash_of_a_partitioned_table_follows_its_parts(tmp_path):

@@ -5,6 +5,7 @@ employee or a unit in another part than theirs)."""
 
 from __future__ import annotations
 
+import dask
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -14,7 +15,7 @@ from analysis.core.params import Dask
 from analysis.data.validation import load_dataset
 from analysis.engine import cluster
 from analysis.engine import partitioned as P
-from analysis.engine.validation import PartitionedDataset, input_parts, validate_partitioned
+from analysis.engine.validation import PartitionedDataset, layout, validate_partitioned
 from corpus.builders import N, base_tables, write_table
 
 PART_OF_REGION = {"Kota": 0, "Selatan": 1}  # two parts: the base dataset's two regions
@@ -57,11 +58,14 @@ def both(folder, out) -> tuple[PartitionedDataset, object]:
 
 
 def assert_same(got: PartitionedDataset, ds, out) -> None:
-    """The same report, files, rows and typed tables as reading the parts as one table."""
+    """The same report, files, rows and typed tables as reading the parts as one table (and no other
+    table in the run)."""
     pd.testing.assert_frame_equal(got.report.to_frame(), ds.report.to_frame())
-    assert got.report.files == ds.report.files
-    assert got.rows_used == ds.row_counts()
-    for name, df in ds.tables.items():
+    if ds.ok:
+        assert got.report.files == ds.report.files
+        assert got.rows_used == ds.row_counts()
+        assert {p.name for p in out.iterdir()} == set(ds.tables)
+    for name, df in ds.tables.items() if ds.ok else ():
         written = pd.concat([pd.read_parquet(f) for f in P.part_files(out, name)])
         df.to_parquet(out.parent / "whole.parquet", index=True)
         pd.testing.assert_frame_equal(written, pd.read_parquet(out.parent / "whole.parquet"))
@@ -112,13 +116,35 @@ def no_competencies(t):
     del t["competencies"]
 
 
+def dangling_key_in_two_parts(t):  # the same appraisal of a NIP no part has, once in each region's part
+    row = ["199901012020011099", "2024", N["kasi"], "sesuai", "sesuai", "baik", "false"]
+    t["appraisals"] = with_rows(t["appraisals"], row, row)
+
+
+def decimal_comma_in_one_part_only(t):
+    # "80,5" (Kota) says the column writes decimal commas: "1.500" (Selatan) is then 1500, not 1.5
+    t["targets"].loc[0, "target"] = "80,5"
+    t["targets"].loc[3, "target"] = "1.500"
+
+
+def employees_without_rows(t):
+    t["employees"] = t["employees"].iloc[:0]
+
+
+def optional_table_without_rows(t):
+    t["training_history"] = t["training_history"].iloc[:0]
+
+
 CASES = [bad_cells, repeated_key_in_a_part, employee_in_two_parts, dangling_employee,
-         unit_case_variant_in_another_part, unit_unknown, no_employees, no_optional_table, no_competencies]
+         unit_case_variant_in_another_part, unit_unknown, no_employees, no_optional_table, no_competencies,
+         employees_without_rows, optional_table_without_rows, decimal_comma_in_one_part_only]
+MOVED = {dangling_key_in_two_parts: {("appraisals", 7): 0, ("appraisals", 8): 1}}
+CASES.append(dangling_key_in_two_parts)
 
 
 def test_a_clean_dataset_gives_what_load_dataset_gives(client, tmp_path):
     folder = write_parts(tmp_path / "data", base_tables())
-    assert input_parts(folder) == 2
+    assert layout(folder) == (2, "")
     got, ds = both(folder, tmp_path / "run" / "partitioned")
     assert got.ok and ds.ok and got.parts == 2 and got.periods == ["2024"]
     assert_same(got, ds, tmp_path / "run" / "partitioned")
@@ -132,7 +158,7 @@ def test_a_clean_dataset_gives_what_load_dataset_gives(client, tmp_path):
 def test_a_broken_dataset_gives_the_report_load_dataset_gives(client, tmp_path, case):
     tables = base_tables()
     case(tables)
-    folder = write_parts(tmp_path / "data", tables)
+    folder = write_parts(tmp_path / "data", tables, moved=MOVED.get(case))
     got, ds = both(folder, tmp_path / "run" / "partitioned")
     assert_same(got, ds, tmp_path / "run" / "partitioned")
 
@@ -171,10 +197,38 @@ def test_parts_that_differ_or_cannot_be_read_are_reported_naming_the_part(client
     assert set(ds.report.to_frame()["check"]) == {"parts_differ", "unreadable"}
 
 
+def test_a_table_folder_in_capitals_and_parts_whose_headers_differ_only_in_spelling_are_read(client, tmp_path):
+    tables = base_tables()
+    folder = write_parts(tmp_path / "data", tables)
+    (folder / "appraisals").rename(folder / "Appraisals")
+    part = folder / "employees" / "part-00001.parquet"
+    renamed = pd.read_parquet(part).rename(columns={"employee_id": "NIP", "unit_id": "Unit ID"})
+    pq.write_table(pa.Table.from_pandas(renamed, preserve_index=False), part)
+    got, ds = both(folder, tmp_path / "run" / "partitioned")
+    assert ds.ok and got.ok
+    assert_same(got, ds, tmp_path / "run" / "partitioned")
+
+
+def test_a_part_over_a_limit_is_reported_on_its_row_counted_through_the_parts(client, tmp_path, monkeypatch):
+    from analysis.data import reading
+
+    tables = base_tables()
+    app = tables["appraisals"].copy()
+    app.loc[app.index[6], "rater_id"] = "x" * 200  # the operator (Selatan): the third row of part 1
+    folder = write_parts(tmp_path / "data", {**tables, "appraisals": app})
+    monkeypatch.setattr(reading, "MAX_CELL_CHARS", 100)  # in this process: the parts are read here
+    with dask.config.set(scheduler="sync"):
+        got, ds = both(folder, tmp_path / "run" / "partitioned")
+    assert_same(got, ds, tmp_path / "run" / "partitioned")
+    frame = got.report.to_frame()
+    assert frame[["table", "row", "check"]].values.tolist() == [["appraisals", 8, "cell_too_long"]]
+
+
 def test_a_dataset_of_files_or_of_parts_that_do_not_line_up_is_loaded_whole(client, tmp_path):
     write_parts(tmp_path / "data", base_tables())
     assert isinstance(validate_partitioned(tmp_path / "data", tmp_path / "o1"), PartitionedDataset)
     (tmp_path / "data" / "targets" / "part-00001.parquet").unlink()
-    assert input_parts(tmp_path / "data") is None
+    n, why = layout(tmp_path / "data")
+    assert n is None and why.startswith("its tables have different numbers of parts") and "targets 1" in why
     ds = validate_partitioned(tmp_path / "data", tmp_path / "o2")
     assert not isinstance(ds, PartitionedDataset) and ds.ok and not (tmp_path / "o2").exists()

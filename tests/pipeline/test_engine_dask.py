@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from analysis.pipeline.context import RunContext
 from analysis.pipeline.run import run_pipeline
 from conftest import DEFAULT
 from corpus.parts import cut_by_region
@@ -61,15 +62,18 @@ def test_notebooks_01_and_02_on_dask_give_the_regional_runs_outputs(sample_run, 
 
 def test_a_partitioned_dataset_is_validated_on_the_cluster_and_gives_the_regional_runs_outputs(sample_run, tmp_path):
     """The sample cut into parts by region: validated part by part on the cluster, its parts the run's
-    partitions, no table whole in the run folder; notebook 01 as in the regional run on the CSV files."""
+    partitions, no table whole in the run folder; notebooks 01 and 04 (whose per-unit tables are summed
+    on the cluster) as in the regional run on the CSV files."""
     regional, _, _ = sample_run
     data = cut_by_region(regional.parent.parent / "data", tmp_path / "parts", 4)
     lines = []
     res = run_pipeline(params(tmp_path, "dask: {workers: 2, memory_limit: 1GiB}\n"), data=data,
-                       out_root=tmp_path / "out", only="01", echo=lines.append)
+                       out_root=tmp_path / "out", only="01,04", echo=lines.append)
     assert res.exit_code == 0, "\n".join(lines)
     run = res.run_dir
     assert "on the cluster in 4 partitions" in "\n".join(lines)
+    ctx = RunContext.open(run)
+    assert ctx.has("appraisals") and ctx.on_dask and ctx.unit_totals() is not None
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["engine"]["partitions"] == 4 and manifest["engine"]["partitioned_by"] == "the dataset's parts"
     assert manifest["dataset"]["files"]["appraisals"]["parts"] == 4
@@ -79,8 +83,8 @@ def test_a_partitioned_dataset_is_validated_on_the_cluster_and_gives_the_regiona
     assert (run / derived).read_bytes() == (regional / derived).read_bytes()
     for name in sorted(p.name for p in (run / "tables").iterdir()):
         assert (run / "tables" / name).read_bytes() == (regional / "tables" / name).read_bytes(), name
-    assert (run / "results/01_appraisal_outcomes.json").read_bytes() == \
-        (regional / "results/01_appraisal_outcomes.json").read_bytes()
+    for result in ("results/01_appraisal_outcomes.json", "results/04_rollout_evaluation.json"):
+        assert (run / result).read_bytes() == (regional / result).read_bytes(), result
     ours, theirs = (json.loads((r / "results/00_run.json").read_text()) for r in (run, regional))
     assert ours["values"]["tables"] == theirs["values"]["tables"]
     assert ours["values"]["validation"] == theirs["values"]["validation"]

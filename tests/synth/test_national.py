@@ -33,10 +33,11 @@ def read(folder, table) -> list[pd.DataFrame]:
 
 def test_plan_splits_the_employees_into_instansi_of_near_equal_size():
     p = plan(4_700_003, 50_000, 1)
-    assert len(p) == 95 and sum(i.employees for i in p) == 4_700_003
-    assert max(i.employees for i in p) - min(i.employees for i in p) <= 1
-    assert [i.code for i in p[:2]] == ["I001", "I002"] and [i.index for i in p] == list(range(95))
-    assert len({i.seed for i in p}) == 95
+    assert len(p) == 94 and sum(i.employees for i in p) == 4_700_003
+    assert max(i.employees for i in p) - min(i.employees for i in p) <= 1 and min(i.employees for i in p) >= 50_000
+    assert [i.code for i in p[:2]] == ["I001", "I002"] and [i.index for i in p] == list(range(94))
+    assert len({i.seed for i in p}) == 94
+    assert [i.employees for i in plan(999, 500, 1)] == [999]  # never an instansi below the size asked for
     assert [i.seed for i in plan(1000, 500, 1)] == [i.seed for i in plan(1000, 500, 1)]
     with pytest.raises(ValueError, match="at least 500"):
         plan(10_000, 499, 1)
@@ -152,19 +153,25 @@ def test_the_same_seed_writes_the_same_dataset(folder, tmp_path):
 def test_only_one_instansi_is_held_in_memory_at_a_time(tmp_path, monkeypatch):
     """When a table of instansi k is written, no table of an earlier instansi is still alive: memory
     holds one instansi, however many the country has."""
-    real, seen, alive_at_write = national.write_parquet, [], []
+    real_write, real_generate, seen, alive = national.write_parquet, national.generate, [], []
 
     def watching(df, path):
         k, table = int(path.stem.split("-")[1]), path.parent.name
         if table not in national.REFERENCE_TABLES:
             gc.collect()
-            alive_at_write.append({j for j, ref in seen if ref() is not None} - {k})
+            alive.append({j for j, ref in seen if ref() is not None} - {k})
             seen.append((k, weakref.ref(df)))
-        real(df, path)
+        real_write(df, path)
+
+    def generating(config):  # and while the next instansi is generated, none of the last one's
+        gc.collect()
+        alive.append({j for j, ref in seen if ref() is not None})
+        return real_generate(config)
 
     monkeypatch.setattr(national, "write_parquet", watching)
+    monkeypatch.setattr(national, "generate", generating)
     national.write_national(tmp_path / "n", 1500, 500, SEED)
-    assert len(seen) == 3 * 9 and not any(alive_at_write)
+    assert len(seen) == 3 * 9 and len(alive) == 3 * 9 + 3 and not any(alive)
 
 
 def test_a_failed_write_leaves_no_dataset(tmp_path, monkeypatch):

@@ -70,11 +70,13 @@ def normalise_unicode(values: pd.Series) -> pd.Series:
     return out
 
 
-def parse_number(values: pd.Series, money: bool = False) -> pd.Series:
+def parse_number(values: pd.Series, money: bool = False, comma_decimals: bool | None = None) -> pd.Series:
     """Float values of text cells; NaN where a cell is not a number (or is empty).
 
     Each distinct text is read once (a column repeats few values), by the
-    rules of the module docstring.
+    rules of the module docstring. ``comma_decimals``: whether the column writes
+    decimals with a comma, when the caller knows it from more cells than these
+    (the other parts of a partitioned table); else decided from these.
     """
     s = values.astype("object")
     present = s.notna()
@@ -82,15 +84,35 @@ def parse_number(values: pd.Series, money: bool = False) -> pd.Series:
     if not present.any():
         return result
     uniques = pd.unique(s[present])
-    cleaned = [_JUNK.sub("", _RP.sub("", str(u), count=1)) for u in uniques]
+    cleaned = [_clean_number(u) for u in uniques]
     # does this column write decimals with a comma anywhere? then '1.500' is 1500
-    comma_decimals = any(_decimal_comma(t) for t in cleaned)
+    if comma_decimals is None:
+        comma_decimals = any(_decimal_comma(t) for t in cleaned)
     thousands_ok = money or comma_decimals
     texts = [_number_text(t, money, thousands_ok) for t in cleaned]
     numbers = pd.to_numeric(pd.Series(texts, dtype="object"), errors="coerce").astype("float64")
     mapping = dict(zip(uniques, numbers.to_numpy()))
     result[present] = s[present].map(mapping).astype("float64")
     return result
+
+
+NUMBER_KINDS = ("float", "money", "int")  # the kinds whose cells parse_number reads
+
+
+def number_convention(values: pd.Series, money: bool = False) -> tuple[bool, bool]:
+    """Of a column of number texts: whether some cell writes decimals with a comma, and whether some
+    cell reads differently with and without that convention ('1.500': 1500 or 1.5). A table read in
+    parts agrees on the convention when no part has a cell of the second kind in a column another
+    part writes with decimal commas."""
+    uniques = pd.unique(values.dropna().astype("object"))
+    cleaned = [_clean_number(u) for u in uniques]
+    comma = any(_decimal_comma(t) for t in cleaned)
+    ambiguous = not money and any(_number_text(t, False, True) != _number_text(t, False, False) for t in cleaned)
+    return comma, ambiguous
+
+
+def _clean_number(value) -> str:
+    return _JUNK.sub("", _RP.sub("", str(value), count=1))
 
 
 _RP = re.compile(r"(?i)^\s*rp\.?")
@@ -205,14 +227,16 @@ def parse_column(table: Table, column: Column, values: pd.Series) -> tuple[pd.Se
     return typed.column(), problems
 
 
-def parse_distinct(table: Table, column: Column, values: pd.Series) -> tuple[Distinct, pd.DataFrame]:
+def parse_distinct(table: Table, column: Column, values: pd.Series,
+                   comma_decimals: bool | None = None) -> tuple[Distinct, pd.DataFrame]:
     """``parse_column``, with the typed column as its distinct values and each cell's code.
 
     Each distinct text is typed once (see ``distinct``) and its result given to every cell that
-    holds it; a cell that cannot be read is reported on its own row."""
+    holds it; a cell that cannot be read is reported on its own row. ``comma_decimals``: as
+    ``parse_number``'s, for a number column."""
     cells = Distinct.of(values)
     distinct = cells.values if column.kind == "text" else normalise_unicode(cells.values)
-    parsed, failing = _parse(column, distinct)
+    parsed, failing = _parse(column, distinct, comma_decimals)
     present = distinct.notna()
     problems = [_failures(table.name, column.name, cells, distinct, present & missing, check, message)
                 for missing, check, message in failing]
@@ -238,7 +262,7 @@ def _failures(table: str, name: str, cells: Distinct, values: pd.Series, bad: pd
 Failing = tuple[pd.Series, str, str]
 
 
-def _parse(column: Column, values: pd.Series) -> tuple[pd.Series, list[Failing]]:
+def _parse(column: Column, values: pd.Series, comma_decimals: bool | None = None) -> tuple[pd.Series, list[Failing]]:
     """Typed values (of cells already in NFKC form, except free text), and how they can fail."""
     name, kind = column.name, column.kind
     if kind in ("id", "text"):
@@ -266,10 +290,10 @@ def _parse(column: Column, values: pd.Series) -> tuple[pd.Series, list[Failing]]
         return parsed, [(parsed.isna(), "wrong_type",
                          f"{name} must be a period such as 2024Q1 or 2024-03, or a date")]
     if kind in ("float", "money"):
-        parsed = parse_number(values, money=kind == "money")
+        parsed = parse_number(values, money=kind == "money", comma_decimals=comma_decimals)
         return parsed, [(parsed.isna(), "wrong_type", f"{name} must be a number")]
     if kind == "int":
-        num = parse_number(values)
+        num = parse_number(values, comma_decimals=comma_decimals)
         not_int = num.notna() & (num != num.round())
         parsed = num.where(~not_int).round().astype("Int64")
         return parsed, [(num.isna(), "wrong_type", f"{name} must be a whole number"),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import hashlib
 import io as _io
 import posixpath
@@ -898,7 +899,12 @@ def _read_parts(spec: Table, folder: Path) -> RawTable:
                                 f"{folder.name}/ holds no {PART_GLOB} files"))
     tables, offset = [], 0
     for part in parts:
-        table = read_table_part(spec.name, part)
+        try:
+            table = read_table_part(spec.name, part)
+        except ReadError as exc:  # its row numbered on through the parts, as the part's rows are
+            if exc.problem.row is None:
+                raise
+            raise ReadError(dataclasses.replace(exc.problem, row=exc.problem.row + offset)) from exc
         table.data.index = table.data.index + offset
         tables.append(table)
         offset += _parquet_rows(part)

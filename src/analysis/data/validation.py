@@ -150,17 +150,19 @@ def header_problems(spec: Table, table: RawTable, report: ValidationReport) -> l
     return missing
 
 
-def type_rows(spec: Table, data: pd.DataFrame, report: ValidationReport
-              ) -> tuple[pd.DataFrame, dict[str, Distinct]]:
+def type_rows(spec: Table, data: pd.DataFrame, report: ValidationReport,
+              comma_decimals: dict[str, bool] | None = None) -> tuple[pd.DataFrame, dict[str, Distinct]]:
     """The rows typed, and each column's distinct values; every problem of a row or a cell (and of
-    the key within these rows) reported."""
+    the key within these rows) reported. ``comma_decimals``: per number column, whether the table
+    writes decimals with a comma, when these rows are part of a table (``parsing.parse_number``)."""
     typed = pd.DataFrame(index=data.index)
     cells: dict[str, Distinct] = {}
     bad_cells: list[pd.DataFrame] = []
     for col in spec.columns:
         if col.name not in data.columns:
             continue
-        cells[col.name], problems = parsing.parse_distinct(spec, col, data[col.name])
+        cells[col.name], problems = parsing.parse_distinct(spec, col, data[col.name],
+                                                           (comma_decimals or {}).get(col.name))
         values = cells[col.name].column()
         typed[col.name] = values
         if len(problems):

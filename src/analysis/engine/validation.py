@@ -25,7 +25,9 @@ table is ever whole in one process.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +38,7 @@ import pyarrow.parquet as pq
 
 from analysis.data import schemas
 from analysis.data.contract import REQUIRED_TABLES, TABLES
+from analysis.data.parsing import NUMBER_KINDS, number_convention
 from analysis.data.problems import Problem, ValidationReport, shorten
 from analysis.data.reading import ReadError, find_files, read_table_part, table_parts
 from analysis.data.validation import (
@@ -57,18 +60,22 @@ from analysis.engine.partitioned import PART_FILE, REGION_KEY
 # read and checked whole on the client: the units (every partition needs those of its own) and the
 # tables that are not cut by region
 WHOLE = ("units",)
+NO_PARTS = "it has no table in parts"  # why ``layout`` finds no partitions in a dataset of files
 
 
 @dataclass
 class PartChecks:
     """What the task of one partition sends back: small, whatever the partition's size."""
 
-    report: ValidationReport
+    report: ValidationReport  # the problems of its rows and cells
+    read_errors: list[Problem]  # its parts that could not be read
+    columns: dict[str, tuple[list[str], list[str]]]  # per table: the columns read, and those ignored
     rows: dict[str, int]  # rows read (blank rows not counted), per table
-    blank_rows: dict[str, int]
     rows_used: dict[str, int]  # after the rows set aside
     sha256: dict[str, str]  # of the part file, per table
+    numbers: dict[tuple[str, str], tuple[bool, bool]]  # per number column: parsing.number_convention
     unknown: pd.DataFrame  # table, column, row, value: references to a cut table not in this partition
+    loose_keys: dict[str, pd.DataFrame]  # per table: the keys of those of its rows (they may repeat elsewhere)
     employee_ids: pd.Series  # employee_id by row label (for the key over all partitions)
     periods: list = field(default_factory=list)  # of the appraisals
 
@@ -93,25 +100,31 @@ class PartitionedDataset:
         return list(self.rows_used)
 
 
-def input_parts(folder: Path) -> int | None:
+def layout(folder: Path) -> tuple[int | None, str]:
     """The number of parts of a dataset in the partitioned form the cluster validates (every table cut
-    by region that is there a folder of parts, all with the same number), else None."""
+    by region that is there a folder of parts, all with the same number), else None with the reason."""
     files, _ = find_files(Path(folder))
-    cut = [files[n] for n in REGION_KEY if n in files]
-    if not cut or not all(p.is_dir() for p in cut):
-        return None
-    counts = {len(table_parts(p)) for p in cut}
-    return counts.pop() if len(counts) == 1 and 0 not in counts else None
+    cut = {n: files[n] for n in REGION_KEY if n in files}
+    if not any(p.is_dir() for p in cut.values()):
+        return None, NO_PARTS
+    single = [n for n, p in cut.items() if not p.is_dir()]
+    if single:
+        return None, f"{', '.join(single)} {'is a file' if len(single) == 1 else 'are files'}, not parts"
+    counts = {n: len(table_parts(p)) for n, p in cut.items()}
+    if len(set(counts.values())) != 1 or 0 in counts.values():
+        return None, "its tables have different numbers of parts (" + \
+            ", ".join(f"{n} {c}" for n, c in counts.items()) + ")"
+    return next(iter(counts.values())), ""
 
 
 def validate_partitioned(folder: Path | str, out: Path | str) -> PartitionedDataset | Dataset:
     """Validate a partitioned dataset on the run's cluster, writing the typed partitions under ``out``
-    (``<table>/part-NNNNN.parquet``, the input's partitions); a dataset that is not partitioned
-    (``input_parts`` is None) is loaded whole (``load_dataset``) and returned as such."""
+    (``<table>/part-NNNNN.parquet``, the input's partitions); a dataset that is not in that form
+    (``layout``) is loaded whole (``load_dataset``) and returned as such."""
     import dask
 
     folder, out = Path(folder), Path(out)
-    n = input_parts(folder) if folder.is_dir() else None
+    n = layout(folder)[0] if folder.is_dir() else None
     if n is None:
         return load_dataset(folder)
     report = ValidationReport()
@@ -138,46 +151,70 @@ def validate_partitioned(folder: Path | str, out: Path | str) -> PartitionedData
 
     # the other cut tables: part by part, on the cluster
     cut = [t for t in TABLES if t in files and t in REGION_KEY and t not in WHOLE]
-    cut = [t for t in cut if _same_headers(t, files[t], report)]
-    offsets = {t: _offsets(files[t]) for t in cut + [w for w in WHOLE if w in whole]}
-    units_of_part = _split(whole.get("units"), offsets.get("units"), n)
-    present = set(whole) | set(cut)
-    tasks = [dask.delayed(check_partition, pure=False)(
-        str(folder), k, cut, {t: offsets[t][k] for t in cut}, units_of_part[k],
-        {t: df for t, df in whole.items() if t not in WHOLE}, sorted(present), str(out))
-        for k in range(n)]
-    checks: list[PartChecks] = list(dask.compute(*tasks))
-    for c in checks:
-        report.problems.extend(c.report.problems)
-        report.frames.extend(c.report.frames)
+    parts = {t: table_parts(files[t]) for t in cut}
+    offsets = {t: _offsets(parts[t]) for t in cut}
+    units_of_part = _split(whole.get("units"), _offsets(table_parts(files["units"])) if "units" in whole else None, n)
+    reference = {t: df for t, df in whole.items() if t not in WHOLE}
+    present = sorted(set(whole) | set(cut))
 
-    # what spans partitions: the employees' codes, and the references not found in their partition
-    employee_ids = pd.concat([c.employee_ids for c in checks]) if "employees" in cut else pd.Series(dtype=object)
-    _keys_across_partitions(report, employee_ids, [len(c.employee_ids) for c in checks])
+    def task(k: int, comma: dict | None = None):
+        return dask.delayed(check_partition, pure=False)(
+            k, {t: str(parts[t][k]) for t in cut}, {t: offsets[t][k] for t in cut}, units_of_part[k],
+            reference, present, str(out), comma)
+
+    checks: list[PartChecks] = list(dask.compute(*[task(k) for k in range(n)]))
+    # a number column read with decimal commas in one part and a cell another part read otherwise:
+    # that part again, with the table's convention (rare: the parts of one export agree)
+    comma = {key: any(c.numbers.get(key, (False, False))[0] for c in checks)
+             for key in {key for c in checks for key in c.numbers}}
+    again = [k for k, c in enumerate(checks)
+             if any(comma[key] and not seen and ambiguous for key, (seen, ambiguous) in c.numbers.items())]
+    for k, redone in zip(again, dask.compute(*[task(k, comma) for k in again])):
+        checks[k] = redone
+
+    # tables that cannot be used: a part unreadable, or parts with different headers (only that is
+    # said of them, as of a table whose file cannot be read), or no rows at all
+    broken = _broken_tables(report, checks, cut, files)
+    for c in checks:
+        report.problems.extend(p for p in c.report.problems if p.table not in broken)
+        report.frames.extend(f[~f["table"].isin(broken)] for f in c.report.frames)
+    empty = set()
+    for name in [t for t in cut if t not in broken and sum(c.rows[t] for c in checks) == 0]:
+        spec = TABLES[name]
+        report.add(no_rows(spec, files[name].name, 1, "error" if spec.required else "warning"))
+        empty.add(name)
+    for name in broken | empty:
+        shutil.rmtree(out / name, ignore_errors=True)  # as a table that is not there
+    usable = [t for t in cut if t not in broken | empty]
+
+    # what spans partitions: keys of employees (and of rows whose employee or unit is in no part
+    # of theirs), and the references not found in their partition
+    employee_ids = pd.concat([c.employee_ids for c in checks]) if "employees" in usable else pd.Series(dtype=object)
+    _keys_across_partitions(report, "employees", employee_ids.to_frame("employee_id"),
+                            [len(c.employee_ids) for c in checks])
+    for name in usable:
+        loose = [c.loose_keys.get(name, pd.DataFrame()) for c in checks]
+        _keys_across_partitions(report, name, pd.concat(loose), [len(x) for x in loose])
     known = {"employees": pd.Index(employee_ids.dropna().unique()),
              "units": pd.Index(whole["units"]["unit_id"].dropna().unique()) if "units" in whole else pd.Index([])}
     unknown = pd.concat([c.unknown for c in checks], ignore_index=True)
-    _resolve_references(report, unknown, known)
+    # a table that is not there is not looked up (as load_dataset skips references to it)
+    gone = broken | empty | ({"units"} - set(whole))
+    keep = [t not in gone and _reference(t, col).table not in gone
+            for t, col in zip(unknown["table"], unknown["column"])]
+    _resolve_references(report, unknown[np.array(keep, dtype=bool)], known)
 
     rows_used = {}
-    for name in [t for t in TABLES if t in present]:
+    for name in [t for t in TABLES if t in present and t not in broken]:
         if name in cut:
-            if any(name not in c.rows for c in checks):
-                continue  # a part could not be read: reported (and the table is not used)
-            rows = sum(c.rows[name] for c in checks)
-            parts = table_parts(files[name])
             infos[name] = {"file": f"{files[name].name}/", "format": "parquet",
-                           "sha256": _combined_sha(parts, [c.sha256[name] for c in checks]),
-                           "bytes": sum(p.stat().st_size for p in parts), "rows": rows, "header_row": 1,
-                           "encoding": None, "separator": None, "parts": len(parts)}
-            if rows == 0:
-                spec = TABLES[name]
-                report.add(no_rows(spec, f"{files[name].name}/", 1, "error" if spec.required else "warning"))
-                continue
-            if any(c.rows_used.get(name) is None for c in checks):
-                continue  # a part could not be read or typed: reported
-            rows_used[name] = sum(c.rows_used[name] for c in checks)
-        else:
+                           "sha256": _combined_sha(parts[name], [c.sha256[name] for c in checks]),
+                           "bytes": sum(p.stat().st_size for p in parts[name]),
+                           "rows": sum(c.rows[name] for c in checks), "header_row": 1,
+                           "encoding": None, "separator": None, "parts": len(parts[name])}
+            if name in usable and all(name in c.rows_used for c in checks):
+                rows_used[name] = sum(c.rows_used[name] for c in checks)
+        elif name in whole:
             rows_used[name] = len(whole[name])
     for name, info in infos.items():
         report.files[name] = info | ({"rows_used": rows_used[name]} if name in rows_used else {})
@@ -185,34 +222,65 @@ def validate_partitioned(folder: Path | str, out: Path | str) -> PartitionedData
     for name in [t for t in whole if t in rows_used]:  # the whole ones go to the run folder too
         for k, part in enumerate(units_of_part if name in WHOLE else [whole[name]]):
             write_part(part, out / name / PART_FILE.format(k))
-    periods = sorted({p for c in checks for p in c.periods})
+    periods = sorted({p for c in checks for p in c.periods}) if "appraisals" in rows_used else []
     return PartitionedDataset(folder, out, report, rows_used, periods, n)
 
 
-def check_partition(folder: str, k: int, names: list[str], offsets: dict[str, int], units: pd.DataFrame | None,
-                    reference: dict[str, pd.DataFrame], present: list[str], out: str) -> PartChecks:
-    """Read, type and check part ``k`` of each named table, with the units of this partition and the
-    reference tables whole; write the typed rows (those set aside removed) under ``out``."""
+def _broken_tables(report: ValidationReport, checks: list[PartChecks], cut: list[str], files: dict) -> set[str]:
+    """The cut tables with a part that could not be read, or parts whose headers differ (reported)."""
+    broken = set()
+    for c in checks:
+        for problem in c.read_errors:
+            report.add(problem)
+            broken.add(problem.table)
+    for name in [t for t in cut if t not in broken]:
+        first = checks[0].columns.get(name)
+        parts = table_parts(files[name])
+        for k, c in enumerate(checks[1:], start=1):
+            if c.columns.get(name) != first:
+                report.add(Problem(name, 1, None, "parts_differ", parts[k].name,
+                                   f"{files[name].name}/{parts[k].name} has other columns than {parts[0].name}: "
+                                   "every part of a table must have the same header"))
+                broken.add(name)
+                break
+    return broken
+
+
+def check_partition(k: int, paths: dict[str, str], offsets: dict[str, int], units: pd.DataFrame | None,
+                    reference: dict[str, pd.DataFrame], present: list[str], out: str,
+                    comma: dict[tuple[str, str], bool] | None = None) -> PartChecks:
+    """Read, type and check part ``k`` of each table in ``paths``, with the units of this partition and
+    the reference tables whole; write the typed rows (those set aside removed) under ``out``.
+    ``comma``: per (table, number column), whether the table writes decimals with a comma."""
     report = ValidationReport()
     silent = ValidationReport()  # a header's problems are the same in every part: said by part 0 only
     typed: dict[str, pd.DataFrame] = {}
     cells: dict = {}
-    rows, blank, sha = {}, {}, {}
-    for name in names:
+    read_errors, columns, rows, sha, numbers = [], {}, {}, {}, {}
+    for name, path in paths.items():
+        spec = TABLES[name]
         try:
-            raw = read_table_part(name, table_parts(Path(folder) / name)[k])
+            raw = read_table_part(name, Path(path))
         except ReadError as exc:
-            report.add(exc.problem)
+            problem = exc.problem
+            if problem.row is not None:  # numbered on through the parts, as the part's rows are
+                problem = dataclasses.replace(problem, row=problem.row + offsets[name])
+            read_errors.append(problem)
             continue
         raw.data.index = raw.data.index + offsets[name]
-        rows[name], blank[name], sha[name] = len(raw.data), raw.blank_rows, raw.sha256
-        if header_problems(TABLES[name], raw, report if k == 0 else silent):
+        columns[name] = (list(raw.data.columns), list(raw.ignored_columns))
+        rows[name], sha[name] = len(raw.data), raw.sha256
+        if header_problems(spec, raw, report if k == 0 else silent):
             continue
-        typed[name], cells[name] = type_rows(TABLES[name], raw.data, report)
+        for col in [c for c in spec.columns if c.kind in NUMBER_KINDS and c.name in raw.data]:
+            numbers[(name, col.name)] = number_convention(raw.data[col.name], money=col.kind == "money")
+        forced = {c: v for (t, c), v in (comma or {}).items() if t == name}
+        typed[name], cells[name] = type_rows(spec, raw.data, report, forced)
     known = dict(reference)
     if units is not None:
         known["units"] = units
     unknown: list[pd.DataFrame] = []
+    loose: dict[str, pd.DataFrame] = {}
     for name, df in list(typed.items()):
         drop = np.zeros(len(df), dtype=bool)
         for ref in TABLES[name].references:
@@ -234,6 +302,8 @@ def check_partition(folder: str, k: int, names: list[str], offsets: dict[str, in
             else:
                 unknown.append(pd.DataFrame({"table": name, "column": ref.column, "row": df.index[dangling],
                                              "value": df[ref.column][dangling].to_numpy(dtype=object)}))
+            if ref.column == REGION_KEY.get(name):  # its employee or unit is not here: its key may be elsewhere
+                loose[name] = df.loc[dangling, [c for c in TABLES[name].key if c in df]]
             if ref.action == "exclude":
                 drop |= dangling
         typed[name] = df[~drop] if drop.any() else df
@@ -241,9 +311,9 @@ def check_partition(folder: str, k: int, names: list[str], offsets: dict[str, in
         write_part(df, Path(out) / name / PART_FILE.format(k))
     employees = typed.get("employees")
     return PartChecks(
-        report, rows, blank, {n: len(df) for n, df in typed.items()}, sha,
+        report, read_errors, columns, rows, {n: len(df) for n, df in typed.items()}, sha, numbers,
         pd.concat(unknown, ignore_index=True) if unknown else pd.DataFrame(columns=["table", "column", "row", "value"]),
-        employees["employee_id"] if employees is not None else pd.Series(dtype=object),
+        loose, employees["employee_id"] if employees is not None else pd.Series(dtype=object),
         sorted(typed["appraisals"]["period"].dropna().unique().tolist()) if "appraisals" in typed else [])
 
 
@@ -268,23 +338,9 @@ def _metadata(part: Path) -> tuple[list[str], int] | None:
         return None
 
 
-def _same_headers(name: str, folder: Path, report: ValidationReport) -> bool:
-    """Whether every part has the first part's columns (else an error naming the part, as reading the
-    parts as one table says)."""
-    parts = table_parts(folder)
-    names = [(p, m[0]) for p in parts if (m := _metadata(p)) is not None]
-    for part, columns in names[1:]:
-        if columns != names[0][1]:
-            report.add(Problem(name, 1, None, "parts_differ", part.name,
-                               f"{folder.name}/{part.name} has other columns than {names[0][0].name}: every "
-                               "part of a table must have the same header"))
-            return False
-    return True
-
-
-def _offsets(folder: Path) -> list[int]:
+def _offsets(parts: list[Path]) -> list[int]:
     """The rows before each part: a part's rows are numbered on from the parts before it."""
-    sizes = [m[1] if (m := _metadata(p)) is not None else 0 for p in table_parts(folder)]
+    sizes = [m[1] if (m := _metadata(p)) is not None else 0 for p in parts]
     return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist()
 
 
@@ -304,33 +360,38 @@ def _combined_sha(parts: list[Path], hashes: list[str]) -> str:
     return h.hexdigest()
 
 
-def _keys_across_partitions(report: ValidationReport, ids: pd.Series, sizes: list[int]) -> None:
-    """Employees whose code is in two partitions: reported as ``load_dataset`` reports a repeated key,
-    each row naming all the others (the reports of the partitions named only their own)."""
-    if ids.empty:
+def _keys_across_partitions(report: ValidationReport, name: str, keys: pd.DataFrame, sizes: list[int]) -> None:
+    """Keys of ``name`` that are in two partitions (``keys``: the key columns by row label, partition
+    after partition, ``sizes`` rows each): reported as ``load_dataset`` reports a repeated key, each
+    row naming all the others (the reports of the partitions named only their own)."""
+    if keys.empty:
         return
-    part = np.repeat(np.arange(len(sizes)), sizes)
-    spread = pd.Series(part, index=ids.index).groupby(ids.to_numpy(), sort=False).nunique()
-    across = spread.index[spread.to_numpy() > 1]
-    if not len(across):
+    columns = list(keys.columns)
+    part = pd.Series(np.repeat(np.arange(len(sizes)), sizes), index=keys.index)
+    spread = part.groupby([keys[c] for c in columns], sort=False).transform("nunique")
+    rows = keys[(spread > 1).to_numpy()]
+    if rows.empty:
         return
-    labels = {shorten(str(v)) for v in across}
+    # the repeated keys as the partitions' reports label them (schemas.duplicate_messages)
+    across = set(rows.astype(str).map(shorten).agg(" / ".join, axis=1))
     for i, frame in enumerate(report.frames):
-        stale = (frame["table"] == "employees") & (frame["check"] == "duplicate_key") & frame["value"].isin(labels)
+        stale = (frame["table"] == name) & (frame["check"] == "duplicate_key") & frame["value"].isin(across)
         if stale.any():
             report.frames[i] = frame[~stale]
-    rows = ids[ids.isin(across)]
-    data = pd.DataFrame({"employee_id": rows.to_numpy()}, index=rows.index)
-    messages = schemas.duplicate_messages(data, ["employee_id"], pd.Series(rows.index, index=rows.index))
-    report.add_frame(pd.DataFrame({"severity": "error", "table": "employees", "row": rows.index,
-                                   "column": "employee_id", "check": "duplicate_key",
+    messages = schemas.duplicate_messages(rows, columns, pd.Series(rows.index, index=rows.index))
+    report.add_frame(pd.DataFrame({"severity": "error", "table": name, "row": rows.index,
+                                   "column": "+".join(columns), "check": "duplicate_key",
                                    "value": messages["value"].to_numpy(), "message": messages["message"].to_numpy()}))
+
+
+def _reference(table: str, column: str):
+    return next(r for r in TABLES[table].references if r.column == column)
 
 
 def _resolve_references(report: ValidationReport, unknown: pd.DataFrame, known: dict[str, pd.Index]) -> None:
     """The references not found in their own partition, looked up in all of them."""
     for (name, column), rows in unknown.groupby(["table", "column"], sort=False):
-        ref = next(r for r in TABLES[name].references if r.column == column)
+        ref = _reference(name, column)
         values = pd.Series(rows["value"].to_numpy(dtype=object), index=pd.Index(rows["row"].to_numpy(), name="row"))
         target = known[ref.table]
         elsewhere = values.isin(target).to_numpy()

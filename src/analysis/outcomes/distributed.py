@@ -40,8 +40,17 @@ class _WithUnits:
 
 
 def appraisal_outcomes(parts, units: pd.DataFrame) -> pd.DataFrame:
-    """``predikat.appraisal_outcomes`` on Dask: the same table (see the module docstring)."""
-    return predikat.in_order(lazy_outcomes(parts, units).compute())
+    """``predikat.appraisal_outcomes`` on Dask: the same table (see the module docstring).
+
+    Each partition comes to the client on its own and they are put together here: ``compute`` on the
+    frame would first gather them on one worker, which at national size (13.5 million rows) is more
+    than a worker's memory."""
+    import dask
+
+    frames = [f for f in dask.compute(*lazy_outcomes(parts, units).to_delayed()) if len(f)]
+    if not frames:
+        return predikat.in_order(lazy_outcomes(parts, units)._meta)
+    return predikat.in_order(pd.concat(frames) if len(frames) > 1 else frames[0])
 
 
 def unit_totals(outcomes) -> pd.DataFrame:

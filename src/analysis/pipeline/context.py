@@ -101,7 +101,11 @@ class RunContext:
 
     # --- inputs --------------------------------------------------------------
     def has(self, name: str) -> bool:
-        return (self.run_dir / DATA_DIR / f"{name}.parquet").exists()
+        """Does the run have this validated table (a file, or only its parts: engine.validation)?"""
+        return (self.run_dir / DATA_DIR / f"{name}.parquet").exists() or bool(self._parts_of(name))
+
+    def _parts_of(self, name: str) -> list[Path]:
+        return sorted((self.run_dir / DATA_DIR / PARTITIONED_DIR / name).glob("part-*.parquet"))
 
     @property
     def on_dask(self) -> bool:
@@ -182,7 +186,7 @@ class RunContext:
             return self._cache[key]
         path = self.run_dir / DATA_DIR / f"{name}.parquet"
         # a partitioned dataset validated on the cluster is only in its parts (engine.validation)
-        parts = sorted((self.run_dir / DATA_DIR / PARTITIONED_DIR / name).glob("part-*.parquet"))
+        parts = [] if path.exists() else self._parts_of(name)
         df = read_table(path, columns) if path.exists() else read_table(parts, columns) if parts else None
         if df is not None:
             df = chosen_periods(df, name, self._chosen)

@@ -674,15 +674,25 @@ def _run(params: Params, steps: list[Step], work: Path, manifest: dict, manifest
     return outcome
 
 
-def _validate(params: Params, dataset_path: Path, work: Path):
+def _validate(params: Params, dataset_path: Path, work: Path, echo: Callable[[str], None]):
     """The dataset validated: whole (``load_dataset``), or with ``engine: dask`` and a partitioned
     dataset, partition by partition on the cluster, the typed partitions written into the run
     (``engine.validation``)."""
-    if params.engine == "dask":
-        from analysis.engine.validation import validate_partitioned  # (brings Dask: only for engine: dask)
+    if params.engine == "dask" and dataset_path.is_dir():
+        from analysis.engine.validation import NO_PARTS, layout, validate_partitioned  # (brings Dask)
 
+        parts, why = layout(dataset_path)
+        if parts is None and why != NO_PARTS:
+            echo(f"  the dataset's parts cannot be validated part by part ({why}): it is read whole")
         return validate_partitioned(dataset_path, work / DATA_DIR / PARTITIONED_DIR)
     return load_dataset(dataset_path)
+
+
+def _without_data(work: Path, ending: tuple[str, int, str]) -> tuple[str, int, str]:
+    """A run that analyses nothing keeps no copy of the data: the typed parts a validation on the
+    cluster wrote go (a regional run writes its tables only once they are valid)."""
+    shutil.rmtree(work / DATA_DIR / PARTITIONED_DIR, ignore_errors=True)
+    return ending
 
 
 FAILED_STEPS = "failed step(s): "
@@ -696,13 +706,16 @@ def _run_with_engine(params: Params, steps: list[Step], work: Path, manifest: di
     echo(f"Run {manifest['run_id']}: validating {dataset_path}")
     t0 = time.perf_counter()
     try:
-        ds = _validate(params, dataset_path, work)
+        ds = _validate(params, dataset_path, work, echo)
     except Exception as exc:  # noqa: BLE001 - on a cluster: a worker lost; bad data is a report, not this
         if params.engine != "dask":
             raise
-        message = f"engine: dask: the cluster could not validate the dataset: {_reason(exc)}"
+        # the library's message may quote a cell (a NIP): it goes to error.log, in the run folder only
+        (work / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
+        message = (f"engine: dask: the cluster could not validate the dataset: {type(exc).__name__} "
+                   "(details in error.log)")
         echo(message)
-        return "failed", EXIT_STEP_FAILED, message
+        return _without_data(work, ("failed", EXIT_STEP_FAILED, message))
     on_parts = not isinstance(ds, Dataset)  # validated partition by partition: no table is whole here
     ds.report.write_csv(work / "validation.csv")
     manifest["dataset"] = {"path": str(dataset_path), "files": ds.report.files}
@@ -726,7 +739,7 @@ def _run_with_engine(params: Params, steps: list[Step], work: Path, manifest: di
         ds.report.print_summary(echo, key=_console_key(params))
         echo("The data has errors: nothing was analysed. Fix them and run again "
              "(the full report is validation.csv in the failed run folder).")
-        return "invalid_data", EXIT_BAD_INPUT, f"the dataset has {ds.report.n_errors} error(s)"
+        return _without_data(work, ("invalid_data", EXIT_BAD_INPUT, f"the dataset has {ds.report.n_errors} error(s)"))
     if exclusion is not None:
         ds = Dataset(ds.folder, exclusion.tables, ds.report)
         manifest["exclusion"] = {"rows": int(len(exclusion.excluded)),
@@ -743,7 +756,7 @@ def _run_with_engine(params: Params, steps: list[Step], work: Path, manifest: di
             msg = (f"params: periods: {', '.join(missing)} not in the appraisals "
                    f"(available: {', '.join(sorted(available))})")
             echo(msg)
-            return "bad_params", EXIT_BAD_INPUT, msg
+            return _without_data(work, ("bad_params", EXIT_BAD_INPUT, msg))
 
     row_counts = ds.rows_used if on_parts else {name: int(len(df)) for name, df in ds.tables.items()}
     if on_parts:

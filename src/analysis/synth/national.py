@@ -4,6 +4,8 @@ as partitioned Parquet, so that memory holds one instansi's tables and never the
 Each instansi is a regional dataset of ``generate`` with its own seed (child ``k`` of
 ``SeedSequence(seed)``) and its share of the employees. Three things make the instansi one country:
 
+- **sizes**: ``employees // per_instansi`` instansi, as equal as whole numbers allow (none smaller
+  than ``per_instansi``);
 - **codes**: instansi ``k`` is ``I001``, ``I002``…; its unit codes and region names carry the code
   (``I007-U0042``, ``Polonia I007``), so no two instansi share a unit or a region;
 - **NIPs**: two instansi can draw the same NIP (same birth date, appointment month and sex, same
@@ -24,7 +26,6 @@ with their sizes and row counts; each instansi's planted truths, in national cod
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -59,13 +60,13 @@ class Instansi:
 
 
 def plan(employees: int, per_instansi: int, seed: int) -> list[Instansi]:
-    """The instansi of a national dataset: ``ceil(employees / per_instansi)`` of them, sizes as equal
-    as whole numbers allow, each with its own child seed."""
+    """The instansi of a national dataset: ``employees // per_instansi`` of them (so none is smaller
+    than ``per_instansi``), sizes as equal as whole numbers allow, each with its own child seed."""
     if per_instansi < MIN_EMPLOYEES:
         raise ValueError(f"an instansi needs at least {MIN_EMPLOYEES} employees, not {per_instansi}")
     if employees < per_instansi:
         raise ValueError(f"employees ({employees}) must be at least the size of one instansi ({per_instansi})")
-    k = math.ceil(employees / per_instansi)
+    k = employees // per_instansi
     sizes = [employees // k + (1 if i < employees % k else 0) for i in range(k)]
     width = max(3, len(str(k)))
     seeds = [int(s.generate_state(1, np.uint64)[0]) for s in np.random.SeedSequence(seed).spawn(k)]
@@ -156,6 +157,7 @@ def instansi_tables(instansi: list[Instansi], config: SynthConfig
         tables, truth = generate(replace(config, employees=inst.employees, seed=inst.seed))
         tables, truth, taken = nationalise(tables, truth, inst, taken)
         yield inst, tables, truth
+        del tables, truth  # before the next instansi is generated, not after
 
 
 def write_national(out: Path | str, employees: int, per_instansi: int = PER_INSTANSI, seed: int = 20261122,
@@ -191,6 +193,7 @@ def write_national(out: Path | str, employees: int, per_instansi: int = PER_INST
                                         "row_counts": truth["row_counts"], "truth": f"truth/{inst.code}.json"})
             if progress:
                 progress(inst, len(instansi))
+            del tables, truth  # the loop would hold them while the next instansi is generated
         reference["competency_standards"] = (pd.concat(standards, ignore_index=True)
                                              .drop_duplicates(["position_class", "job_family", "competency_code"])
                                              .reset_index(drop=True))
