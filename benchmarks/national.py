@@ -254,6 +254,8 @@ def render(data: dict) -> str:
                          f"{r['task_seconds']:,.0f} | {r['longest_task']:.1f} | {r['client_seconds']:,.0f} | "
                          f"{r['client_gib']} | {r['worker_max_gib']} ({r['memory_limit_gib']})"
                          + (" **above the limit**" if r["above_limit"] else "") + " |")
+        for note in rec.get("notes", []):  # what the script could not measure, added by hand
+            lines += ["", f"Note: {note}"]
         if rec.get("runner"):
             r = rec["runner"]
             steps = ", ".join(f"{k} {v:,.0f} s" for k, v in r["steps"].items() if v is not None)
@@ -280,9 +282,9 @@ def render(data: dict) -> str:
         "statistics) at least as fast as the client takes it; and no task slowed by spilling. The "
         "client's share is measured, not modelled: with many workers it dominates (the validation's "
         "whole tables and cross-part lookups; the model's fit; the outcomes' ordering).", "",
-        "What does not run at national size yet: the notebooks' other sections (rater flags, reliability, "
-        "fairness, the adjusted scores, gaps and clusters, the workshop plan, the rollout panel) read "
-        "whole tables in one kernel. docs/national.md keeps the list.", ""]
+        "What does not run at national size yet: notebooks 01 to 03 (the PP 30 scheme scores, rater flags, "
+        "reliability, fairness, the adjusted scores, gaps and clusters, the workshop plan) read whole tables "
+        "of people in one kernel. docs/national.md keeps the list.", ""]
     return "\n".join(lines)
 
 
