@@ -136,13 +136,20 @@ def table_parts(folder: Path) -> list[Path]:
     return sorted(p for p in Path(folder).glob(PART_GLOB) if p.is_file())
 
 
+def combined_sha256(parts: list[Path], hashes: list[str]) -> str:
+    """The hash of a partitioned table: of its parts' names and hashes, in order."""
+    h = hashlib.sha256()
+    for part, digest in zip(parts, hashes):
+        h.update(f"{part.name}:{digest}\n".encode())
+    return h.hexdigest()
+
+
 def sha256_of(path: Path) -> str:
     """SHA-256 of a file; of a partitioned table, of its parts' names and hashes in order."""
-    h = hashlib.sha256()
     if Path(path).is_dir():
-        for part in table_parts(path):
-            h.update(f"{part.name}:{sha256_of(part)}\n".encode())
-        return h.hexdigest()
+        parts = table_parts(path)
+        return combined_sha256(parts, [sha256_of(p) for p in parts])
+    h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)

@@ -26,7 +26,6 @@ table is ever whole in one process.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +39,7 @@ from analysis.data import schemas
 from analysis.data.contract import REQUIRED_TABLES, TABLES
 from analysis.data.parsing import NUMBER_KINDS, number_convention
 from analysis.data.problems import Problem, ValidationReport, shorten
-from analysis.data.reading import ReadError, find_files, read_table_part, table_parts
+from analysis.data.reading import ReadError, combined_sha256, find_files, read_table_part, table_parts
 from analysis.data.validation import (
     Dataset,
     check_references,
@@ -208,7 +207,7 @@ def validate_partitioned(folder: Path | str, out: Path | str) -> PartitionedData
     for name in [t for t in TABLES if t in present and t not in broken]:
         if name in cut:
             infos[name] = {"file": f"{files[name].name}/", "format": "parquet",
-                           "sha256": _combined_sha(parts[name], [c.sha256[name] for c in checks]),
+                           "sha256": combined_sha256(parts[name], [c.sha256[name] for c in checks]),
                            "bytes": sum(p.stat().st_size for p in parts[name]),
                            "rows": sum(c.rows[name] for c in checks), "header_row": 1,
                            "encoding": None, "separator": None, "parts": len(parts[name])}
@@ -328,19 +327,18 @@ def write_part(df: pd.DataFrame, path: Path) -> None:
     pq.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=True), path)
 
 
-def _metadata(part: Path) -> tuple[list[str], int] | None:
-    """A part's column names and rows, from its footer; None when the footer cannot be read (the
-    part's task then reports it, naming the part)."""
+def _rows(part: Path) -> int:
+    """A part's rows, from its footer; 0 when the footer cannot be read (the part's task then reports
+    it, naming the part)."""
     try:
-        meta = pq.ParquetFile(part).metadata
-        return meta.schema.to_arrow_schema().names, meta.num_rows
+        return pq.ParquetFile(part).metadata.num_rows
     except Exception:  # noqa: BLE001 - a broken or hostile part: said when it is read
-        return None
+        return 0
 
 
 def _offsets(parts: list[Path]) -> list[int]:
     """The rows before each part: a part's rows are numbered on from the parts before it."""
-    sizes = [m[1] if (m := _metadata(p)) is not None else 0 for p in parts]
+    sizes = [_rows(p) for p in parts]
     return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int).tolist()
 
 
@@ -350,14 +348,6 @@ def _split(df: pd.DataFrame | None, offsets: list[int] | None, n: int) -> list[p
         return [None] * n
     at = np.searchsorted(np.asarray(offsets) + 2, df.index.to_numpy(), side="right") - 1
     return [df[at == k] for k in range(n)]
-
-
-def _combined_sha(parts: list[Path], hashes: list[str]) -> str:
-    """The hash ``reading.sha256_of`` gives the folder, from the parts' hashes computed on the cluster."""
-    h = hashlib.sha256()
-    for part, digest in zip(parts, hashes):
-        h.update(f"{part.name}:{digest}\n".encode())
-    return h.hexdigest()
 
 
 def _keys_across_partitions(report: ValidationReport, name: str, keys: pd.DataFrame, sizes: list[int]) -> None:

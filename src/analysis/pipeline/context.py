@@ -186,8 +186,8 @@ class RunContext:
             return self._cache[key]
         path = self.run_dir / DATA_DIR / f"{name}.parquet"
         # a partitioned dataset validated on the cluster is only in its parts (engine.validation)
-        parts = [] if path.exists() else self._parts_of(name)
-        df = read_table(path, columns) if path.exists() else read_table(parts, columns) if parts else None
+        source = path if path.exists() else self._parts_of(name)
+        df = read_table(source, columns) if source else None
         if df is not None:
             df = chosen_periods(df, name, self._chosen)
         if df is not None and columns is not None and "period" not in columns and "period" in df:
