@@ -367,6 +367,36 @@ def test_budget_curve_is_non_decreasing_and_marks_the_params_budget(region_case)
     assert own["budget"].tolist() == [0, 1e7, 3e7]
 
 
+def test_saturation_shown_beyond_the_range_is_beyond_what_the_solve_finds(region_case):
+    """The curve skips the solve without a budget limit when the bound shows that its plan costs more
+    than four times the budget: wherever it says so, the plan that solve gives does cost more."""
+    from analysis.training.workshops import plan as P
+    from analysis.training.workshops.solve import solve_budgets
+
+    cases = [(c, caps) for c, caps, _, _ in solvable_cases(25, 5)] + [(region_case[2], None)]
+    shown = 0
+    for c, caps in cases:
+        cands, programmed = P._prepared(c)
+        unlimited = float(cands["cost"].sum()) + 1.0
+        sol = solve_budgets(cands, [unlimited], caps, 60.0, 5e-3, tie_break=False)[0]
+        saturation = W.plan_from_solution(cands, unlimited, sol, None, programmed).cost
+        for top in (0.05, 0.2, 0.5, 0.9, 1.5):
+            if P._saturation_beyond(cands, top * saturation, caps, 5e-3):
+                shown += 1
+                assert saturation > top * saturation
+    assert shown >= 25  # the shortcut is taken often enough to be tested
+
+
+def test_a_curve_with_the_saturation_shown_is_the_curve_with_it_solved(region_case, monkeypatch):
+    from analysis.training.workshops import plan as P
+
+    _, _, c = region_case
+    shown = W.budget_curve(c, budget=2e7, steps=4)
+    assert P._saturation_beyond(*P._prepared(c)[:1], 8e7, None, 5e-3)
+    monkeypatch.setattr(P, "_saturation_beyond", lambda *a: False)
+    pd.testing.assert_frame_equal(shown, W.budget_curve(c, budget=2e7, steps=4))
+
+
 def test_plan_exports(region_case):
     needs, _, c = region_case
     plan = W.plan_workshops(c, 6e7, needs)

@@ -248,6 +248,8 @@ def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = Non
         cands0, programmed0 = _prepared(candidates)
         if len(cands0) >= core.CORE_MIN_CANDIDATES:
             saturation = core.saturation_cost(core.need_options(cands0))
+        elif budget and _saturation_beyond(cands0, 4 * float(budget), jp_cap, rel_gap):
+            saturation = math.inf  # proven above four times the budget: no solve needed to know the range
         else:
             saturation = plan_from_solution(cands0, float(candidates["cost"].sum()) + 1.0,
                                solve_budgets(cands0, [float(candidates["cost"].sum()) + 1.0], jp_cap, time_limit,
@@ -280,6 +282,24 @@ def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = Non
             point = curve_point(cands, found[b])
         rows.append({"budget": b, **point, "is_params_budget": budget is not None and b == float(budget)})
     return pd.DataFrame(rows)
+
+
+def _saturation_beyond(cands: pd.DataFrame, top: float, jp_cap: Mapping[str, float] | None,
+                       rel_gap: float) -> bool:
+    """Whether the plan that solving without a budget limit gives (within ``rel_gap`` of the most any plan
+    closes) certainly costs more than ``top``, so that the curve stops at ``top`` without that solve
+    (on the sample it was one of the curve's longest).
+
+    The bound (``core.Relaxation``) at ``top`` is at least what any plan within ``top`` closes, and the
+    greedy plan without a limit at most what the best plan closes. If the bound is below the greedy's
+    value less ``rel_gap``, no plan within ``top`` closes what a plan within ``rel_gap`` of the best does.
+    When this cannot be shown (the bound is loose, or saturation is near) the solve decides, as before."""
+    options = core.need_options(cands)
+    if not len(options.value):
+        return False
+    upper, _ = core.Relaxation(options, jp_cap).bound(float(top))
+    _, _, unlimited = core.greedy(cands, options, math.inf, jp_cap)
+    return upper < (1.0 - rel_gap) * unlimited - 1e-9
 
 
 def curve_point(cands: pd.DataFrame, sol: Solution) -> dict:
