@@ -63,6 +63,24 @@ def test_small_units_are_not_tested():
     assert not out["tested"].any() and not out["flag"].any()
 
 
+def test_unit_gaps_count_each_person_once_and_fit_what_a_unit_frame_fits():
+    """Units are taken by position from arrays: the counts are those of each unit's people (a person
+    appraised in several periods counted once), and a unit's gap is the fit of its own frame."""
+    d = pd.concat([achievement_ratings(gap=-0.4, units=4, seed=3).assign(period="2023"),
+                   achievement_ratings(gap=-0.4, units=4, seed=3).assign(period="2024")])
+    d = d.sample(frac=1.0, random_state=1).reset_index(drop=True)  # units interleaved, rows in any order
+    d.loc[::7, "gender"] = None  # rows without a gender are left out
+    out = fairness.unit_gender_gaps(d, min_each=8).set_index("unit_id")
+    kept = d.dropna(subset=["rating_score", "skp_score", "gender"])
+    people = kept.drop_duplicates(["unit_id", "employee_id"]).groupby("unit_id")["gender"].value_counts().unstack()
+    assert out["n_female"].to_dict() == people["P"].to_dict() and out["n_male"].to_dict() == people["L"].to_dict()
+    assert out["n"].to_dict() == kept.groupby("unit_id").size().to_dict()
+    unit = out.index[out["tested"]][0]
+    g = kept[kept["unit_id"] == unit].reset_index(drop=True).assign(female=lambda x: (x["gender"] == "P") * 1.0)
+    own = ols_clustered("rating_score ~ female + skp_score + C(period)", g, "employee_id")
+    assert out.at[unit, "gap_rating"] == pytest.approx(own.params["female"], rel=1e-12)
+
+
 def test_interaction_reports_the_gap_under_each_rater_gender():
     d = achievement_ratings()
     inter = fairness.gender_interaction(d)

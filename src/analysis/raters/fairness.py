@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.core.groups import group_positions
 from analysis.core.jsonsafe import to_json_safe
 from analysis.core.periods import parse_period
 from analysis.core.results import Results
@@ -178,39 +179,26 @@ def unit_gender_gaps(data: pd.DataFrame, min_each: int = 8, fdr: float = 0.10,
     ``gap_rating`` is the plain adjusted gap on the appraisal scale (1-3), for reading.
     """
     d = data.dropna(subset=["rating_score", "skp_score", "gender"])
-    # only the columns the regressions use: every unit's frame is copied several times below
-    d = d[[c for c in UNIT_GAP_COLUMNS if c in d]]
+    # only the columns the regressions use, each as an array taken one unit at a time by position: a
+    # frame per unit and its copies were most of the time with thousands of units
+    d = d[[c for c in UNIT_GAP_COLUMNS if c in d]].reset_index(drop=True)
+    cols = {c: d[c].to_numpy() for c in d.columns if c != "unit_id"}
+    person = pd.factorize(d["employee_id"])[0]
     rows = []
-    for unit, g in d.groupby("unit_id"):
-        people = g.drop_duplicates("employee_id")["gender"].value_counts()
-        n_f, n_m = int(people.get("P", 0)), int(people.get("L", 0))
-        row = {"unit_id": unit, "n_female": n_f, "n_male": n_m, "n": len(g)}
+    for unit, at in group_positions(d["unit_id"]):
+        _, first = np.unique(person[at], return_index=True)  # each person once, as drop_duplicates keeps them
+        genders = cols["gender"][at[np.sort(first)]]
+        n_f, n_m = int((genders == "P").sum()), int((genders == "L").sum())
+        row = {"unit_id": unit, "n_female": n_f, "n_male": n_m, "n": len(at)}
+        g = pd.DataFrame({c: v[at] for c, v in cols.items()})
         if min(n_f, n_m) < min_each or g["rating_score"].std() == 0:
             rows.append(row | {"tested": False})
             continue
-        g = g.assign(female=(g["gender"] == "P").astype(float))
-        parts = [g.assign(y=_standardised(g, "rating_score"), kind="appraisal")]
-        if "supervisor_360" in g and g["supervisor_360"].notna().sum() >= 2 * min_each:
-            fb = g.dropna(subset=["supervisor_360"])
-            parts.append(fb.assign(y=_standardised(fb, "supervisor_360"), kind="feedback"))
-        stacked = pd.concat(parts).dropna(subset=["y"])
-        # an intercept per outcome and period that occurs (360 may not cover every period),
-        # and an achievement slope per outcome
-        stacked["kind_period"] = stacked["kind"] + "_" + stacked["period"].astype(str)
-        terms = ["female", "C(kind):skp_score" if len(parts) > 1 else "skp_score"]
-        if "skp_band" in stacked and stacked["skp_band"].nunique() > 1:
-            terms.append("C(skp_band)")
-        if stacked["kind_period"].nunique() > 1:
-            terms.append("C(kind_period)")
-        # thousands of units: the design is built directly (patsy's own matrices, by test)
-        stacked = stacked.reset_index(drop=True)
-        res = ols_clustered_design(*simple_design(stacked, "y", terms), stacked, "employee_id")
-        g = g.reset_index(drop=True)
-        plain = ols_clustered_design(*simple_design(g, "rating_score", ["female", *_control_terms(g)]), g,
-                                     "employee_id")
+        g["female"] = (cols["gender"][at] == "P").astype(float)
+        res, plain, outcomes = _unit_fits(g, min_each)
         tcrit = t_critical(res, alpha)
         est, se = res.params["female"], res.bse["female"]
-        rows.append(row | {"tested": True, "outcomes": len(parts), "estimate": est, "se": se,
+        rows.append(row | {"tested": True, "outcomes": outcomes, "estimate": est, "se": se,
                            "ci_low": est - tcrit * se, "ci_high": est + tcrit * se, "p": res.pvalues["female"],
                            "gap_rating": plain.params["female"]})
     out = pd.DataFrame(rows)
@@ -219,6 +207,31 @@ def unit_gender_gaps(data: pd.DataFrame, min_each: int = 8, fdr: float = 0.10,
     out["q"] = bh(out["p"])
     out["flag"] = (out["q"] <= fdr).fillna(False)
     return out.sort_values("p").reset_index(drop=True)
+
+
+def _unit_fits(g: pd.DataFrame, min_each: int):
+    """One unit's regressions (``unit_gender_gaps``): the appraisal rating and, where there are enough, the
+    supervisor's 360 scores, standardised and fitted together; the plain gap on the rating scale; and how
+    many outcomes the first fitted."""
+    parts = [g.assign(y=_standardised(g, "rating_score"), kind="appraisal")]
+    if "supervisor_360" in g and g["supervisor_360"].notna().sum() >= 2 * min_each:
+        fb = g.dropna(subset=["supervisor_360"])
+        parts.append(fb.assign(y=_standardised(fb, "supervisor_360"), kind="feedback"))
+    stacked = pd.concat(parts).dropna(subset=["y"])
+    # an intercept per outcome and period that occurs (360 may not cover every period),
+    # and an achievement slope per outcome
+    stacked["kind_period"] = stacked["kind"] + "_" + stacked["period"].astype(str)
+    terms = ["female", "C(kind):skp_score" if len(parts) > 1 else "skp_score"]
+    if "skp_band" in stacked and stacked["skp_band"].nunique() > 1:
+        terms.append("C(skp_band)")
+    if stacked["kind_period"].nunique() > 1:
+        terms.append("C(kind_period)")
+    # thousands of units: the design is built directly (patsy's own matrices, by test)
+    stacked = stacked.reset_index(drop=True)
+    res = ols_clustered_design(*simple_design(stacked, "y", terms), stacked, "employee_id")
+    plain = ols_clustered_design(*simple_design(g, "rating_score", ["female", *_control_terms(g)]), g,
+                                 "employee_id")
+    return res, plain, len(parts)
 
 
 @dataclass(frozen=True, eq=False)

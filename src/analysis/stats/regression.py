@@ -69,22 +69,30 @@ def simple_design(data: pd.DataFrame, response: str, terms: list[str]) -> tuple[
     for t in terms:
         used += [p.removeprefix("C(").removesuffix(")") for p in t.split(":")]
     d = data.dropna(subset=list(dict.fromkeys(used)))
-    cats, nums = [pd.DataFrame({"Intercept": np.ones(len(d))}, index=d.index)], []
+    # the columns as arrays, made one frame at the end: a frame per term and their concatenation
+    # were most of the cost of thousands of small designs
+    cats, cat_names, nums, num_names = [np.ones(len(d))], ["Intercept"], [], []
     for t in terms:
         if ":" in t:
             cat, num = t.split(":")
             col = cat.removeprefix("C(").removesuffix(")")
-            levels = sorted(data[col].dropna().unique())
-            nums.append(pd.DataFrame({f"{cat}[{lv}]:{num}": (d[col] == lv).to_numpy(float) * d[num].to_numpy(float)
-                                      for lv in levels}, index=d.index))
+            codes, values = d[col].to_numpy(), d[num].to_numpy(float)
+            for lv in sorted(data[col].dropna().unique()):
+                nums.append((codes == lv).astype(float) * values)
+                num_names.append(f"{cat}[{lv}]:{num}")
         elif t.startswith("C("):
             col = t.removeprefix("C(").removesuffix(")")
-            levels = sorted(data[col].dropna().unique())[1:]
-            cats.append(pd.DataFrame({f"{t}[T.{lv}]": (d[col] == lv).to_numpy(float) for lv in levels},
-                                     index=d.index))
+            codes = d[col].to_numpy()
+            for lv in sorted(data[col].dropna().unique())[1:]:
+                cats.append((codes == lv).astype(float))
+                cat_names.append(f"{t}[T.{lv}]")
         else:
-            nums.append(pd.DataFrame({t: d[t].to_numpy(float)}, index=d.index))
-    return d[[response]].astype(float), pd.concat(cats + nums, axis=1)
+            nums.append(d[t].to_numpy(float))
+            num_names.append(t)
+    # stored as pandas stores a frame of columns (one row per column), so that the array least squares
+    # sees is laid out as the concatenated frame's was
+    x = pd.DataFrame(np.vstack(cats + nums).T, index=d.index, columns=cat_names + num_names)
+    return d[[response]].astype(float), x
 
 
 def ols_clustered_design(y: pd.DataFrame, x: pd.DataFrame, data: pd.DataFrame, cluster: str,

@@ -37,6 +37,13 @@ class Design:
     yty: float
     n_dropped: int = 0
     aliased: list[str] = field(default_factory=list)  # fixed effects dropped as collinear
+    _transposed: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def cross_t(self, k: int, m: int) -> sp.spmatrix:
+        """N_km' (for k < m), made once: thousands of small fits spent a tenth of their time transposing."""
+        if (k, m) not in self._transposed:
+            self._transposed[(k, m)] = self.cross[(k, m)].T
+        return self._transposed[(k, m)]
 
     @property
     def p(self) -> int:
@@ -81,7 +88,8 @@ def x_rows(data: pd.DataFrame, plan: list[tuple], p: int) -> np.ndarray:
             x[:, j] = data[col].to_numpy(dtype=float)
             j += 1
         else:
-            codes = pd.Categorical(data[col], categories=levels).codes
+            # the codes pd.Categorical gives (-1 for a value not among the levels), at a fraction of its cost
+            codes = pd.Index(levels).get_indexer(data[col])
             for i in range(1, len(levels)):
                 x[:, j] = codes == i
                 j += 1

@@ -58,7 +58,7 @@ def _zz(d: Design, m: int, k: int, vec: np.ndarray) -> np.ndarray:
     """Z_m' Z_k vec from the count matrices."""
     if m == k:
         return d.counts[m] * vec
-    return d.cross[(m, k)] @ vec if m < k else d.cross[(k, m)].T @ vec
+    return d.cross[(m, k)] @ vec if m < k else d.cross_t(k, m) @ vec
 
 
 def _ai_step(sysm: System, theta: np.ndarray, pieces: Pieces) -> np.ndarray | None:
