@@ -30,6 +30,55 @@ def test_the_bound_is_never_below_the_best_plan():
         assert price >= 0
 
 
+def _priced_by_ufunc_at(rel, price):
+    """The priced relaxation as first written, with np.maximum.at (the reference for the faster one)."""
+    o = rel.o
+    profit = o.value - price * o.cost
+    free = np.zeros(o.n_needs)
+    np.maximum.at(free, o.need[rel.free], profit[rel.free])
+    total = float(free.sum())
+    if rel.n_people:
+        prof = profit[rel.cap_idx]
+        width = int(rel.caps.max()) + 1
+        best, cols = np.zeros((rel.n_people, width)), np.arange(width)
+        for k in range(int(rel.cap_need_slot.max()) + 1):
+            at_k = rel.cap_need_slot == k
+            new = best.copy()
+            for j in range(int(rel.cap_opt_slot[at_k].max()) + 1):
+                sel = np.flatnonzero(at_k & (rel.cap_opt_slot == j) & (prof > 0))
+                if len(sel):
+                    p, w, r = rel.cap_person[sel], rel.cap_jp[sel], prof[sel]
+                    src = cols[None, :] - w[:, None]
+                    np.maximum.at(new, p, np.where(src >= 0, best[p[:, None], np.maximum(src, 0)] + r[:, None],
+                                                   -np.inf))
+            best = new
+        total += float(best[np.arange(rel.n_people), rel.caps].sum())
+    return total
+
+
+def test_the_priced_relaxation_is_the_one_np_maximum_at_gave_to_the_last_bit():
+    capped = 0
+    for c, caps, _, _ in solvable_cases(30, 12):
+        cands = c.reset_index(drop=True)
+        rel = core.Relaxation(core.need_options(cands), caps)
+        capped += rel.n_people > 0
+        for price in (0.0, 1e-7, 3e-7, 1e-6, 1e-5):
+            assert rel.priced(price) == _priced_by_ufunc_at(rel, price)
+    assert capped >= 5
+
+
+def test_greedy_plans_sharing_their_inputs_are_the_plans_each_makes_alone():
+    """A curve's points share what the greedy starts from: every plan is the one made from scratch,
+    whatever the order of the budgets (the shared inputs are only read)."""
+    for c, caps, budget, _ in solvable_cases(15, 9):
+        cands = c.reset_index(drop=True)
+        options = core.need_options(cands)
+        inputs = core.greedy_inputs(cands, options)
+        for b in (budget, 0.0, 3 * budget, budget / 2, budget):
+            shared, alone = core.greedy(cands, options, b, caps, inputs), core.greedy(cands, options, b, caps)
+            assert np.array_equal(shared[0], alone[0]) and shared[1:] == alone[1:]
+
+
 def test_the_greedy_plan_is_feasible_and_its_value_is_what_it_funds():
     for c, caps, budget, best in solvable_cases(60, 8):
         cands = c.reset_index(drop=True)

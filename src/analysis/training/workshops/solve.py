@@ -175,10 +175,11 @@ def _solve_on_cores(cands: pd.DataFrame, budgets: list[float], jp_cap: Mapping[s
     options = core.need_options(cands)
     bound = core.Relaxation(options, jp_cap)
     tolerance = max(rel_gap, CAPPED_REL_GAP) if jp_cap else rel_gap
+    inputs = core.greedy_inputs(cands, options)  # the same for every budget
     out = []
     for budget in budgets:
         upper, _ = bound.bound(float(budget))
-        taken, greedy_cohorts, value = core.greedy(cands, options, float(budget), jp_cap)
+        taken, greedy_cohorts, value = core.greedy(cands, options, float(budget), jp_cap, inputs)
         gap = _gap(upper, value)
         if gap <= tolerance + 1e-12 or not core_solve:  # proven close enough, or all a curve point may spend
             out.append(Solution(taken, gap <= tolerance + 1e-12, f"Options by gap closed per rupiah, within {gap:.3%} "
