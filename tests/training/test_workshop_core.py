@@ -67,6 +67,26 @@ def test_the_priced_relaxation_is_the_one_np_maximum_at_gave_to_the_last_bit():
     assert capped >= 5
 
 
+def test_caps_above_what_a_person_can_take_give_the_bound_of_no_tighter_cap():
+    """A JP cap above the most a person's options add up to cannot bind: a cap of a thousand times
+    more, or an infinite one, gives the same relaxation to the last bit (and no table that wide)."""
+    import math
+
+    checked = 0
+    for c, caps, _, _ in solvable_cases(40, 13):
+        if not caps:
+            continue
+        cands = c.reset_index(drop=True)
+        options = core.need_options(cands)
+        loose = core.Relaxation(options, {e: 1000 * v for e, v in caps.items()})
+        endless = core.Relaxation(options, {e: math.inf for e in caps})
+        assert loose.caps.max(initial=0) < 1000 and np.array_equal(loose.caps, endless.caps)
+        for price in (0.0, 1e-7, 1e-6, 1e-5):
+            assert loose.priced(price) == endless.priced(price) == _priced_by_ufunc_at(loose, price)
+        checked += 1
+    assert checked >= 5
+
+
 def test_greedy_plans_sharing_their_inputs_are_the_plans_each_makes_alone():
     """A curve's points share what the greedy starts from: every plan is the one made from scratch,
     whatever the order of the budgets (the shared inputs are only read)."""

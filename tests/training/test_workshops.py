@@ -387,6 +387,13 @@ def test_saturation_shown_beyond_the_range_is_beyond_what_the_solve_finds(region
     assert shown >= 25  # the shortcut is taken often enough to be tested
 
 
+def test_a_curve_under_caps_that_cannot_bind_is_the_curve_without_them(region_case):
+    _, _, c = region_case
+    people = {e for who in c["participants"] for e in who}
+    endless = W.budget_curve(c, budget=2e7, steps=4, jp_cap={e: math.inf for e in people})
+    pd.testing.assert_frame_equal(endless, W.budget_curve(c, budget=2e7, steps=4))
+
+
 def test_a_curve_with_the_saturation_shown_is_the_curve_with_it_solved(region_case, monkeypatch):
     from analysis.training.workshops import plan as P
 

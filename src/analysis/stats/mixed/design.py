@@ -37,7 +37,8 @@ class Design:
     yty: float
     n_dropped: int = 0
     aliased: list[str] = field(default_factory=list)  # fixed effects dropped as collinear
-    _transposed: dict = field(default_factory=dict, repr=False, compare=False)
+    # not a constructor argument: dataclasses.replace(design, cross=...) starts with no transposes
+    _transposed: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def cross_t(self, k: int, m: int) -> sp.spmatrix:
         """N_km' (for k < m), made once: thousands of small fits spent a tenth of their time transposing."""

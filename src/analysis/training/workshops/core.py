@@ -113,7 +113,15 @@ class Relaxation:
         self.cap_idx, self.cap_person, self.cap_need_slot, self.cap_opt_slot = idx, person_no, need_slot, opt_slot
         # relaxing JP down and caps up keeps the bound valid with whole-number JP
         self.cap_jp = np.floor(options.jp[idx] + 1e-9).astype(int)
-        self.caps = np.array([math.ceil(caps[p] - 1e-9) for p in person_names], dtype=int)
+        # a cap above the most JP a person's options can add up to (their longest option per need) is
+        # that total: the knapsack gives the same best for every capacity at or above it, and a cap of
+        # a billion JP (or an infinite one) would otherwise be a table that wide
+        most = np.zeros(len(person_names), dtype=int)
+        if len(idx):
+            longest = pd.Series(self.cap_jp).groupby([person_no, need_slot]).max()
+            most = longest.groupby(level=0).sum().reindex(range(len(person_names)), fill_value=0).to_numpy(int)
+        self.caps = np.array([m if not math.isfinite(caps[p]) or caps[p] > m else math.ceil(caps[p] - 1e-9)
+                              for p, m in zip(person_names, most)], dtype=int)
         self.n_people = len(person_names)
 
     def priced(self, price: float) -> float:
