@@ -159,10 +159,11 @@ def test_iterative_solver_agrees_with_the_exact_one(shape):
         assert ratio.between(1 - 4 * reported - 1e-3, 1 + 4 * reported + 1e-3).all(), ratio.describe()
 
 
-def test_without_level_errors_the_components_and_effects_are_the_same_and_errors_absent():
+@pytest.mark.parametrize("solver", ["iterative", "exact", "hybrid"])
+def test_without_level_errors_the_components_and_effects_are_the_same_and_errors_absent(solver):
     df = crossed_data(400, 60, 9000, seed=7)
-    full = fit_crossed(df, "score", ["ratee", "rater"], ["aspect"], solver="iterative")
-    lean = fit_crossed(df, "score", ["ratee", "rater"], ["aspect"], solver="iterative", level_se=False)
+    full = fit_crossed(df, "score", ["ratee", "rater"], ["aspect"], solver=solver)
+    lean = fit_crossed(df, "score", ["ratee", "rater"], ["aspect"], solver=solver, level_se=False)
     pd.testing.assert_series_equal(lean.variance_components, full.variance_components, check_exact=True)
     pd.testing.assert_series_equal(lean.fixed_effects, full.fixed_effects, check_exact=True)
     for g in ("ratee", "rater"):

@@ -43,9 +43,9 @@ def fit_crossed(data: pd.DataFrame, response: str, groups: list[str], fixed: lis
     ``n_probes`` (iterative solver): Hutchinson probes for the traces; by default 64, or 16
     when the other factors have more than 20,000 levels (the estimator's relative error
     falls with the number of levels too, and is reported in ``info["trace_rel_se"]``).
-    ``level_se=False`` (iterative solver): skip the prediction variances of the levels (``se`` and
-    ``cond_sd`` are then NaN), half the work of a fit whose variance components are all that is
-    needed, as for reliability.
+    ``level_se=False``: skip the prediction variances of the levels (``se`` and ``cond_sd`` are then
+    NaN): half the work of an iterative fit whose variance components are all that is needed, as
+    for reliability, and a tenth of a small exact one.
     ``threads`` caps the BLAS threads (one by default: for matrices of this size extra
     threads mostly contend with each other and with other work; None = library default).
     """
@@ -98,6 +98,6 @@ def _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol
     if d.aliased:
         info["aliased_fixed_effects"] = d.aliased
     fit = make_fit(d, sysm, theta, crit, pieces, method, solver, nev, ok, time.perf_counter() - t0, info,
-                   conditional_sd)
+                   conditional_sd, level_se)
     fit.response = response
     return fit

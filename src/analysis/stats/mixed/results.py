@@ -92,7 +92,7 @@ class CrossedFit(Results):
 
 
 def make_fit(d: Design, sysm: System, theta, crit, pieces: Pieces, method, solver, nev, ok, seconds,
-             info, conditional_sd: bool = False) -> CrossedFit:
+             info, conditional_sd: bool = False, level_se: bool = True) -> CrossedFit:
     reml = method == "reml"
     sigma2 = pieces.q_pen / (d.n - d.p if reml else d.n)
     v = split_v(sysm, pieces.z)
@@ -105,8 +105,12 @@ def make_fit(d: Design, sysm: System, theta, crit, pieces: Pieces, method, solve
         vb = sigma2 * info.pop("beta_cov_unscaled")
     varcomp = {g: float(sigma2 * theta[k] ** 2) for k, g in enumerate(d.groups)}
     varcomp["residual"] = float(sigma2)
-    pev, cond = _prediction_variances(sysm, theta, pieces, info, conditional_sd)
-    info.setdefault("level_variances", "dense factorisation (exact)")
+    if level_se or pieces.sinv is None:
+        pev, cond = _prediction_variances(sysm, theta, pieces, info, conditional_sd)
+        info.setdefault("level_variances", "dense factorisation (exact)")
+    else:  # not asked for (reliability's thousands of small fits need the variance components only)
+        pev, cond = [np.full(q, np.nan) for q in sysm.q], None
+        info["level_variances"] = "not computed (level_se=False)"
     random_effects = {}
     for k, g in enumerate(d.groups):
         random_effects[g] = pd.DataFrame({
