@@ -96,12 +96,12 @@ def test_the_vectorised_filter_passes_every_value_the_quote_would_change(values,
     """A frame's text cells are checked one by one only where a regular expression over the whole
     column finds a dangerous first character, a carriage return, a ';' or a line feed: it never
     misses a cell ``csv_text`` changes, so the frame written is the one a check of every cell gives."""
-    from analysis.core.cells import _may_change
+    from analysis.core.cells import csv_may_change
 
     if dtype == "str":
         values = [v for v in values if v is None or isinstance(v, str)]
     column = pd.Series(values, dtype=dtype)
-    passed = list(_may_change(column))
+    passed = list(csv_may_change(column))
     assert all(v in passed for v in column if isinstance(v, str) and csv_text(v) != v)
     expected = [csv_text(v) if isinstance(v, str) else v for v in column.astype(object)]
     got = spreadsheet_safe(column.to_frame("c"))["c"].astype(object)

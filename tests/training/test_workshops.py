@@ -376,12 +376,12 @@ def test_saturation_shown_beyond_the_range_is_beyond_what_the_solve_finds(region
     cases = [(c, caps) for c, caps, _, _ in solvable_cases(25, 5)] + [(region_case[2], None)]
     shown = 0
     for c, caps in cases:
-        cands, programmed = P._prepared(c)
+        cands, programmed = P.prepared_candidates(c)
         unlimited = float(cands["cost"].sum()) + 1.0
         sol = solve_budgets(cands, [unlimited], caps, 60.0, 5e-3, tie_break=False)[0]
         saturation = W.plan_from_solution(cands, unlimited, sol, None, programmed).cost
         for top in (0.05, 0.2, 0.5, 0.9, 1.5):
-            if P._saturation_beyond(cands, top * saturation, caps, 5e-3):
+            if P.saturation_beyond(cands, top * saturation, caps, 5e-3):
                 shown += 1
                 assert saturation > top * saturation
     assert shown >= 25  # the shortcut is taken often enough to be tested
@@ -399,8 +399,8 @@ def test_a_curve_with_the_saturation_shown_is_the_curve_with_it_solved(region_ca
 
     _, _, c = region_case
     shown = W.budget_curve(c, budget=2e7, steps=4)
-    assert P._saturation_beyond(*P._prepared(c)[:1], 8e7, None, 5e-3)
-    monkeypatch.setattr(P, "_saturation_beyond", lambda *a: False)
+    assert P.saturation_beyond(*P.prepared_candidates(c)[:1], 8e7, None, 5e-3)
+    monkeypatch.setattr(P, "saturation_beyond", lambda *a: False)
     pd.testing.assert_frame_equal(shown, W.budget_curve(c, budget=2e7, steps=4))
 
 

@@ -82,7 +82,7 @@ def _needs_csv_quote(value) -> bool:
 _MAY_CHANGE = re.compile(r"^[=+\-@\t\r]|[\r;\n]")
 
 
-def _may_change(values: pd.Series) -> pd.Series:
+def csv_may_change(values: pd.Series) -> pd.Series:
     """The values ``csv_text`` may change, found by one vectorised regular expression (a Python call per
     cell was a tenth of notebook 03's time at 100,000 employees); none of the others can change. Values
     that are not text (numbers in an object column) are passed on to the per-cell check."""
@@ -97,7 +97,7 @@ def _safe_series(s: pd.Series) -> pd.Series:
     if not _is_text(s.dtype):
         return s
     values = pd.Series(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else s
-    if not any(_needs_csv_quote(v) for v in _may_change(values)):
+    if not any(_needs_csv_quote(v) for v in csv_may_change(values)):
         return s
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)

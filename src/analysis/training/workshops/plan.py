@@ -188,7 +188,7 @@ def plan_workshops(candidates: pd.DataFrame, budget: float, needs: pd.DataFrame 
     within 0.01% of the optimum, ``solve.CAPPED_REL_GAP``) unless the time limit stops the solver
     first, which ``optimal`` says; ``mip_gap`` is the gap proven.
     """
-    cands, programmed = _prepared(candidates)
+    cands, programmed = prepared_candidates(candidates)
     if len(cands):
         sol = solve(cands, float(budget), jp_cap, time_limit, rel_gap, tie_break)
     else:
@@ -196,7 +196,8 @@ def plan_workshops(candidates: pd.DataFrame, budget: float, needs: pd.DataFrame 
     return plan_from_solution(cands, float(budget), sol, needs, programmed)
 
 
-def _prepared(candidates: pd.DataFrame) -> tuple[pd.DataFrame, set]:
+def prepared_candidates(candidates: pd.DataFrame) -> tuple[pd.DataFrame, set]:
+    """The candidates numbered 0..n-1 as the solvers take them, and the competencies with a programme."""
     programmed = set(candidates.attrs.get("programmed", candidates["competency_code"].unique()))
     cands = candidates.reset_index(drop=True)
     cands.attrs = {}  # pandas deep-copies attrs on every operation
@@ -245,10 +246,10 @@ def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = Non
     every need's best option costs stands for it (``core.saturation_cost``).
     """
     if budgets is None:
-        cands0, programmed0 = _prepared(candidates)
+        cands0, programmed0 = prepared_candidates(candidates)
         if len(cands0) >= core.CORE_MIN_CANDIDATES:
             saturation = core.saturation_cost(core.need_options(cands0))
-        elif budget and _saturation_beyond(cands0, 4 * float(budget), jp_cap, rel_gap):
+        elif budget and saturation_beyond(cands0, 4 * float(budget), jp_cap, rel_gap):
             saturation = math.inf  # proven above four times the budget: no solve needed to know the range
         else:
             saturation = plan_from_solution(cands0, float(candidates["cost"].sum()) + 1.0,
@@ -264,7 +265,7 @@ def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = Non
         budgets = points
     rows = []
     points = sorted(set(float(x) for x in budgets))
-    cands, programmed = _prepared(candidates)
+    cands, programmed = prepared_candidates(candidates)
     at_plan = float(budget) if budget is not None and float(budget) in points else None
     others = [b for b in points if b != at_plan]
     # one model for every point (only the budget row changes between solves)
@@ -284,7 +285,7 @@ def budget_curve(candidates: pd.DataFrame, budgets: Iterable[float] | None = Non
     return pd.DataFrame(rows)
 
 
-def _saturation_beyond(cands: pd.DataFrame, top: float, jp_cap: Mapping[str, float] | None,
+def saturation_beyond(cands: pd.DataFrame, top: float, jp_cap: Mapping[str, float] | None,
                        rel_gap: float) -> bool:
     """Whether the plan that solving without a budget limit gives (within ``rel_gap`` of the most any plan
     closes) certainly costs more than ``top``, so that the curve stops at ``top`` without that solve
