@@ -94,8 +94,7 @@ class Relaxation:
         free_idx = np.flatnonzero(self.free)
         self.free_order = free_idx[np.argsort(options.need[free_idx], kind="stable")]
         sorted_needs = options.need[self.free_order]
-        self.free_starts = np.flatnonzero(np.r_[True, sorted_needs[1:] != sorted_needs[:-1]]) if len(
-            sorted_needs) else np.zeros(0, dtype=int)
+        self.free_starts = np.flatnonzero(np.diff(sorted_needs, prepend=-1) != 0)  # needs are numbered from 0
         self.free_needs = sorted_needs[self.free_starts]
         # capped people: their options laid out person x need slot x option slot for the DP
         idx = np.flatnonzero(opt_capped)
@@ -301,12 +300,12 @@ def greedy(cands: pd.DataFrame, options: NeedOptions, budget: float, caps: Mappi
     taken = np.zeros(len(cands), dtype=bool)
     cohorts: dict[int, list[list]] = {}
     left, value = float(budget) + 1e-6, 0.0
-    while next_step < len(queue) or heap:
-        if heap and (next_step >= len(queue) or heap[0] < queue[next_step]):
-            ratio, pos, kind, i = heapq.heappop(heap)
+    while (entry := head()) is not None:
+        if heap and entry is heap[0]:
+            heapq.heappop(heap)
         else:
-            ratio, pos, kind, i = queue[next_step]
             next_step += 1
+        ratio, pos, kind, i = entry
         if kind == 0:
             _, _, n, before, after = steps[i]
             person = options.need_person[n]
