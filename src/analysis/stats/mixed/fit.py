@@ -84,15 +84,17 @@ def _fit(data, response, groups, fixed, method, solver, max_dense, n_probes, tol
     elif solver in ("iterative", "hybrid"):
         if n_probes is None:
             n_probes = 64 if sysm.R <= 20_000 else 16
+        # a hybrid fit's level errors come from its exact evaluation: the iterative pass need not
+        # estimate them (probing, most of that pass's time on the sample's rater model)
         theta, crit, pieces, nev, ok, info = optimise_iterative(sysm, reml, tol, n_probes, seed,
-                                                                level_se or solver == "hybrid")
+                                                                level_se and solver == "iterative")
         if solver == "hybrid":
             # one exact evaluation at the optimum: exact criterion, conditional means and errors
             crit, _, pieces = criterion(sysm, theta, reml)
             nev += 1
             info = {k: v for k, v in info.items() if k not in ("beta_cov_unscaled", "pev_unscaled",
                                                                    "cond_unscaled", "criterion_note",
-                                                                   "level_variance_rel_se")}
+                                                                   "level_variances", "level_variance_rel_se")}
     else:
         raise CrossedModelError("solver must be 'auto', 'exact', 'hybrid' or 'iterative'")
     if d.aliased:
