@@ -15,8 +15,12 @@ from hypothesis import settings
 from analysis.core.params import load_params
 from analysis.core.section import Section
 from analysis.data.validation import load_dataset
-from analysis.pipeline.run import run_pipeline
+from analysis.pipeline.run import run_pipeline, skip_iri_format_checks
 from analysis.synth import SynthConfig, generate, write
+
+# the test processes import nbformat (papermill, the notebook tests) as the runner does: without
+# jsonschema's IRI checkers, whose import alone takes about 3 s in every process
+skip_iri_format_checks()
 
 # a pseudonym key strong enough for the key rule (32 bytes, hex), the same in every test
 TEST_KEY = hashlib.sha256(b"workbench test key").hexdigest()

@@ -389,8 +389,20 @@ def running_cell(notebook: Path) -> str | None:
     return None
 
 
+def skip_iri_format_checks() -> None:
+    """Import jsonschema (papermill -> nbformat -> jsonschema) without its IRI format checkers.
+
+    jsonschema registers them when ``rfc3987_syntax`` is installed (JupyterLab's dependencies install
+    it), and that package builds 38 grammars with lark when imported: about 3 s of every run's start,
+    before the first notebook. Notebook files are validated without format checks, so those checkers
+    are never used here. Has no effect once jsonschema is imported."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # None in sys.modules: its import fails at once
+
+
 def _execute_step(step: Step, work: Path, kernel: str, progress: bool) -> tuple[str, str | None]:
     """Run one notebook; ('ok', None) or ('failed', short error)."""
+    skip_iri_format_checks()
     import papermill as pm
 
     source = notebooks_dir() / step.notebook

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import patsy
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
 from scipy import stats
 
 # CR2 needs an eigendecomposition of every cluster's block of the hat matrix (cost Σ n_g³); beyond
@@ -105,7 +105,7 @@ def ols_clustered_design(y: pd.DataFrame, x: pd.DataFrame, data: pd.DataFrame, c
         y = y - y.groupby(keys).transform("mean")
         x = x.drop(columns="Intercept")
         x = x - x.groupby(keys).transform("mean")
-    res = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False}, use_t=True)
+    res = OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False}, use_t=True)
     sizes = np.bincount(groups).astype(float)
     if float((sizes ** 3).sum()) <= CR2_MAX_WORK:
         cov, note = cr2_covariance(x.to_numpy(float), res.resid.to_numpy(float), groups, keys), "CR2"

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
 
 from analysis.core.results import Results
 from analysis.stats.did.panel import NEVER, PreparedPanel, prepare
@@ -75,7 +75,7 @@ def twfe(panel: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str, a
     X["_y"] = d["_y"].to_numpy()
     ids = d["_id"].to_numpy()
     W = X - X.groupby(ids).transform("mean")  # absorb unit effects
-    res = sm.OLS(W.pop("_y"), W).fit(cov_type="cluster", cov_kwds={"groups": ids}, use_t=True)
+    res = OLS(W.pop("_y"), W).fit(cov_type="cluster", cov_kwds={"groups": ids}, use_t=True)
     lo, hi = res.conf_int(alpha).loc["adopted"]
     return TwoWayFE(outcome, float(res.params["adopted"]), float(res.bse["adopted"]), float(lo), float(hi),
                     float(res.pvalues["adopted"]), prep.n_units, len(d), prep.notes)
