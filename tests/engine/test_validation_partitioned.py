@@ -181,6 +181,29 @@ def test_a_rater_in_another_part_is_fine_but_a_row_away_from_its_employee_is_an_
     assert "another part" in frame["message"].iloc[0]
 
 
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_a_row_away_from_its_employee_that_repeats_a_key_of_its_employees_part_is_a_repeated_key_too(
+        client, tmp_path, where):
+    """The guru's (Kota, part 0) appraisal again, in Selatan's part 1, numbered after or before the
+    guru's own: load_dataset reports the repeated key on both rows, and so does the cluster, beside the
+    row away from its employee."""
+    tables = base_tables()
+    ap = tables["appraisals"]
+    guru = ap.index[ap["employee_id"] == N["guru"]][0]
+    again = ap.loc[guru].tolist()
+    tables["appraisals"] = with_rows(ap, again) if where == "after" else pd.concat(
+        [pd.DataFrame([again], columns=ap.columns), ap], ignore_index=True)
+    copy = len(ap) if where == "after" else 0
+    folder = write_parts(tmp_path / "data", tables, moved={("appraisals", copy): 1})
+    got, ds = both(folder, tmp_path / "run" / "partitioned")
+    expected = ds.report.to_frame()
+    assert set(expected["check"]) == {"duplicate_key"} and len(expected) == 2
+    frame = got.report.to_frame()
+    misaligned = frame["check"] == "misaligned"
+    assert frame.loc[misaligned, "value"].tolist() == [N["guru"]]
+    pd.testing.assert_frame_equal(frame[~misaligned].reset_index(drop=True), expected)
+
+
 def test_parts_that_differ_or_cannot_be_read_are_reported_naming_the_part(client, tmp_path):
     tables = base_tables()
     folder = write_parts(tmp_path / "data", tables)

@@ -14,7 +14,9 @@ of one partition, and the cluster runs them part by part (``check_partition``):
   there come back to the client, which looks them up in every partition: not anywhere is a dangling
   reference (reported, and the row set aside, as ``load_dataset`` does); in another partition is
   fine for a rater, and an error (``misaligned``) for the column that places the row (an appraisal's
-  employee, a unit's rating), because the partitions could then not be joined part by part.
+  employee, a unit's rating), because the partitions could then not be joined part by part. Such a
+  row's key is looked up again in the typed partition of its employee or unit, so that a key it
+  repeats there is reported as a repeated key too.
 
 The units (a few per thousand employees) and the reference tables (competencies, standards, the
 catalogue) are read and checked whole on the client and handed to every partition. The report is
@@ -190,10 +192,19 @@ def validate_partitioned(folder: Path | str, out: Path | str) -> PartitionedData
     # of theirs), and the references not found in their partition
     employee_ids = pd.concat([c.employee_ids for c in checks]) if "employees" in usable else pd.Series(dtype=object)
     _keys_across_partitions(report, "employees", employee_ids.to_frame("employee_id"),
-                            [len(c.employee_ids) for c in checks])
+                            _part_of_rows([len(c.employee_ids) for c in checks]))
+    homes = _homes(employee_ids, [len(c.employee_ids) for c in checks], units_of_part)
     for name in usable:
         loose = [c.loose_keys.get(name, pd.DataFrame()) for c in checks]
-        _keys_across_partitions(report, name, pd.concat(loose), [len(x) for x in loose])
+        keys, part = pd.concat(loose), _part_of_rows([len(x) for x in loose])
+        # a row away from its employee or unit may repeat the key of a row in that one's part
+        home = _home_rows(out, name, keys, homes)
+        if len(home):
+            keys = pd.concat([keys, home.drop(columns=PART)])
+            part = np.concatenate([part, home[PART].to_numpy()])
+            order = np.argsort(keys.index.to_numpy(), kind="stable")  # rows numbered on through the parts
+            keys, part = keys.iloc[order], part[order]
+        _keys_across_partitions(report, name, keys, part)
     known = {"employees": pd.Index(employee_ids.dropna().unique()),
              "units": pd.Index(whole["units"]["unit_id"].dropna().unique()) if "units" in whole else pd.Index([])}
     unknown = pd.concat([c.unknown for c in checks], ignore_index=True)
@@ -350,14 +361,53 @@ def _split(df: pd.DataFrame | None, offsets: list[int] | None, n: int) -> list[p
     return [df[at == k] for k in range(n)]
 
 
-def _keys_across_partitions(report: ValidationReport, name: str, keys: pd.DataFrame, sizes: list[int]) -> None:
-    """Keys of ``name`` that are in two partitions (``keys``: the key columns by row label, partition
-    after partition, ``sizes`` rows each): reported as ``load_dataset`` reports a repeated key, each
-    row naming all the others (the reports of the partitions named only their own)."""
+PART = "_part"  # the partition of a row, beside its key columns
+
+
+def _part_of_rows(sizes: list[int]) -> np.ndarray:
+    """The partition of each row of frames concatenated partition after partition, ``sizes`` rows each."""
+    return np.repeat(np.arange(len(sizes)), sizes)
+
+
+def _homes(employee_ids: pd.Series, sizes: list[int], units_of_part: list[pd.DataFrame | None]) -> dict[str, pd.Series]:
+    """The partition of each employee and of each unit (the first one where a code is in two)."""
+    employees = pd.Series(_part_of_rows(sizes), index=employee_ids.to_numpy())
+    unit_parts = [u["unit_id"] for u in units_of_part if u is not None]
+    units = pd.Series(_part_of_rows([len(u) for u in unit_parts]),
+                      index=pd.concat(unit_parts).to_numpy() if unit_parts else [])
+    return {"employees": employees[~employees.index.duplicated()], "units": units[~units.index.duplicated()]}
+
+
+def _home_rows(out: Path, name: str, loose: pd.DataFrame, homes: dict[str, pd.Series]) -> pd.DataFrame:
+    """The rows of ``name`` with a key of one of its loose rows (``loose``: rows whose employee or unit
+    is not in their own partition, by row label), read back from the typed partition where that
+    employee or unit is, with that partition (column ``PART``). Then a loose row that repeats the key
+    of a row where it belongs is reported as a repeated key, as ``load_dataset`` reports it, and not
+    only as misaligned. Only the few partitions that hold a loose row's employee or unit are read."""
+    column = REGION_KEY.get(name)
+    if loose.empty or column not in loose or name in ("employees", "units"):  # (their codes: checked whole)
+        return pd.DataFrame()
+    home = loose[column].map(homes[_reference(name, column).table])  # missing: in no partition
+    found = []
+    for h in sorted(int(x) for x in home.dropna().unique()):
+        path = out / name / PART_FILE.format(h)
+        if not path.exists():
+            continue
+        rows = pd.read_parquet(path, columns=list(loose.columns))
+        wanted = pd.MultiIndex.from_frame(loose[(home == h).to_numpy()].astype(object))
+        hit = pd.MultiIndex.from_frame(rows.astype(object)).isin(wanted)
+        found.append(rows[hit].assign(**{PART: h}))
+    return pd.concat(found) if found else pd.DataFrame()
+
+
+def _keys_across_partitions(report: ValidationReport, name: str, keys: pd.DataFrame, part: np.ndarray) -> None:
+    """Keys of ``name`` that are in two partitions (``keys``: the key columns by row label, in the
+    order of their labels; ``part``: the partition of each row): reported as ``load_dataset`` reports
+    a repeated key, each row naming all the others (the reports of the partitions named only their own)."""
     if keys.empty:
         return
     columns = list(keys.columns)
-    part = pd.Series(np.repeat(np.arange(len(sizes)), sizes), index=keys.index)
+    part = pd.Series(part, index=keys.index)
     spread = part.groupby([keys[c] for c in columns], sort=False).transform("nunique")
     rows = keys[(spread > 1).to_numpy()]
     if rows.empty:
