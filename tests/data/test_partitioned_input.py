@@ -97,6 +97,9 @@ def test_a_part_over_a_limit_is_reported_with_the_part_and_the_row(tmp_path, mon
     row = frame[frame["table"] == "appraisals"].iloc[0]
     assert row["check"] == "cell_too_long" and "part-00001.parquet" in row["message"]
     assert row["row"] == 6  # the fifth data row: numbered on through the parts
+    # the message quotes the part's own row (the second of part 1) and says which row of the table it is
+    assert "in row 3," in row["message"]
+    assert row["message"].endswith("; row 3 of the part is row 6 of the appraisals table")
 
 
 def test_the_hash_of_a_partitioned_table_follows_its_parts(tmp_path):

@@ -245,6 +245,10 @@ def test_a_part_over_a_limit_is_reported_on_its_row_counted_through_the_parts(cl
     assert_same(got, ds, tmp_path / "run" / "partitioned")
     frame = got.report.to_frame()
     assert frame[["table", "row", "check"]].values.tolist() == [["appraisals", 8, "cell_too_long"]]
+    # the message names the part and its own row, and says which row of the table that is
+    message = frame["message"].iloc[0]
+    assert message.startswith("part-00001.parquet: the cell in row 4, column rater_id holds 200 characters")
+    assert message.endswith("; row 4 of the part is row 8 of the appraisals table")
 
 
 def test_a_dataset_of_files_or_of_parts_that_do_not_line_up_is_loaded_whole(client, tmp_path):

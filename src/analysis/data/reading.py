@@ -908,10 +908,10 @@ def _read_parts(spec: Table, folder: Path) -> RawTable:
     for part in parts:
         try:
             table = read_table_part(spec.name, part)
-        except ReadError as exc:  # its row numbered on through the parts, as the part's rows are
+        except ReadError as exc:
             if exc.problem.row is None:
                 raise
-            raise ReadError(dataclasses.replace(exc.problem, row=exc.problem.row + offset)) from exc
+            raise ReadError(numbered_through_parts(exc.problem, offset)) from exc
         table.data.index = table.data.index + offset
         tables.append(table)
         offset += _parquet_rows(part)
@@ -925,6 +925,17 @@ def _read_parts(spec: Table, folder: Path) -> RawTable:
     return RawTable(spec.name, data, folder, "parquet", sha256_of(folder), 1,
                     ignored_columns=first.ignored_columns, blank_rows=sum(t.blank_rows for t in tables),
                     parts=len(parts))
+
+
+def numbered_through_parts(problem: Problem, offset: int) -> Problem:
+    """A problem of one part of a table (``offset`` rows in the parts before it), its row numbered on
+    through the parts, as the part's rows are. Its message names the part and quotes the part's own
+    row: it then also says which row of the table that is, the one the report's row column gives."""
+    if problem.row is None or offset == 0:
+        return problem
+    row = problem.row + offset
+    return dataclasses.replace(problem, row=row, message=f"{problem.message}; row {problem.row:,} of the part "
+                                                         f"is row {row:,} of the {problem.table} table")
 
 
 def read_table_part(name: str, part: Path) -> RawTable:

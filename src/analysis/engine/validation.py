@@ -27,7 +27,6 @@ table is ever whole in one process.
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +40,14 @@ from analysis.data import schemas
 from analysis.data.contract import REQUIRED_TABLES, TABLES
 from analysis.data.parsing import NUMBER_KINDS, number_convention
 from analysis.data.problems import Problem, ValidationReport, shorten
-from analysis.data.reading import ReadError, combined_sha256, find_files, read_table_part, table_parts
+from analysis.data.reading import (
+    ReadError,
+    combined_sha256,
+    find_files,
+    numbered_through_parts,
+    read_table_part,
+    table_parts,
+)
 from analysis.data.validation import (
     Dataset,
     check_references,
@@ -272,10 +278,7 @@ def check_partition(k: int, paths: dict[str, str], offsets: dict[str, int], unit
         try:
             raw = read_table_part(name, Path(path))
         except ReadError as exc:
-            problem = exc.problem
-            if problem.row is not None:  # numbered on through the parts, as the part's rows are
-                problem = dataclasses.replace(problem, row=problem.row + offsets[name])
-            read_errors.append(problem)
+            read_errors.append(numbered_through_parts(exc.problem, offsets[name]))
             continue
         raw.data.index = raw.data.index + offsets[name]
         columns[name] = (list(raw.data.columns), list(raw.ignored_columns))

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 import patsy
-from statsmodels.regression.linear_model import OLS
 from scipy import stats
+from statsmodels.regression.linear_model import OLS
 
 # CR2 needs an eigendecomposition of every cluster's block of the hat matrix (cost Σ n_g³); beyond
 # this, clusters are so large that the small-sample correction no longer matters and CRV1 is used.
