@@ -158,8 +158,6 @@ def cluster_steps(data: Path, work: Path, workers: int, memory_limit: str, model
     above its memory limit) leaves the ones before it recorded."""
     import functools
 
-    import pandas as pd
-
     from analysis.core.params import Dask
     from analysis.engine import cluster
     from analysis.engine import partitioned as P
@@ -187,9 +185,8 @@ def cluster_steps(data: Path, work: Path, workers: int, memory_limit: str, model
         save(records)
         if not rec["ok"]:
             return records
-        units = pd.concat([pd.read_parquet(f) for f in P.part_files(out, "units")])
         parts = functools.partial(P.from_parts, functools.partial(P.read_part, out), folder=out)
-        rec, outcomes = step("appraisal outcomes", lambda: distributed.appraisal_outcomes(parts, units), client)
+        rec, outcomes = step("appraisal outcomes", lambda: distributed.appraisal_outcomes(parts), client)
         rec["rows"] = len(outcomes) if outcomes is not None else None
         records.append(rec)
         save(records)

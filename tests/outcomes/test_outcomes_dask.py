@@ -44,16 +44,29 @@ def test_appraisal_outcomes_are_the_regional_runs(on_cluster, tmp_path, n):
     tables, one, _ = on_cluster
     P.write_partitioned(tables, tmp_path, n)
     expected = predikat.appraisal_outcomes(one["appraisals"], one["employees"], one["units"])
-    got = distributed.appraisal_outcomes(parts_of(tmp_path), one["units"])
+    got = distributed.appraisal_outcomes(parts_of(tmp_path))
     pd.testing.assert_frame_equal(got, expected)
     assert got["predikat"].notna().all() and got["region"].notna().all() and len(got) == len(one["appraisals"])
+
+
+def test_the_task_graph_does_not_carry_the_units(on_cluster, tmp_path):
+    """Each partition's units are read where its task runs: the graph sent to the scheduler holds no
+    table (at national size the units, sent whole with every task, made a 16 MiB graph)."""
+    import cloudpickle
+
+    tables, one, _ = on_cluster
+    P.write_partitioned(tables, tmp_path, 8)
+    graph = cloudpickle.dumps(dict(distributed.lazy_outcomes(parts_of(tmp_path)).__dask_graph__()))
+    names = one["units"]["unit_name"].dropna().astype(str)
+    assert len(names) and not any(name.encode("utf-8") in graph for name in names)
+    assert len(graph) < 100_000
 
 
 def test_unit_counts_are_the_regional_runs(on_cluster, tmp_path):
     tables, one, _ = on_cluster
     P.write_partitioned(tables, tmp_path, 16)
     expected = bounds.unit_counts(predikat.appraisal_outcomes(one["appraisals"], one["employees"], one["units"]))
-    pd.testing.assert_frame_equal(distributed.unit_counts(distributed.lazy_outcomes(parts_of(tmp_path), one["units"])),
+    pd.testing.assert_frame_equal(distributed.unit_counts(distributed.lazy_outcomes(parts_of(tmp_path))),
                                   expected)
 
 
@@ -68,7 +81,7 @@ def test_unit_totals_are_the_regional_runs_with_predikat_missing(on_cluster, tmp
     expected = predikat.appraisal_outcomes(pd.read_parquet(tmp_path / "appraisals.parquet"), one["employees"],
                                            one["units"])
     assert expected["predikat"].isna().any()
-    got = distributed.unit_totals(distributed.lazy_outcomes(parts_of(tmp_path / "parts"), one["units"]))
+    got = distributed.unit_totals(distributed.lazy_outcomes(parts_of(tmp_path / "parts")))
     pd.testing.assert_frame_equal(got, bounds.unit_totals(expected))
 
 
@@ -77,7 +90,7 @@ def test_tables_cut_differently_are_refused(on_cluster, tmp_path):
     P.write_partitioned(tables, tmp_path, 4)
     P.write_partitioned({"units": tables["units"], "employees": tables["employees"]}, tmp_path, 3)
     with pytest.raises(ValueError, match="different numbers of partitions"):
-        distributed.lazy_outcomes(parts_of(tmp_path), one["units"])
+        distributed.lazy_outcomes(parts_of(tmp_path))
 
 
 def run_folder(tmp_path, tables, params: Params):

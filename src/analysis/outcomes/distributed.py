@@ -2,8 +2,9 @@
 validated tables as partitioned Parquet (``engine.partitioned``).
 
 An appraisal and its employee lie in the same partition number (both are placed by the employee's
-region), so the appraisals are joined to the employees partition by partition, with no shuffle; the
-units are small and joined whole to every partition. Each partition's predikat comes from
+region), and so does the employee's unit, so the appraisals are joined to the employees and their
+units partition by partition, with no shuffle. (The units used to be sent whole with every task: at
+national size, 185,000 units made a 16 MiB task graph.) Each partition's predikat comes from
 ``predikat.with_predikat``, the function the regional run uses, and the rows are put in the regional
 run's order at the end: the table is the regional run's, dtypes included (tested).
 """
@@ -17,29 +18,20 @@ from analysis.outcomes import predikat
 
 
 def people_and_predikat(appraisals: pd.DataFrame, employees: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
-    """One partition's outcomes: its appraisals with their employees (the same partition) and the units."""
+    """One partition's outcomes: its appraisals with their employees and units (the same partition)."""
     return predikat.with_predikat(predikat.with_people(appraisals.reset_index(drop=True), employees, units))
 
 
-def lazy_outcomes(parts, units: pd.DataFrame):
+def lazy_outcomes(parts):
     """The outcomes as a lazy Dask DataFrame, one partition per partition of the tables (unordered).
     ``parts`` is ``engine.partitioned.from_parts`` bound to the run's tables (``RunContext.parts``):
-    partition k of the appraisals meets partition k of the employees. Keys are unique (validation
-    sees to it): the join is not checked again here, as the regional run's ``many_to_one`` does."""
-    return parts(["appraisals", "employees"], _WithUnits(units))
+    partition k of the appraisals meets partition k of the employees and of the units. Keys are unique
+    (validation sees to it): the join is not checked again here, as the regional run's
+    ``many_to_one`` does."""
+    return parts(["appraisals", "employees", "units"], people_and_predikat)
 
 
-class _WithUnits:
-    """``people_and_predikat`` with the units bound (picklable, for the workers)."""
-
-    def __init__(self, units: pd.DataFrame):
-        self.units = units
-
-    def __call__(self, appraisals: pd.DataFrame, employees: pd.DataFrame) -> pd.DataFrame:
-        return people_and_predikat(appraisals, employees, self.units)
-
-
-def appraisal_outcomes(parts, units: pd.DataFrame) -> pd.DataFrame:
+def appraisal_outcomes(parts) -> pd.DataFrame:
     """``predikat.appraisal_outcomes`` on Dask: the same table (see the module docstring).
 
     Each partition comes to the client on its own and they are put together here: ``compute`` on the
@@ -47,9 +39,9 @@ def appraisal_outcomes(parts, units: pd.DataFrame) -> pd.DataFrame:
     than a worker's memory."""
     import dask
 
-    frames = [f for f in dask.compute(*lazy_outcomes(parts, units).to_delayed()) if len(f)]
+    frames = [f for f in dask.compute(*lazy_outcomes(parts).to_delayed()) if len(f)]
     if not frames:
-        return predikat.in_order(lazy_outcomes(parts, units)._meta)
+        return predikat.in_order(lazy_outcomes(parts)._meta)
     return predikat.in_order(pd.concat(frames) if len(frames) > 1 else frames[0])
 
 

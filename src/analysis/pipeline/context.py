@@ -169,7 +169,7 @@ class RunContext:
             return getattr(bounds, name)(self.appraisal_outcomes())
         from analysis.outcomes import distributed  # (brings Dask: only for engine: dask)
 
-        return getattr(distributed, name)(distributed.lazy_outcomes(self.parts, self.table("units")))
+        return getattr(distributed, name)(distributed.lazy_outcomes(self.parts))
 
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
         """A validated table (None when the dataset does not have it).
@@ -211,7 +211,7 @@ class RunContext:
                 if self.on_dask:
                     from analysis.outcomes import distributed  # (brings Dask: only for engine: dask)
 
-                    out = distributed.appraisal_outcomes(self.parts, self.table("units"))
+                    out = distributed.appraisal_outcomes(self.parts)
                 else:
                     out = predikat.appraisal_outcomes(self.table("appraisals"), self.table("employees"),
                                                       self.table("units"))
