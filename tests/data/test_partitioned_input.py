@@ -99,7 +99,25 @@ def test_a_part_over_a_limit_is_reported_with_the_part_and_the_row(tmp_path, mon
     assert row["row"] == 6  # the fifth data row: numbered on through the parts
     # the message quotes the part's own row (the second of part 1) and says which row of the table it is
     assert "in row 3," in row["message"]
-    assert row["message"].endswith("; row 3 of the part is row 6 of the appraisals table")
+    assert row["message"].endswith("; row 3 of the part is row 6 of the appraisals table "
+                                   "(see Limits in docs/data-format.md)")
+
+
+def test_a_limit_in_the_header_of_a_later_part_is_on_row_1(tmp_path, monkeypatch):
+    """Every part's header is the table's header: a problem there is on row 1, with no other row named."""
+    from analysis.data import reading
+
+    tables = base_tables()
+    write_dataset(tmp_path, tables, skip=("appraisals",))
+    paths = write_parts(tmp_path, "appraisals", tables["appraisals"], [3])
+    part = pd.read_parquet(paths[1])
+    part.columns = [*part.columns[:-1], "x" * 200]  # the last (optional) column's name
+    pq.write_table(pa.Table.from_pandas(part, preserve_index=False), paths[1])
+    monkeypatch.setattr(reading, "MAX_CELL_CHARS", 100)
+    frame = load_dataset(tmp_path).report.to_frame()
+    row = frame[frame["table"] == "appraisals"].iloc[0]
+    assert row["check"] == "cell_too_long" and row["row"] == 1 and "part-00001.parquet" in row["message"]
+    assert "of the part is row" not in row["message"]
 
 
 def test_the_hash_of_a_partitioned_table_follows_its_parts(tmp_path):

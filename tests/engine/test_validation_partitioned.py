@@ -181,26 +181,27 @@ def test_a_rater_in_another_part_is_fine_but_a_row_away_from_its_employee_is_an_
     assert "another part" in frame["message"].iloc[0]
 
 
-@pytest.mark.parametrize("where", ["after", "before"])
-def test_a_row_away_from_its_employee_that_repeats_a_key_of_its_employees_part_is_a_repeated_key_too(
-        client, tmp_path, where):
-    """The guru's (Kota, part 0) appraisal again, in Selatan's part 1, numbered after or before the
-    guru's own: load_dataset reports the repeated key on both rows, and so does the cluster, beside the
-    row away from its employee."""
+@pytest.mark.parametrize("table, column, value, where", [
+    ("appraisals", "employee_id", N["guru"], "after"), ("appraisals", "employee_id", N["guru"], "before"),
+    ("org_ratings", "unit_id", "U01", "after")])
+def test_a_row_away_from_its_employee_or_unit_that_repeats_a_key_of_their_part_is_a_repeated_key_too(
+        client, tmp_path, table, column, value, where):
+    """The guru's (Kota, part 0) appraisal again, or U01's (Kota) rating, in Selatan's part 1, numbered
+    after or before the row it repeats: load_dataset reports the repeated key on both rows, and so does
+    the cluster, beside the row away from its employee or unit."""
     tables = base_tables()
-    ap = tables["appraisals"]
-    guru = ap.index[ap["employee_id"] == N["guru"]][0]
-    again = ap.loc[guru].tolist()
-    tables["appraisals"] = with_rows(ap, again) if where == "after" else pd.concat(
-        [pd.DataFrame([again], columns=ap.columns), ap], ignore_index=True)
-    copy = len(ap) if where == "after" else 0
-    folder = write_parts(tmp_path / "data", tables, moved={("appraisals", copy): 1})
+    df = tables[table]
+    again = df.loc[df.index[df[column] == value][0]].tolist()
+    tables[table] = with_rows(df, again) if where == "after" else pd.concat(
+        [pd.DataFrame([again], columns=df.columns), df], ignore_index=True)
+    copy = len(df) if where == "after" else 0
+    folder = write_parts(tmp_path / "data", tables, moved={(table, copy): 1})
     got, ds = both(folder, tmp_path / "run" / "partitioned")
     expected = ds.report.to_frame()
     assert set(expected["check"]) == {"duplicate_key"} and len(expected) == 2
     frame = got.report.to_frame()
     misaligned = frame["check"] == "misaligned"
-    assert frame.loc[misaligned, "value"].tolist() == [N["guru"]]
+    assert frame.loc[misaligned, ["table", "value"]].values.tolist() == [[table, value]]
     pd.testing.assert_frame_equal(frame[~misaligned].reset_index(drop=True), expected)
 
 
@@ -218,6 +219,26 @@ def test_parts_that_differ_or_cannot_be_read_are_reported_naming_the_part(client
     assert "appraisals" not in got.rows_used and "targets" not in got.rows_used
     ds = load_dataset(folder)
     assert set(ds.report.to_frame()["check"]) == {"parts_differ", "unreadable"}
+
+
+@pytest.mark.parametrize("broken", ["parts_differ", "unreadable"])
+def test_an_employees_part_that_differs_or_cannot_be_read_is_a_report_not_a_crash(client, tmp_path, broken):
+    """The employees table unusable (one part unreadable, or with another header): reported naming the
+    part, as load_dataset does, and none of its parts' codes looked at across partitions."""
+    tables = base_tables()
+    folder = write_parts(tmp_path / "data", tables)
+    part = folder / "employees" / "part-00001.parquet"
+    if broken == "unreadable":
+        part.write_bytes(b"PAR1 not really parquet")
+    else:
+        pq.write_table(pa.Table.from_pandas(pd.read_parquet(part).drop(columns="education"), preserve_index=False),
+                       part)
+    got, ds = both(folder, tmp_path / "run" / "partitioned")
+    frame = got.report.to_frame()
+    assert not got.ok and "employees" not in got.rows_used
+    assert frame.loc[frame["table"] == "employees", "check"].tolist() == [broken]
+    assert "part-00001" in frame.loc[frame["table"] == "employees", "message"].iloc[0]
+    pd.testing.assert_frame_equal(frame, ds.report.to_frame())
 
 
 def test_a_table_folder_in_capitals_and_parts_whose_headers_differ_only_in_spelling_are_read(client, tmp_path):
@@ -248,7 +269,7 @@ def test_a_part_over_a_limit_is_reported_on_its_row_counted_through_the_parts(cl
     # the message names the part and its own row, and says which row of the table that is
     message = frame["message"].iloc[0]
     assert message.startswith("part-00001.parquet: the cell in row 4, column rater_id holds 200 characters")
-    assert message.endswith("; row 4 of the part is row 8 of the appraisals table")
+    assert message.endswith("; row 4 of the part is row 8 of the appraisals table (see Limits in docs/data-format.md)")
 
 
 def test_a_dataset_of_files_or_of_parts_that_do_not_line_up_is_loaded_whole(client, tmp_path):

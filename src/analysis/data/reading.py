@@ -71,6 +71,8 @@ MAX_CELLS = 50_000_000  # rows x columns of one table
 MAX_FILE_BYTES = 2 * 1024**3  # one file; for an .xlsx also its worksheets and shared strings unpacked
 MAX_XLSX_PART_BYTES = 64 * 1024**2  # any other part of an .xlsx (styles, workbook…) unpacked
 EXCEL_MAX_ROWS = 1_048_576  # not a limit of ours: no Excel worksheet has more rows
+LIMITS_NOTE = "(see Limits in docs/data-format.md)"  # ends every message of a limit
+HEADER_ROW = 1  # of a Parquet file or part: its rows are numbered as a spreadsheet's, the header on row 1
 LIMITS = {
     "cell_chars": MAX_CELL_CHARS, "columns": MAX_COLUMNS, "rows": MAX_ROWS, "cells": MAX_CELLS,
     "file_bytes": MAX_FILE_BYTES, "xlsx_part_bytes": MAX_XLSX_PART_BYTES,
@@ -203,7 +205,7 @@ def read_table(name: str, path: Path) -> RawTable:
         if size > MAX_FILE_BYTES:
             raise ReadError(Problem(name, None, None, "file_too_large", path.name,
                                     f"{path.name} has {size:,} bytes; a file may have at most "
-                                    f"{MAX_FILE_BYTES:,} (see Limits in docs/data-format.md)"))
+                                    f"{MAX_FILE_BYTES:,} {LIMITS_NOTE}"))
         if suffix == ".csv":
             return _read_csv(spec, path)
         if suffix == ".xlsx":
@@ -223,8 +225,7 @@ def read_table(name: str, path: Path) -> RawTable:
 
 def _limit_error(spec: Table, path: Path, check: str, row: int | None, column: str | None,
                  value: object, message: str) -> ReadError:
-    return ReadError(Problem(spec.name, row, column, check, shorten(value),
-                             f"{path.name}: {message} (see Limits in docs/data-format.md)"))
+    return ReadError(Problem(spec.name, row, column, check, shorten(value), f"{path.name}: {message} {LIMITS_NOTE}"))
 
 
 def _too_many_columns(spec: Table, path: Path, row: int, width: int, value: object,
@@ -928,14 +929,17 @@ def _read_parts(spec: Table, folder: Path) -> RawTable:
 
 
 def numbered_through_parts(problem: Problem, offset: int) -> Problem:
-    """A problem of one part of a table (``offset`` rows in the parts before it), its row numbered on
-    through the parts, as the part's rows are. Its message names the part and quotes the part's own
-    row: it then also says which row of the table that is, the one the report's row column gives."""
-    if problem.row is None or offset == 0:
+    """A problem of one part of a table (``offset`` data rows in the parts before it), its row numbered
+    on through the parts, as the part's rows are. Its message names the part and quotes the part's own
+    row: it then also says which row of the table that is, the one the report's row column gives. A
+    problem of a part's header (row 1) is one of the table's header, row 1 in the table too."""
+    if problem.row is None or problem.row <= HEADER_ROW or offset == 0:
         return problem
     row = problem.row + offset
-    return dataclasses.replace(problem, row=row, message=f"{problem.message}; row {problem.row:,} of the part "
-                                                         f"is row {row:,} of the {problem.table} table")
+    note = f"; row {problem.row:,} of the part is row {row:,} of the {problem.table} table"
+    message, limits = problem.message, f" {LIMITS_NOTE}"
+    message = (message[:-len(limits)] + note + limits) if message.endswith(limits) else message + note
+    return dataclasses.replace(problem, row=row, message=message)
 
 
 def read_table_part(name: str, part: Path) -> RawTable:

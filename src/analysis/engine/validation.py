@@ -196,10 +196,12 @@ def validate_partitioned(folder: Path | str, out: Path | str) -> PartitionedData
 
     # what spans partitions: keys of employees (and of rows whose employee or unit is in no part
     # of theirs), and the references not found in their partition
-    employee_ids = pd.concat([c.employee_ids for c in checks]) if "employees" in usable else pd.Series(dtype=object)
-    _keys_across_partitions(report, "employees", employee_ids.to_frame("employee_id"),
-                            _part_of_rows([len(c.employee_ids) for c in checks]))
-    homes = _homes(employee_ids, [len(c.employee_ids) for c in checks], units_of_part)
+    # (the codes of a table that cannot be used are not looked at: none of its parts counts)
+    ids_of_part = [c.employee_ids if "employees" in usable else c.employee_ids.iloc[:0] for c in checks]
+    employee_ids = pd.concat(ids_of_part)
+    sizes = [len(ids) for ids in ids_of_part]
+    _keys_across_partitions(report, "employees", employee_ids.to_frame("employee_id"), _part_of_rows(sizes))
+    homes = _homes(employee_ids, sizes, units_of_part)
     for name in usable:
         loose = [c.loose_keys.get(name, pd.DataFrame()) for c in checks]
         keys, part = pd.concat(loose), _part_of_rows([len(x) for x in loose])

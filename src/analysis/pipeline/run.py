@@ -395,7 +395,8 @@ def skip_iri_format_checks() -> None:
     jsonschema registers them when ``rfc3987_syntax`` is installed (JupyterLab's dependencies install
     it), and that package builds 38 grammars with lark when imported: about 3 s of every run's start,
     before the first notebook. Notebook files are validated without format checks, so those checkers
-    are never used here. Has no effect once jsonschema is imported."""
+    are never used here. Has no effect once jsonschema is imported; after it, jsonschema in this
+    process has no IRI checks (the runner's and the tests' processes, never JupyterLab's)."""
     if "jsonschema" not in sys.modules:
         sys.modules.setdefault("rfc3987_syntax", None)  # None in sys.modules: its import fails at once
 
