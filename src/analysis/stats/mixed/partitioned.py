@@ -62,8 +62,7 @@ def build_design_partitioned(frame, response: str, groups: list[str], fixed: lis
     names, plan = fixed_plan({c: (values[c] if c in values else meta[c]) for c in fixed})
     p = len(names)
 
-    parts = dask.compute(*[dask.delayed(_partition_statistics)(d, response, groups, levels, plan, p)
-                           for d in complete.to_delayed()])
+    parts = dask.compute(*partition_tasks(complete, response, groups, levels, plan, p))
     counts = [np.zeros(qk) for qk in q]
     zty = [np.zeros(qk) for qk in q]
     ztx = [np.zeros((qk, p)) for qk in q]
@@ -87,6 +86,18 @@ def build_design_partitioned(frame, response: str, groups: list[str], fixed: lis
         cross[(k, m)] = sp.csr_matrix((vals, (rows, cols_)), shape=(q[k], q[m]))
     return finish_design(int(n), names, groups, levels, counts, zty, ztx, cross, xtx, xty, float(yty),
                          int(n_rows - n))
+
+
+def partition_tasks(complete, response: str, groups: list[str], levels: list[pd.Index], plan: list[tuple],
+                    p: int) -> list:
+    """One delayed ``_partition_statistics`` per partition of ``complete``. The levels (every rater's and
+    ratee's code) are one key of the graph that every task reads, not an argument copied into each:
+    at 500,000 employees they made a 14 MiB graph of 10 tasks, and each task's copy grows with the
+    country while the tasks grow in number with it."""
+    import dask
+
+    shared = dask.delayed(levels, traverse=False)
+    return [dask.delayed(_partition_statistics)(d, response, groups, shared, plan, p) for d in complete.to_delayed()]
 
 
 def _typed(distinct: pd.Series, meta: pd.Series) -> pd.Series:
