@@ -59,22 +59,46 @@ class _MOperator:
             self.brt = self.br.T.tocsr()
             self.pdiag = self.diag_r - np.asarray(self.br.multiply(self.br).T @ self.w).ravel()
         self.matvecs = 0
+        # the products in the design's local order (``ordering``) on large designs, else in code order
+        self.order = sysm.local_order if R else None
+        self.local = _LocalBlocks(self, sysm, theta) if self.order is not None else None
 
-    def apply(self, x: np.ndarray) -> np.ndarray:
-        self.matvecs += x.shape[1] if x.ndim == 2 else 1
-        wx = self.br @ x
-        wx *= self.w[:, None] if x.ndim == 2 else self.w
-        return (self.diag_r[:, None] if x.ndim == 2 else self.diag_r) * x + self.c_rr @ x - self.brt @ wx
+    def bt(self, y: np.ndarray) -> np.ndarray:
+        """B_r' y (y over factor 0's levels), in code order."""
+        if self.order is None:
+            return self.brt @ y
+        return (self.local.brt @ y[self.order.p0])[self.order.inv_r]
+
+    def b(self, x: np.ndarray) -> np.ndarray:
+        """B_r x (x over the rest levels), in code order."""
+        if self.order is None:
+            return self.br @ x
+        return (self.local.br @ x[self.order.pr])[self.order.inv0]
 
     def pcg(self, rhs: np.ndarray, x0: np.ndarray | None, tol: float, maxiter: int = 2000) -> np.ndarray:
-        """Block PCG: every column is an independent system, iterated together in place.
+        """Solve S_M X = rhs (R x c) by block PCG, in code order; on a large design the iterations run in
+        its local order (``ordering``)."""
+        if self.order is None:
+            return self._pcg(self, rhs, x0, tol, maxiter)
+        pr = self.order.pr
+        x = self._pcg(self.local, rhs[pr], None if x0 is None else x0[pr], tol, maxiter)
+        return x[self.order.inv_r]
+
+    def _pcg(self, blocks, rhs: np.ndarray, x0: np.ndarray | None, tol: float, maxiter: int) -> np.ndarray:
+        """Block PCG on ``blocks`` (this operator, or its local blocks): every column is an independent
+        system, iterated together in place.
 
         All columns are stepped until the last one converges (they converge at much the same
         rate); stepping a converged column is harmless and avoids copying column subsets.
         """
+
+        def apply(v):
+            self.matvecs += v.shape[1]
+            return _apply(blocks, v)
+
         x = np.zeros_like(rhs) if x0 is None else x0.copy()
-        r = rhs - self.apply(x)
-        pinv = (1.0 / self.pdiag)[:, None]
+        r = rhs - apply(x)
+        pinv = (1.0 / blocks.pdiag)[:, None]
         z = pinv * r
         p = z.copy()
         rz = np.einsum("ij,ij->j", r, z)
@@ -82,7 +106,7 @@ class _MOperator:
         for _ in range(maxiter):
             if np.all(np.sqrt(np.einsum("ij,ij->j", r, r)) <= tol * norm_b):
                 return x
-            ap = self.apply(p)
+            ap = apply(p)
             pap = np.einsum("ij,ij->j", p, ap)
             alpha = np.divide(rz, pap, out=np.zeros_like(rz), where=pap > 0)
             x += alpha * p
@@ -101,10 +125,36 @@ class _MOperator:
         r0, rr = rhs[:q0], rhs[q0:]
         if not self.sysm.R:
             return self.w[:, None] * r0
-        red = rr - self.brt @ (self.w[:, None] * r0)
+        red = rr - self.bt(self.w[:, None] * r0)
         zr = self.pcg(red, None if x0 is None else x0[q0:], tol)
-        z0 = self.w[:, None] * (r0 - self.br @ zr)
+        z0 = self.w[:, None] * (r0 - self.b(zr))
         return np.vstack([z0, zr])
+
+
+def _apply(blocks, x: np.ndarray) -> np.ndarray:
+    """S_M x = diag x + C x - B'(w * B x) (x: R x c) with the blocks of an operator (in their order)."""
+    wx = blocks.br @ x
+    wx *= blocks.w[:, None]
+    out = blocks.diag_r[:, None] * x
+    if blocks.c_rr.nnz:  # two factors: C is empty (its product would only add zeros)
+        out += blocks.c_rr @ x
+    out -= blocks.brt @ wx
+    return out
+
+
+class _LocalBlocks:
+    """An operator's blocks in the design's local order (``ordering``): rows of factor 0 in ``p0``'s
+    order, the rest levels in ``pr``'s."""
+
+    def __init__(self, op: _MOperator, sysm: System, theta: np.ndarray):
+        order = sysm.local_order
+        scale = (theta[0] * sysm.theta_vec_rest(theta))[order.pr]
+        self.br = (order.n0r @ sp.diags(scale)).tocsr()
+        self.brt = self.br.T.tocsr()
+        self.w = op.w[order.p0]
+        self.diag_r = op.diag_r[order.pr]
+        self.pdiag = op.pdiag[order.pr]
+        self.c_rr = op.c_rr[order.pr][:, order.pr].tocsr()
 
 
 def _rest_slices(sysm: System) -> list[slice]:
@@ -165,7 +215,7 @@ def _evaluate(sysm: System, theta: np.ndarray, probe_set: tuple, reml: bool, tol
         n_rad = probes.shape[1] - len(unit_cols)
         y = op.pcg(probes, warm.get("probes"), tol)
         warm["probes"] = y
-        gz = op.brt @ ((op.w ** 2)[:, None] * (op.br @ probes))
+        gz = op.bt((op.w ** 2)[:, None] * op.b(probes))
         quad_g = np.einsum("ij,ij->j", y, gz)
         rad0 = quad_g[:n_rad]
         traces_m[0] += (rad0.mean() if n_rad else 0.0) + quad_g[n_rad:].sum()

@@ -6,6 +6,7 @@ complement over the other factors' levels and the fixed effects (see ``analysis.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,7 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 
 from analysis.stats.mixed.design import CrossedModelError, Design
+from analysis.stats.mixed.ordering import LOCAL_ORDER_MIN_LEVELS, LocalOrder, local_order
 
 
 @dataclass
@@ -60,6 +62,12 @@ class System:
         dense_cost = float(self.q[0]) * self.R ** 2
         dense_ok = self.R and self.q[0] * self.R <= 30_000_000 and dense_cost < sparse_cost
         self.n0r_dense = self.n0r.toarray() if dense_ok else None
+
+    @functools.cached_property
+    def local_order(self) -> LocalOrder | None:
+        """The order the iterative solver's products run in (``ordering``), found once per design; None
+        below ``LOCAL_ORDER_MIN_LEVELS`` rest levels (code order)."""
+        return local_order(self.n0r) if self.R >= LOCAL_ORDER_MIN_LEVELS else None
 
     def ntwn(self, weights: np.ndarray, theta: np.ndarray) -> np.ndarray:
         """Dense B' diag(weights) B over the rest levels (B = Λ-scaled N_0r)."""
