@@ -36,7 +36,7 @@ from analysis.stats.mixed.selinv import SelectedInverse, envelope_size
 from analysis.stats.mixed.system import Pieces, System, start_values
 
 
-class _MOperator:
+class MOperator:
     """M(θ) with factor 0 eliminated: S_M z = diag z + C z - B'(w ∘ B z)."""
 
     def __init__(self, sysm: System, theta: np.ndarray):
@@ -92,9 +92,13 @@ class _MOperator:
         rate); stepping a converged column is harmless and avoids copying column subsets.
         """
 
+        # buffers of the iteration's vectors, allocated once: at national size each is 35-140 MB, and a
+        # fresh one per step is a fresh mapping of zeroed pages from the system
+        ap, step = np.empty_like(rhs), np.empty_like(rhs)
+
         def apply(v):
             self.matvecs += v.shape[1]
-            return _apply(blocks, v)
+            return _apply(blocks, v, ap)
 
         x = np.zeros_like(rhs) if x0 is None else x0.copy()
         r = rhs - apply(x)
@@ -106,11 +110,11 @@ class _MOperator:
         for _ in range(maxiter):
             if np.all(np.sqrt(np.einsum("ij,ij->j", r, r)) <= tol * norm_b):
                 return x
-            ap = apply(p)
+            apply(p)
             pap = np.einsum("ij,ij->j", p, ap)
             alpha = np.divide(rz, pap, out=np.zeros_like(rz), where=pap > 0)
-            x += alpha * p
-            r -= alpha * ap
+            x += np.multiply(alpha, p, out=step)
+            r -= np.multiply(alpha, ap, out=step)
             np.multiply(pinv, r, out=z)
             rz_new = np.einsum("ij,ij->j", r, z)
             beta = np.divide(rz_new, rz, out=np.zeros_like(rz), where=rz > 0)
@@ -131,11 +135,12 @@ class _MOperator:
         return np.vstack([z0, zr])
 
 
-def _apply(blocks, x: np.ndarray) -> np.ndarray:
-    """S_M x = diag x + C x - B'(w * B x) (x: R x c) with the blocks of an operator (in their order)."""
+def _apply(blocks, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """S_M x = diag x + C x - B'(w * B x) (x: R x c) with the blocks of an operator (in their order), into
+    ``out``."""
     wx = blocks.br @ x
     wx *= blocks.w[:, None]
-    out = blocks.diag_r[:, None] * x
+    np.multiply(blocks.diag_r[:, None], x, out=out)
     if blocks.c_rr.nnz:  # two factors: C is empty (its product would only add zeros)
         out += blocks.c_rr @ x
     out -= blocks.brt @ wx
@@ -146,7 +151,7 @@ class _LocalBlocks:
     """An operator's blocks in the design's local order (``ordering``): rows of factor 0 in ``p0``'s
     order, the rest levels in ``pr``'s."""
 
-    def __init__(self, op: _MOperator, sysm: System, theta: np.ndarray):
+    def __init__(self, op: MOperator, sysm: System, theta: np.ndarray):
         order = sysm.local_order
         scale = (theta[0] * sysm.theta_vec_rest(theta))[order.pr]
         self.br = (order.n0r @ sp.diags(scale)).tocsr()
@@ -190,7 +195,7 @@ def _evaluate(sysm: System, theta: np.ndarray, probe_set: tuple, reml: bool, tol
               warm: dict) -> tuple[Pieces, dict]:
     d, K, R = sysm.d, sysm.K, sysm.R
     probes, unit_cols, small = probe_set
-    op = _MOperator(sysm, theta)
+    op = MOperator(sysm, theta)
     lam = np.concatenate([np.full(sysm.q[0], theta[0])] +
                          [np.full(sysm.q[m], theta[m]) for m in range(1, K)])
     zty = sysm.rhs[:sum(sysm.q)]
@@ -347,7 +352,7 @@ def level_variances(sysm: System, theta: np.ndarray, seed: int = 0, reps: int = 
     levels (``selinv``); "probing": unbiased estimates with their Monte Carlo error (``probing``);
     "auto": selected inversion when the factor stays sparse, else probing.
     """
-    op = _MOperator(sysm, theta)
+    op = MOperator(sysm, theta)
     q0, R = sysm.q[0], sysm.R
     if not R:
         return [op.w.copy()], [np.zeros(q0)], "exact (one factor)"
@@ -362,7 +367,7 @@ def level_variances(sysm: System, theta: np.ndarray, seed: int = 0, reps: int = 
     return (*_by_factor(sysm, *_probed(sysm, op, reps, seed, tol)), f"probing ({reps} sign draws)")
 
 
-def _probed(sysm: System, op: _MOperator, reps: int, seed: int, tol: float):
+def _probed(sysm: System, op: MOperator, reps: int, seed: int, tol: float):
     q0, R = sysm.q[0], sysm.R
     big = np.zeros(R, dtype=bool)
     for i, m in enumerate(range(1, sysm.K)):
