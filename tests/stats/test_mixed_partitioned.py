@@ -96,16 +96,31 @@ def test_the_same_requests_are_refused_with_the_same_words(ratings):
                                  "score", GROUPS, FIXED)
 
 
-def test_the_levels_are_one_key_of_the_graph_not_a_copy_in_every_task(ratings):
-    """Every partition's task reads the levels from one key: a task itself is a few hundred bytes
-    (with the levels copied into each, a 500,000-employee graph of 10 tasks was 14 MiB)."""
+def test_no_level_goes_out_with_the_tasks(ratings):
+    """Each partition names its own levels and the client places them: the graph holds the partitions and
+    one small task per partition, nothing else (the levels sent with the tasks made a 14 MiB graph at
+    500,000 employees, as a copy in each and then as one key that every task read)."""
     import cloudpickle
 
-    levels = [pd.Index(sorted(ratings[g].unique())) for g in GROUPS]
-    tasks = partition_tasks(lazy(ratings, 6), "score", GROUPS, levels, [], 1)
+    frame = lazy(ratings, 6)
+    tasks = partition_tasks(frame, "score", GROUPS, [], 1)
     graph = {}
     for t in tasks:
         graph.update(dict(t.__dask_graph__()))
-    size = len(cloudpickle.dumps(levels))
-    assert size > 20_000
-    assert all(len(cloudpickle.dumps(graph[t.key])) < size / 20 for t in tasks)
+    data_keys = {k for k in graph if k not in {t.key for t in tasks}}
+    assert len(graph) - len(data_keys) == frame.npartitions
+    assert all(len(cloudpickle.dumps(graph[t.key])) < 2_000 for t in tasks)
+    assert not any(str(ratings["ratee_id"].iloc[0]).encode() in cloudpickle.dumps(graph[t.key]) for t in tasks)
+    # the partitions' own data is all else: their keys are the frame's
+    assert data_keys <= set(dict(frame.__dask_graph__()))
+
+
+def test_a_partition_without_complete_rows_adds_nothing(ratings):
+    """A partition whose rows all lack a score names no levels: the design is still the one machine's."""
+    n = len(ratings)
+    gap = ratings.assign(score=ratings["score"].where((np.arange(n) < n // 3) | (np.arange(n) >= 2 * n // 3)))
+    frame = lazy(gap, 3)
+    with dask.config.set(scheduler="sync"):
+        assert frame.partitions[1].dropna().map_partitions(len).compute().sum() == 0
+        got = build_design_partitioned(frame, "score", GROUPS, FIXED)
+    assert_same_design(build_design(gap, "score", GROUPS, FIXED), got)

@@ -4,10 +4,15 @@ The fit needs the ratings only through the design's sufficient statistics (``des
 counts and sums, the crossed counts N_kl, X'X, X'y, Z_k'X and y'y. They are gathered in two passes
 over the partitions, each partition on its worker:
 
-1. the distinct levels of every grouping factor and of every categorical fixed effect, in the complete
-   rows (so that codes and the columns of X are the ones a single pass over the whole table gives);
-2. each partition's statistics, for the levels that occur in it only (a partition of one region sends
-   its own raters and ratees, not arrays over every level in the country), summed on the client.
+1. the distinct values of every categorical fixed effect, in the complete rows (a handful each: aspects,
+   rater roles, periods), so that the columns of X are the ones a single pass over the whole table gives;
+2. each partition's statistics, for the levels of the grouping factors that occur in it, which it names
+   (a partition of one region sends its own raters and ratees, not arrays over every level in the
+   country). The client takes every partition's levels together, sorted as one machine sorts them, and
+   adds each partition's statistics at its levels' places.
+
+Nothing of the levels goes out with the tasks: sending every rater's and ratee's code to the workers
+made a 14 MiB task graph at 500,000 employees, and a pass of its own to find them all.
 
 Afterwards nothing scales with the ratings: the optimisation runs on the client as on one machine
 (``fit``), on the same ``Design``. Counts and the sums of 0/1 columns are whole numbers, added exactly
@@ -48,21 +53,23 @@ def build_design_partitioned(frame, response: str, groups: list[str], fixed: lis
     meta = part._meta
     categorical = [c for c in fixed if not (pd.api.types.is_numeric_dtype(meta[c])
                                             and not pd.api.types.is_bool_dtype(meta[c]))]
-    wanted = list(dict.fromkeys([*groups, *categorical]))
     n_rows, n, *distinct = dask.compute(part.map_partitions(len).sum(), complete.map_partitions(len).sum(),
-                                        *[complete[c].drop_duplicates(split_out=1) for c in wanted])
+                                        *[complete[c].drop_duplicates(split_out=1) for c in categorical])
     if n == 0:
         raise CrossedModelError("no complete rows to fit")
-    values = {c: _typed(v, meta[c]) for c, v in zip(wanted, distinct)}
-    levels = [factor_levels(values[g])[1] for g in groups]
-    order = sorted(range(len(groups)), key=lambda k: -len(levels[k]))  # largest factor first
-    groups = [groups[k] for k in order]
-    levels = [levels[k] for k in order]
-    q = [len(lv) for lv in levels]
+    values = {c: _typed(v, meta[c]) for c, v in zip(categorical, distinct)}
     names, plan = fixed_plan({c: (values[c] if c in values else meta[c]) for c in fixed})
     p = len(names)
 
-    parts = dask.compute(*partition_tasks(complete, response, groups, levels, plan, p))
+    parts = dask.compute(*partition_tasks(complete, response, groups, plan, p))
+    # the levels: every partition's own, together (each level once per partition it occurs in)
+    levels = [factor_levels(_typed(pd.concat([pd.Series(st["levels"][k][0]) for st in parts], ignore_index=True),
+                                   meta[g]))[1] for k, g in enumerate(groups)]
+    order = sorted(range(len(groups)), key=lambda k: -len(levels[k]))  # largest factor first
+    rank = {k: i for i, k in enumerate(order)}
+    groups = [groups[k] for k in order]
+    levels = [levels[k] for k in order]
+    q = [len(lv) for lv in levels]
     counts = [np.zeros(qk) for qk in q]
     zty = [np.zeros(qk) for qk in q]
     ztx = [np.zeros((qk, p)) for qk in q]
@@ -72,12 +79,18 @@ def build_design_partitioned(frame, response: str, groups: list[str], fixed: lis
         xtx += st["xtx"]
         xty += st["xty"]
         yty += st["yty"]
-        for k, (at, c, zy, zx) in enumerate(st["levels"]):
-            counts[k][at] += c  # each level once per partition: no repeated index in ``at``
-            zty[k][at] += zy
-            ztx[k][at] += zx
-        for key, found in st["pairs"].items():
-            pairs[key].append(found)
+        at = {}  # per factor (in the partition's order of the groups): its levels' positions among all levels
+        for k0, (found, c, zy, zx) in enumerate(st["levels"]):
+            k = rank[k0]
+            at[k0] = np.asarray(levels[k].get_indexer(_typed(pd.Series(found), meta[groups[k]])), dtype=np.int64)
+            counts[k][at[k0]] += c  # each level once per partition: no repeated index in ``at``
+            zty[k][at[k0]] += zy
+            ztx[k][at[k0]] += zx
+        for (a, b), (rows, cols_, n_pair) in st["pairs"].items():
+            if rank[a] < rank[b]:
+                pairs[(rank[a], rank[b])].append((at[a][rows], at[b][cols_], n_pair))
+            else:
+                pairs[(rank[b], rank[a])].append((at[b][cols_], at[a][rows], n_pair))
     cross = {}
     for (k, m), found in pairs.items():
         rows = np.concatenate([f[0] for f in found]) if found else np.zeros(0, np.int64)
@@ -88,16 +101,14 @@ def build_design_partitioned(frame, response: str, groups: list[str], fixed: lis
                          int(n_rows - n))
 
 
-def partition_tasks(complete, response: str, groups: list[str], levels: list[pd.Index], plan: list[tuple],
-                    p: int) -> list:
-    """One delayed ``_partition_statistics`` per partition of ``complete``. The levels (every rater's and
-    ratee's code) are one key of the graph that every task reads, not an argument copied into each:
-    at 500,000 employees they made a 14 MiB graph of 10 tasks, and each task's copy grows with the
-    country while the tasks grow in number with it."""
+def partition_tasks(complete, response: str, groups: list[str], plan: list[tuple], p: int) -> list:
+    """One delayed ``_partition_statistics`` per partition of ``complete``. Nothing of the levels goes
+    with a task: each partition names its own levels and the client places them. (Sending every level
+    with the tasks made a 14 MiB graph of 10 tasks at 500,000 employees; as one key of the graph that
+    every task read, still 14 MiB, growing with the country.)"""
     import dask
 
-    shared = dask.delayed(levels, traverse=False)
-    return [dask.delayed(_partition_statistics)(d, response, groups, shared, plan, p) for d in complete.to_delayed()]
+    return [dask.delayed(_partition_statistics)(d, response, groups, plan, p) for d in complete.to_delayed()]
 
 
 def _typed(distinct: pd.Series, meta: pd.Series) -> pd.Series:
@@ -113,14 +124,15 @@ def _typed(distinct: pd.Series, meta: pd.Series) -> pd.Series:
     return values.astype(meta.dtype)
 
 
-def _partition_statistics(df: pd.DataFrame, response: str, groups: list[str], levels: list[pd.Index],
-                          plan: list[tuple], p: int) -> dict:
-    """One partition's statistics, each factor's for the levels that occur in it: (their positions
-    among all levels, counts, Z'y, Z'X), and the crossed counts as (row, column, count) triples."""
+def _partition_statistics(df: pd.DataFrame, response: str, groups: list[str], plan: list[tuple], p: int) -> dict:
+    """One partition's statistics, each factor's for the levels that occur in it: (those levels, their
+    counts, Z'y, Z'X), and the crossed counts as (row, column, count) triples over those levels."""
     y = df[response].to_numpy(dtype=float)
-    codes = [np.asarray(lv.get_indexer(df[g]), dtype=np.int64) for g, lv in zip(groups, levels)]
     xtx, xty = np.zeros((p, p)), np.zeros(p)
-    local = [np.unique(c, return_inverse=True) for c in codes]
+    local = []
+    for g in groups:
+        inv, found = pd.factorize(df[g], sort=False)
+        local.append((np.asarray(found), np.asarray(inv, dtype=np.int64)))
     ztx = [np.zeros((len(u), p)) for u, _ in local]
     for start in range(0, len(df), CHUNK):
         sl = slice(start, min(start + CHUNK, len(df)))
@@ -133,9 +145,9 @@ def _partition_statistics(df: pd.DataFrame, response: str, groups: list[str], le
     out_levels = [(u, np.bincount(inv, minlength=len(u)).astype(float), np.bincount(inv, weights=y, minlength=len(u)),
                    zx) for (u, inv), zx in zip(local, ztx)]
     pairs = {}
-    for k in range(len(codes)):
-        for m in range(k + 1, len(codes)):
-            width = len(levels[m])
-            key, n_pair = np.unique(codes[k] * width + codes[m], return_counts=True)
+    for k in range(len(local)):
+        for m in range(k + 1, len(local)):
+            width = max(len(local[m][0]), 1)  # a partition without complete rows has no levels
+            key, n_pair = np.unique(local[k][1] * width + local[m][1], return_counts=True)
             pairs[(k, m)] = (key // width, key % width, n_pair.astype(float))
     return {"xtx": xtx, "xty": xty, "yty": float(y @ y), "levels": out_levels, "pairs": pairs}
