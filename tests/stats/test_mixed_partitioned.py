@@ -31,8 +31,10 @@ def assert_same_design(a, b, exact: bool = True):
         assert a.levels[k].equals(b.levels[k]) and a.levels[k].dtype == b.levels[k].dtype
         assert np.array_equal(a.counts[k], b.counts[k])
         assert close(a.zty[k], b.zty[k]) and close(a.ztx[k], b.ztx[k])
+    assert a.cross.keys() == b.cross.keys()
     for key in a.cross:
         x, y = a.cross[key], b.cross[key]
+        assert x.shape == y.shape
         assert np.array_equal(x.indptr, y.indptr) and np.array_equal(x.indices, y.indices)
         assert np.array_equal(x.data, y.data)
 
@@ -46,10 +48,32 @@ def ratings(small_sample):
 
 
 @pytest.mark.parametrize("npartitions", [1, 3, 17])
-def test_the_design_of_whole_number_scores_is_the_one_machines_to_the_last_bit(ratings, npartitions):
+@pytest.mark.parametrize("groups", [GROUPS, GROUPS[::-1], [*GROUPS, "unit"], ["unit", *GROUPS[::-1]]],
+                         ids=["ratee-rater", "rater-ratee", "three", "three-reordered"])
+def test_the_design_of_whole_number_scores_is_the_one_machines_to_the_last_bit(ratings, npartitions, groups):
+    """In the caller's order of the factors or another (the design puts the largest first, so the crossed
+    counts of a partition are turned round when the order changes), with two factors or three."""
+    data = ratings.assign(unit=ratings["rater_id"].astype(str).str[-1])
     with dask.config.set(scheduler="sync"):
-        got = build_design_partitioned(lazy(ratings, npartitions), "score", GROUPS, FIXED)
-    assert_same_design(build_design(ratings, "score", GROUPS, FIXED), got)
+        got = build_design_partitioned(lazy(data, npartitions), "score", groups, FIXED)
+    assert_same_design(build_design(data, "score", groups, FIXED), got)
+
+
+def test_a_partition_whose_values_are_not_among_the_levels_is_refused(ratings):
+    """A value the levels lack would be added at the last level without a word: refused instead."""
+    from analysis.stats.mixed.partitioned import UNKNOWN_CATEGORIES
+
+    codes = sorted(ratings["rater_id"].astype(str).unique())
+    typed = ratings.assign(rater_id=pd.Categorical(ratings["rater_id"].astype(str), categories=codes))
+    frame = lazy(typed, 3)
+    with pytest.raises(CrossedModelError, match="categories Dask does not know"):
+        build_design_partitioned(frame.assign(rater_id=frame["rater_id"].cat.as_unknown()), "score", GROUPS, FIXED)
+    assert UNKNOWN_CATEGORIES not in codes
+    # partitions whose categories are not the ones the frame declares: a rater outside them
+    declared = typed.iloc[:0].assign(rater_id=pd.Categorical([], categories=codes[:-1]))
+    lying = frame.map_partitions(lambda df: df, meta=declared)
+    with dask.config.set(scheduler="sync"), pytest.raises(CrossedModelError, match="not among its categories"):
+        build_design_partitioned(lying, "score", GROUPS, FIXED)
 
 
 def test_so_is_the_fit(ratings):

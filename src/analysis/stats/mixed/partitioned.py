@@ -53,6 +53,8 @@ def build_design_partitioned(frame, response: str, groups: list[str], fixed: lis
     meta = part._meta
     categorical = [c for c in fixed if not (pd.api.types.is_numeric_dtype(meta[c])
                                             and not pd.api.types.is_bool_dtype(meta[c]))]
+    for c in [*groups, *categorical]:  # refused before any pass over the data
+        _check_known_categories(meta[c])
     n_rows, n, *distinct = dask.compute(part.map_partitions(len).sum(), complete.map_partitions(len).sum(),
                                         *[complete[c].drop_duplicates(split_out=1) for c in categorical])
     if n == 0:
@@ -83,6 +85,9 @@ def build_design_partitioned(frame, response: str, groups: list[str], fixed: lis
         for k0, (found, c, zy, zx) in enumerate(st["levels"]):
             k = rank[k0]
             at[k0] = np.asarray(levels[k].get_indexer(_typed(pd.Series(found), meta[groups[k]])), dtype=np.int64)
+            if (at[k0] < 0).any():  # a value the levels lack would be added at the last level, silently
+                raise CrossedModelError(f"column {groups[k]!r}: a partition has values that are not among its "
+                                        "levels (a partition's type differs from the frame's)")
             counts[k][at[k0]] += c  # each level once per partition: no repeated index in ``at``
             zty[k][at[k0]] += zy
             ztx[k][at[k0]] += zx
@@ -111,17 +116,24 @@ def partition_tasks(complete, response: str, groups: list[str], plan: list[tuple
     return [dask.delayed(_partition_statistics)(d, response, groups, plan, p) for d in complete.to_delayed()]
 
 
-def _typed(distinct: pd.Series, meta: pd.Series) -> pd.Series:
-    """The distinct values of a column with the column's dtype (a categorical keeps its categories, so
-    its levels come in their order, as on one machine)."""
-    values = pd.Series(distinct.to_numpy() if not isinstance(distinct.dtype, pd.CategoricalDtype)
-                       else distinct.astype(object).to_numpy())
+def _typed(found: pd.Series, meta: pd.Series) -> pd.Series:
+    """Values found in a column (distinct, or every partition's distinct ones together) with the column's
+    dtype (a categorical keeps its categories, so its levels come in their order, as on one machine)."""
+    values = pd.Series(found.to_numpy() if not isinstance(found.dtype, pd.CategoricalDtype)
+                       else found.astype(object).to_numpy())
     if isinstance(meta.dtype, pd.CategoricalDtype):
-        if UNKNOWN_CATEGORIES in meta.cat.categories:
-            raise CrossedModelError(f"column {meta.name!r} is categorical with categories Dask does not know "
-                                    "(its order decides the levels): give it known categories (.cat.as_known())")
+        _check_known_categories(meta)
+        if (values.notna() & ~values.isin(meta.cat.categories)).any():
+            raise CrossedModelError(f"column {meta.name!r}: a partition has values that are not among its "
+                                    "categories (a partition's type differs from the frame's)")
         return pd.Series(pd.Categorical(values, categories=meta.cat.categories, ordered=meta.cat.ordered))
     return values.astype(meta.dtype)
+
+
+def _check_known_categories(meta: pd.Series) -> None:
+    if isinstance(meta.dtype, pd.CategoricalDtype) and UNKNOWN_CATEGORIES in meta.cat.categories:
+        raise CrossedModelError(f"column {meta.name!r} is categorical with categories Dask does not know "
+                                "(its order decides the levels): give it known categories (.cat.as_known())")
 
 
 def _partition_statistics(df: pd.DataFrame, response: str, groups: list[str], plan: list[tuple], p: int) -> dict:
