@@ -92,7 +92,7 @@ class MOperator:
         rate); stepping a converged column is harmless and avoids copying column subsets.
         """
 
-        # buffers of the iteration's vectors, allocated once: at national size each is 35-140 MB, and a
+        # buffers of the iteration's vectors, allocated once: at 500,000 employees each is 35-140 MB, and a
         # fresh one per step is a fresh mapping of zeroed pages from the system
         ap, step = np.empty_like(rhs), np.empty_like(rhs)
 
