@@ -25,6 +25,16 @@ import numpy as np
 import scipy.sparse as sp
 
 CHUNK = 64  # probe columns solved together (memory: a few times rows x CHUNK doubles)
+# ... and at most this many bytes per block of them: the solver holds several such blocks at once, and at
+# national size (2.6 million raters) 64 columns would be 1.3 GB each. Up to 524,288 rows the bound leaves
+# CHUNK as it is (the 500,000-employee synthetic country has 291,669 ratees and 275,081 raters).
+BLOCK_BYTES = 256 * 2 ** 20
+MIN_CHUNK = 8
+
+
+def chunk_columns(n: int, block_bytes: int = BLOCK_BYTES) -> int:
+    """Probe columns per solve for ``n`` rows: CHUNK, fewer where a block would pass ``block_bytes``."""
+    return max(MIN_CHUNK, min(CHUNK, block_bytes // (8 * max(n, 1))))
 
 
 def greedy_colouring(adj: sp.csr_matrix) -> np.ndarray:
@@ -56,8 +66,10 @@ def pattern(a: sp.spmatrix) -> sp.csr_matrix:
 
 
 def probe_diagonal(solve: Callable[[np.ndarray], np.ndarray], n: int, groups: list[np.ndarray],
-                   colours: list[np.ndarray], reps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Estimate diag(X) on the rows of ``groups`` where ``solve(P)`` returns X @ P (n x c).
+                   colours: list[np.ndarray], reps: int, seed: int,
+                   block_bytes: int = BLOCK_BYTES) -> tuple[np.ndarray, np.ndarray]:
+    """Estimate diag(X) on the rows of ``groups`` where ``solve(P)`` returns X @ P (n x c), for blocks of
+    ``chunk_columns(n, block_bytes)`` columns.
 
     ``groups[g]`` are row indices probed together with colours ``colours[g]`` (-1: a unit vector of
     its own, exact). Returns (estimate, standard error) per row of ``n`` (NaN outside the groups); the
@@ -80,8 +92,9 @@ def probe_diagonal(solve: Callable[[np.ndarray], np.ndarray], n: int, groups: li
         for rep in range(reps):
             signs = rng.choice([-1.0, 1.0], size=len(rows))
             columns += [(rows[a:b], signs[a:b], rep) for a, b in zip(cuts[:-1], cuts[1:])]
-    for start in range(0, len(columns), CHUNK):
-        block = columns[start:start + CHUNK]
+    width = chunk_columns(n, block_bytes)
+    for start in range(0, len(columns), width):
+        block = columns[start:start + width]
         p = np.zeros((n, len(block)))
         for j, (rows, signs, _) in enumerate(block):
             p[rows, j] = signs
