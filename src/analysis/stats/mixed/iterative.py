@@ -60,7 +60,7 @@ class MOperator:
             self.pdiag = self.diag_r - np.asarray(self.br.multiply(self.br).T @ self.w).ravel()
         self.matvecs = 0
         # the products in the design's local order (``ordering``) on large designs, else in code order
-        self.order = sysm.local_order if R else None
+        self.order = sysm.local_order  # None below its size (and without rest levels)
         self.local = _LocalBlocks(self, sysm, theta) if self.order is not None else None
 
     def bt(self, y: np.ndarray) -> np.ndarray:

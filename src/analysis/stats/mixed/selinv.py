@@ -22,6 +22,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import reverse_cuthill_mckee
 from scipy.sparse.linalg import splu
 
+from analysis.stats.mixed.ordering import inverse
+
 
 class SelectedInverse:
     """S⁻¹ on the pattern of its factor: ``diagonal()`` and ``row_quadratic(B)`` = diag(B S⁻¹ B')."""
@@ -129,8 +131,7 @@ def envelope_size(s: sp.spmatrix) -> int:
     without factorising."""
     s = sp.csr_matrix(s)
     perm = reverse_cuthill_mckee(s, symmetric_mode=True)
-    pos = np.empty_like(perm)
-    pos[perm] = np.arange(len(perm))
+    pos = inverse(perm)
     coo = s.tocoo()
     first = np.full(s.shape[0], s.shape[0])
     np.minimum.at(first, pos[coo.row], pos[coo.col])
