@@ -48,7 +48,7 @@ def fake_notebooks(monkeypatch):
     """Notebooks that succeed at once (writing their results file); the steps they were given."""
     ran = []
 
-    def execute(step, work, kernel, progress):
+    def execute(step, work, kernel, progress, server=None):
         ran.append(step.name)
         write_results(work / "results" / f"{step.name}.json", step.name, {"ran": True})
         return "ok", None
@@ -225,7 +225,7 @@ def test_file_system_turning_read_only_mid_run_is_one_line_and_exit_1(tmp_path, 
             raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
         return real_rename(self, target)
 
-    def execute(step, work, kernel, progress):
+    def execute(step, work, kernel, progress, server=None):
         monkeypatch.setattr(mf, "write_manifest", read_only)
         monkeypatch.setattr(pathlib.Path, "rename", rename)
         monkeypatch.setattr(pathlib.Path, "unlink", read_only)
@@ -353,7 +353,7 @@ def test_without_pseudonyms_no_key_is_needed(tmp_path, dataset, fake_notebooks, 
 
 def test_signal_after_a_kernel_died_makes_the_run_interrupted_not_failed(tmp_path, dataset, monkeypatch):
     """A scheduler stopping a run signals the kernel and the runner: the kernel may die first."""
-    def execute(step, work, kernel, progress):
+    def execute(step, work, kernel, progress, server=None):
         threading.Timer(0.2, os.kill, args=(os.getpid(), signal.SIGTERM)).start()
         return "failed", "DeadKernelError: Kernel died"
 

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from analysis.core.runfolder import TMP_PREFIX
+from analysis.pipeline import kernels, steps
 from analysis.pipeline import run as runmod
-from analysis.pipeline import steps
 from analysis.pipeline.run import mark_abandoned, run_pipeline
 from conftest import ROOT
 from corpus.builders import base_tables, write_dataset
@@ -44,14 +44,17 @@ def dataset(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory, dataset):
-    """Two runs of the same data and params, through the command line."""
+    """Two runs of the same data and params, through the command line: the first with every kernel a
+    fresh interpreter, the second with kernels forked from the run's fork server (``pipeline.kernels``),
+    so that their identical tables and results also show the two ways of starting a kernel agree."""
     os.environ["WORKBENCH_PSEUDONYM_KEY"] = TEST_KEY
     out = tmp_path_factory.mktemp("outputs")
     procs = []
-    for _ in range(2):
+    for fork in ("0", "1"):
         procs.append(subprocess.run(
             [sys.executable, "-m", "analysis", "run", "--params", str(DEFAULT), "--data", str(dataset),
-             "--out", str(out)], capture_output=True, text=True, timeout=600))
+             "--out", str(out)], capture_output=True, text=True, timeout=600,
+            env={**os.environ, kernels.ENABLE_ENV: fork}))
         # two runs in one second get <run_id> and <run_id>-2 (sorted in the order they ran)
     return out, procs
 

@@ -52,7 +52,7 @@ class Timeline:
         self.spans: dict[str, tuple[float, float]] = {}
         self.lock = threading.Lock()
 
-    def __call__(self, step, work, kernel, progress):
+    def __call__(self, step, work, kernel, progress, server=None):
         start = time.monotonic()
         if self.hook:
             self.hook(step)

@@ -57,8 +57,9 @@ from analysis.core.runfolder import DATA_DIR, PARAMS_FILE, PARTITIONED_DIR, TIMI
 from analysis.data.exclusion import exclude_rows
 from analysis.data.validation import Dataset, load_dataset
 from analysis.engine.cluster import ClusterError
-from analysis.pipeline import changes, history, history_page, notify
+from analysis.pipeline import changes, history, history_page, kernels, notify
 from analysis.pipeline import manifest as mf
+from analysis.pipeline.kernels import ForkServer
 from analysis.pipeline.results import write_results
 from analysis.pipeline.steps import Step, select
 
@@ -401,7 +402,8 @@ def skip_iri_format_checks() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)  # None in sys.modules: its import fails at once
 
 
-def _execute_step(step: Step, work: Path, kernel: str, progress: bool) -> tuple[str, str | None]:
+def _execute_step(step: Step, work: Path, kernel: str, progress: bool,
+                  server: ForkServer | None = None) -> tuple[str, str | None]:
     """Run one notebook; ('ok', None) or ('failed', short error)."""
     skip_iri_format_checks()
     import papermill as pm
@@ -417,7 +419,7 @@ def _execute_step(step: Step, work: Path, kernel: str, progress: bool) -> tuple[
             # the kernel starts in the run folder; papermill's own ``cwd`` would change the directory of
             # the whole process, under the other notebooks running beside this one
             resources={"metadata": {"path": str(work.resolve())}},
-            progress_bar=progress, log_output=False, kernel_manager_class=_kernel_manager_class(),
+            progress_bar=progress, log_output=False, kernel_manager_class=_kernel_manager_class(server),
             # the kernel's own start-up warnings (e.g. about its local TCP transport) are noise here
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
@@ -812,6 +814,21 @@ def _run_with_engine(params: Params, steps: list[Step], work: Path, manifest: di
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, threads)
     progress = sys.stderr.isatty()
+    # the kernels' imports, once (the server's environment is the kernels', threads included: what a
+    # library reads when imported)
+    server = kernels.ForkServer.start(kernels.kernel_command(kernel), dict(os.environ)) if steps else None
+    try:
+        return _notebooks(params, steps, ds, exclusion, work, manifest, manifest_path, echo, kernel, signals,
+                          progress, server)
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _notebooks(params: Params, steps: list[Step], ds, exclusion, work: Path, manifest: dict,
+               manifest_path: Path, echo: Callable[[str], None], kernel: str, signals: _StopSignals,
+               progress: bool, server: ForkServer | None) -> tuple[str, int, str]:
+    """The run's derived tables, then its notebooks; returns how the run ends (status, exit code, error)."""
 
     if exclusion is not None:
         from analysis.pipeline.context import RunContext  # (brings plotting: not for the other commands)
@@ -845,7 +862,7 @@ def _run_with_engine(params: Params, steps: list[Step], work: Path, manifest: di
     del ds, exclusion
     release_memory(collect=True)  # the validated tables: 0.8 GB at 100,000 employees, held for nothing
     failed = _run_steps(steps, tables, work, kernel, progress, manifest, manifest_path, echo, signals,
-                        max(1, params.parallel_notebooks), before_last=since_previous)
+                        max(1, params.parallel_notebooks), before_last=since_previous, server=server)
     if failed:
         return "failed", EXIT_STEP_FAILED, FAILED_STEPS + ", ".join(sorted(failed))
     return "success", EXIT_OK, ""
@@ -880,11 +897,16 @@ _KERNELS_LOCK = threading.Lock()
 POLL_SECONDS = 0.2  # how often the runner looks at its running notebooks (and lets signals in)
 
 
-def _kernel_manager_class():
-    """A kernel manager that registers its kernel while it runs, so an interrupted run can stop it."""
+def _kernel_manager_class(server: ForkServer | None = None):
+    """A kernel manager that registers its kernel while it runs, so an interrupted run can stop it, and
+    starts it from the run's fork server when there is one (``pipeline.kernels``)."""
     from jupyter_client.manager import AsyncKernelManager
 
     class TrackedKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw):
+            kernels.use_server(self, server)
+            return await super()._async_pre_start_kernel(**kw)
+
         async def _async_start_kernel(self, **kw):
             with _KERNELS_LOCK:
                 _KERNELS.add(self)
@@ -915,7 +937,7 @@ def _stop_kernels() -> None:
 
 def _run_steps(steps: list[Step], tables: set[str], work: Path, kernel: str, progress: bool, manifest: dict,
                manifest_path: Path, echo: Callable[[str], None], signals: _StopSignals, workers: int,
-               before_last: Callable[[], None] | None = None) -> set[str]:
+               before_last: Callable[[], None] | None = None, server: ForkServer | None = None) -> set[str]:
     """Execute the steps, up to ``workers`` at once, an ``early`` step first and the rest in step
     order (a ``last`` step waits for all before it; ``before_last`` is called just before it, or at the
     end when there is no last step); returns the failed ones. The manifest lists the
@@ -964,7 +986,7 @@ def _run_steps(steps: list[Step], tables: set[str], work: Path, kernel: str, pro
 
         def execute() -> tuple[str, str | None]:
             with Heartbeat(work / "notebooks" / step.notebook, head, echo):
-                return _execute_step(step, work, kernel, progress)
+                return _execute_step(step, work, kernel, progress, server)
 
         running[pool.submit(execute)] = (head, step, time.perf_counter())
 
