@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 
 import pytest
@@ -210,3 +211,27 @@ def test_without_a_usable_server_kernels_start_the_usual_way(tmp_path, monkeypat
         km.shutdown_kernel(now=True)
         srv.close()
 
+
+
+def test_a_kernel_that_cannot_be_set_up_says_why(own_server, tmp_path, capfd):
+    kernel = own_server.fork(["-f", str(tmp_path / "unused.json")], dict(os.environ), str(tmp_path / "missing"))
+    assert kernel is not None
+    assert kernel.wait(timeout=30) == 1
+    err = capfd.readouterr().err
+    assert "FileNotFoundError" in err and "missing" in err, err
+
+
+def test_a_kernel_whose_spec_sets_environment_variables_is_not_forked(tmp_path, monkeypatch):
+    """Its variables could not reach what the server imported before: it starts the usual way."""
+    import json
+
+    for name, env in (("plain", {}), ("with-env", {"OMP_NUM_THREADS": "4"})):
+        folder = tmp_path / "kernels" / name
+        folder.mkdir(parents=True)
+        spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": name, "language": "python", "env": env}
+        (folder / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    assert kernels.kernel_command("plain")[1:] == ["-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    assert kernels.kernel_command("with-env") == []
+    assert kernels.ForkServer.start(kernels.kernel_command("with-env"), dict(os.environ)) is None

@@ -107,6 +107,9 @@ def test_manifest_records_what_produced_the_run(two_runs, dataset):
 def test_same_inputs_and_params_give_the_same_tables_and_results(two_runs):
     out, _ = two_runs
     a, b = run_dirs(out)[-2:]
+    # the first run's kernels were fresh interpreters, the second's forked from its fork server
+    forked = [json.loads((d / "manifest.json").read_text())["kernels_forked"] for d in (a, b)]
+    assert forked == [0, 5]
     for sub in ("tables", "results", "plans"):
         files = sorted(p.relative_to(a) for p in (a / sub).rglob("*") if p.is_file())
         assert files

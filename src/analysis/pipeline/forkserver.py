@@ -4,7 +4,7 @@ per request (``python -m analysis.pipeline.forkserver <reply fd>``, started by `
 A kernel started the usual way (``python -m ipykernel_launcher``) spends 5 s importing pandas, SciPy,
 scikit-learn, statsmodels and the workbench before its first cell does anything: a run of five
 notebooks pays it five times, and the test suite's runs hundreds of times. Here the imports happen once,
-while the runner validates the data, and each kernel is a fork of this interpreter that then runs
+when the run's first kernel is asked for, and each kernel is a fork of this interpreter that then runs
 ``ipykernel_launcher`` as ``python -m`` would: its own process group, the runner's standard output and
 error, the environment and folder jupyter_client gives it. It differs from a fresh interpreter in three
 ways only, none of which a result may depend on: the modules are already imported, the kernels of a
@@ -75,7 +75,11 @@ def _become_kernel(request: dict, reply_fd: int) -> None:
 
         sys.argv = [ipykernel_launcher.__file__, *request["args"]]
         sys.path[0] = os.getcwd()  # as `python -m` puts the folder it starts in
-    except BaseException:  # noqa: BLE001 - a kernel that could not be set up ends at once
+    except BaseException:  # noqa: BLE001 - a kernel that could not be set up ends at once, saying why
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.flush()
         os._exit(1)
     import runpy
 
@@ -84,7 +88,7 @@ def _become_kernel(request: dict, reply_fd: int) -> None:
 
 
 def serve(reply_fd: int) -> None:
-    # Ctrl-C at a terminal reaches the runner's process group, this server included: the runner decides
+    # the runner stops its kernels itself (and this server by closing its input), whatever signal it got
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import importlib
 
@@ -92,14 +96,17 @@ def serve(reply_fd: int) -> None:
         importlib.import_module(name)
     _reply(reply_fd, {"ready": True})
     children: set[int] = set()
-    pending = b""
+    pending: bytes | None = b""
     while True:
         readable, _, _ = select.select([0], [], [], REAP_SECONDS)
-        for pid in list(children):
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                children.discard(pid)
-                _reply(reply_fd, {"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+        try:
+            for pid in list(children):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    children.discard(pid)
+                    _reply(reply_fd, {"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+        except BrokenPipeError:  # the runner is gone
+            break
         if not readable:
             continue
         chunk = os.read(0, 1 << 16)
@@ -114,15 +121,25 @@ def serve(reply_fd: int) -> None:
             # the imported objects to the permanent generation: a kernel's collections then do not walk
             # (and copy, page by page) what it shares with this process
             gc.freeze()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # no memory or processes left: the runner starts this kernel the usual way
+                pid = None
             if pid == 0:
                 _become_kernel(request, reply_fd)
+            if pid is not None:
+                try:
+                    os.setpgid(pid, pid)  # also here: a signal to the group can come before the child ran
+                except OSError:
+                    pass  # the child got there first (or has already ended: its exit is reported)
+                children.add(pid)
             try:
-                os.setpgid(pid, pid)  # also here: a signal to the group can come before the child ran
-            except OSError:
-                pass  # the child got there first (or has already ended: its exit is reported)
-            children.add(pid)
-            _reply(reply_fd, {"forked": pid})
+                _reply(reply_fd, {"forked": pid})
+            except BrokenPipeError:
+                pending = None  # the runner is gone
+                break
+        if pending is None:
+            break
     for pid in children:  # the runner is gone: so are its kernels
         try:
             os.killpg(pid, signal.SIGKILL)

@@ -36,10 +36,15 @@ def interpreter_prefix(argv: list[str]) -> list[str] | None:
 
 
 def kernel_command(name: str) -> list[str]:
-    """The command jupyter_client starts the kernel ``name`` with (before its arguments are filled in)."""
+    """The command jupyter_client starts the kernel ``name`` with (before its arguments are filled in);
+    empty when the kernel's spec sets environment variables: a forked kernel would have imported its
+    libraries before seeing them."""
     from jupyter_client.kernelspec import KernelSpecManager
 
-    argv = list(KernelSpecManager().get_kernel_spec(name).argv or [])
+    spec = KernelSpecManager().get_kernel_spec(name)
+    if spec.env:
+        return []
+    argv = list(spec.argv or [])
     # as jupyter_client's format_kernel_cmd: a bare python is the running interpreter
     if argv and argv[0] in {"python", f"python{sys.version_info[0]}", "python%i.%i" % sys.version_info[:2]}:
         argv[0] = sys.executable
@@ -60,6 +65,7 @@ class ForkServer:
         self._exits: dict[int, int] = {}
         self._exited = threading.Condition()
         self._lock = threading.Lock()
+        self.forked = 0  # kernels started by forking (the manifest says how many)
 
     def _spawn(self) -> subprocess.Popen:
         """The server's process, started on first use (under ``_lock``)."""
@@ -68,7 +74,10 @@ class ForkServer:
             prefix = self.prefix
             command = [os.path.expanduser(prefix[0]), *prefix[1:], "-m", "analysis.pipeline.forkserver", str(write_fd)]
             try:
-                self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=(write_fd,), env=self._env)
+                # its own session: a signal to the runner's process group (a scheduler, a closed terminal)
+                # is the runner's to handle; the server goes when its input closes
+                self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=(write_fd,), env=self._env,
+                                              start_new_session=True)
             except OSError:
                 os.close(read_fd)
                 self._dead.set()
@@ -92,6 +101,8 @@ class ForkServer:
             if "ready" in message:
                 self._ready.set()
             elif "forked" in message:
+                with self._exited:
+                    self._exits.pop(message["forked"], None)  # a process id used again
                 self._forked.put(message["forked"])
             elif "exit" in message:
                 with self._exited:
@@ -119,9 +130,11 @@ class ForkServer:
             try:
                 self._proc.stdin.write(request.encode())
                 self._proc.stdin.flush()
-            except OSError:
+            except (OSError, ValueError):  # the server ended, or was closed
                 return None
             pid = self._forked.get()
+            if pid is not None:
+                self.forked += 1
         return None if pid is None else ForkedKernel(pid, self)
 
     @property
@@ -182,7 +195,10 @@ class ForkedKernel:
 
     def send_signal(self, signum: int) -> None:
         if self.returncode is None:
-            os.kill(self.pid, signum)
+            try:
+                os.kill(self.pid, signum)
+            except ProcessLookupError:  # ended, its exit not yet reported: as Popen, nothing to do
+                pass
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)

@@ -823,6 +823,8 @@ def _run_with_engine(params: Params, steps: list[Step], work: Path, manifest: di
     finally:
         if server is not None:
             server.close()
+        # how the kernels started (pipeline.kernels): the others were fresh interpreters
+        manifest["kernels_forked"] = server.forked if server is not None else 0
 
 
 def _notebooks(params: Params, steps: list[Step], ds, exclusion, work: Path, manifest: dict,
