@@ -5,6 +5,7 @@ with it, and one that cannot be used leaves the kernels to start the usual way."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -64,6 +65,23 @@ def stop(km, kc, now: bool = True) -> None:
     km.shutdown_kernel(now=now)
 
 
+@contextlib.contextmanager
+def running(km, cwd, env=None, stop_kernel: bool = True):
+    """The kernel of ``km`` started in ``cwd`` and ready: its client (channels stopped afterwards, and
+    the kernel shut down unless ``stop_kernel`` is False)."""
+    km.start_kernel(cwd=str(cwd), **({"env": env} if env is not None else {}))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        yield kc
+    finally:
+        if stop_kernel:
+            stop(km, kc)
+        else:
+            kc.stop_channels()
+
+
 def run_cell(kc, code: str) -> tuple[str, dict]:
     out: list[str] = []
 
@@ -120,16 +138,10 @@ def test_a_forked_kernel_sees_what_a_fresh_one_sees(server, tmp_path):
             "print(sorted(k for k in os.environ if k.startswith(('JPY', 'MPL', 'PYDEVD', 'WORKBENCH_TEST'))))")
     seen = []
     for km in (KernelManager(kernel_name=DEFAULT_KERNEL), manager(server)):
-        km.start_kernel(cwd=str(tmp_path), env={**os.environ, "WORKBENCH_TEST_VAR": "1"})
-        kc = km.client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=120)
+        with running(km, tmp_path, env={**os.environ, "WORKBENCH_TEST_VAR": "1"}) as kc:
             out, reply = run_cell(kc, code)
             assert reply["status"] == "ok", reply
             seen.append(out.splitlines())
-        finally:
-            stop(km, kc)
     fresh, forked = seen
     assert len(fresh) == 7
     # standard input: nothing to read either way (a pipe nobody writes to in the one, /dev/null here)
@@ -140,16 +152,9 @@ def test_a_forked_kernel_sees_what_a_fresh_one_sees(server, tmp_path):
 def test_each_kernel_draws_its_own_random_numbers(server, tmp_path):
     draws = []
     for _ in range(2):
-        km = manager(server)
-        km.start_kernel(cwd=str(tmp_path))
-        kc = km.client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=120)
+        with running(manager(server), tmp_path) as kc:
             out, _ = run_cell(kc, "import random, numpy as np\nprint(random.random(), np.random.random())")
             draws.append(out)
-        finally:
-            stop(km, kc)
     assert draws[0] != draws[1]
 
 
@@ -172,11 +177,7 @@ def test_a_kernel_ends_when_its_server_is_killed(own_server, tmp_path):
     """A server killed outright cannot kill its kernels: each watches it (ipykernel's parent poller) and
     ends within seconds, as a kernel whose runner died does."""
     km = manager(own_server)
-    km.start_kernel(cwd=str(tmp_path))
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=120)
+    with running(km, tmp_path, stop_kernel=False):
         pid = km.provisioner.pid
         os.kill(own_server.pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
@@ -189,8 +190,6 @@ def test_a_kernel_ends_when_its_server_is_killed(own_server, tmp_path):
         else:
             os.killpg(pid, signal.SIGKILL)
             pytest.fail("the kernel outlived its server")
-    finally:
-        kc.stop_channels()
 
 
 def test_without_a_usable_server_kernels_start_the_usual_way(tmp_path, monkeypatch):
