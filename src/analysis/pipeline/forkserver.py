@@ -6,11 +6,12 @@ scikit-learn, statsmodels and the workbench before its first cell does anything:
 notebooks pays it five times, and the test suite's runs hundreds of times. Here the imports happen once,
 when the run's first kernel is asked for, and each kernel is a fork of this interpreter that then runs
 ``ipykernel_launcher`` as ``python -m`` would: its own process group, the runner's standard output and
-error, the environment and folder jupyter_client gives it. It differs from a fresh interpreter in three
-ways only, none of which a result may depend on: the modules are already imported, the kernels of a
-run share one string-hash seed, and standard input is /dev/null (jupyter_client gives a pipe it never
-writes to). (``random`` and NumPy's global generator are re-seeded from the
-system's entropy in every kernel, as a fresh interpreter seeds them.)
+error, the environment and folder jupyter_client gives it. It differs from a fresh interpreter in four
+ways only, none of which a result may depend on: the modules are already imported, having read at
+import the environment the server started with (the runner's, thread counts included); the kernels of
+a run share one string-hash seed; and standard input is /dev/null (jupyter_client gives a pipe it
+never writes to). (``random`` and NumPy's global generator are re-seeded from the system's entropy in
+every kernel, as a fresh interpreter seeds them.)
 
 The protocol, one JSON line each way: a request ``{"args", "env", "cwd"}`` on standard input; the
 replies on the descriptor given as argument: ``{"ready": true}`` once imported, ``{"forked": pid}``

@@ -1,11 +1,12 @@
 """Notebook kernels for the runner: forked from the run's fork server (``pipeline.forkserver``) where the
 kernel is the workbench's own Python, started the usual way otherwise.
 
-``ForkServer.start(argv)`` starts the server for a kernel spec's command (None when the command is not
-``<python> [options] -m ipykernel_launcher …``, or when ``WORKBENCH_FORK_KERNELS=0``); the runner's
-kernel managers then ask it for each kernel (``use_server``). jupyter_client sees a process as it
-would see its own child: a process id that is its own process group (signals and kill go there, as
-with a kernel it started itself), and an exit code, which the server reports since it is the parent.
+``ForkServer.start(argv, env)`` gives the run's server for a kernel spec's command (None when the
+command is not ``<python> [options] -m ipykernel_launcher …``, or when ``WORKBENCH_FORK_KERNELS=0``); its
+process starts with the first kernel the runner's kernel managers ask it for (``use_server``).
+jupyter_client sees a process as it would see its own child: a process id that is its own process
+group (signals and kill go there, as with a kernel it started itself), and an exit code, which the
+server reports since it is the parent.
 If the server cannot start or dies, kernels are started the usual way.
 """
 
